@@ -1,0 +1,77 @@
+"""The staff roles as Django groups, with their permissions, kept in step after every migrate.
+
+Each role lists the model permissions it holds; Marketing also gets page and image permissions
+on the whole tree. Running it twice changes nothing. Apps that add operational models (stock,
+orders) add their permissions to the roles that need them here, never to Marketing.
+"""
+
+from django.contrib.auth.models import Group, Permission
+
+from stores.access import HEAD_OFFICE_GROUP
+
+MARKETING = "Marketing"
+HEAD_OFFICE = HEAD_OFFICE_GROUP
+STORE_MANAGERS = "Responsables de point de vente"
+STORE_STAFF = "Équipiers"
+PIZZAIOLOS = "Pizzaiolos"
+DRIVERS = "Livreurs"
+
+ADMIN_ACCESS = "wagtailadmin.access_admin"
+
+# Model permissions per role, as "app_label.codename".
+ROLE_PERMISSIONS = {
+    MARKETING: [
+        ADMIN_ACCESS,
+        "home.add_promotion", "home.change_promotion", "home.delete_promotion", "home.publish_promotion",
+        "home.lock_promotion", "home.unlock_promotion",
+        "menu.add_ingredient", "menu.change_ingredient", "menu.delete_ingredient",
+        "home.change_brandsettings",
+    ],
+    HEAD_OFFICE: [
+        ADMIN_ACCESS,
+        "stores.add_storemembership", "stores.change_storemembership",
+        "stores.delete_storemembership", "stores.view_storemembership",
+    ],
+    STORE_MANAGERS: [ADMIN_ACCESS],
+    STORE_STAFF: [],
+    PIZZAIOLOS: [],
+    DRIVERS: [],
+}
+
+# Page permissions on the whole tree, and image/document permissions on the root collection.
+MARKETING_PAGE_PERMISSIONS = ["add_page", "change_page", "publish_page", "lock_page", "unlock_page"]
+MARKETING_COLLECTION_PERMISSIONS = [
+    "wagtailimages.add_image", "wagtailimages.change_image", "wagtailimages.choose_image",
+    "wagtaildocs.add_document", "wagtaildocs.change_document", "wagtaildocs.choose_document",
+]
+
+
+def _permissions(names):
+    found = []
+    for name in names:
+        app_label, codename = name.split(".")
+        permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+        if permission is not None:  # models of apps not migrated yet are picked up on a later run
+            found.append(permission)
+    return found
+
+
+def sync_role_groups(**kwargs):
+    """Create the role groups and give each exactly its permissions (post_migrate handler)."""
+    from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission, Page
+
+    for name, permission_names in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.set(_permissions(permission_names))
+
+    marketing = Group.objects.get(name=MARKETING)
+    root_page = Page.get_first_root_node()
+    if root_page is not None:
+        for permission in _permissions(f"wagtailcore.{c}" for c in MARKETING_PAGE_PERMISSIONS):
+            GroupPagePermission.objects.get_or_create(group=marketing, page=root_page, permission=permission)
+    root_collection = Collection.get_first_root_node()
+    if root_collection is not None:
+        for permission in _permissions(MARKETING_COLLECTION_PERMISSIONS):
+            GroupCollectionPermission.objects.get_or_create(
+                group=marketing, collection=root_collection, permission=permission
+            )

@@ -1,0 +1,31 @@
+"""Who may see which store: head office sees the whole group, staff only their own stores."""
+
+from .models import StoreMembership, StorePage, StoreRole
+
+HEAD_OFFICE_GROUP = "Siège"
+
+
+def is_head_office(user):
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or user.groups.filter(name=HEAD_OFFICE_GROUP).exists()
+
+
+def stores_for(user, *, roles=None):
+    """The stores `user` may act on: all for head office, else those they are a member of.
+
+    `roles` narrows memberships to some roles (for instance managers only).
+    """
+    if is_head_office(user):
+        return StorePage.objects.all()
+    if not user.is_authenticated or not user.is_active:
+        return StorePage.objects.none()
+    memberships = StoreMembership.objects.filter(user=user)
+    if roles:
+        memberships = memberships.filter(role__in=roles)
+    return StorePage.objects.filter(id__in=memberships.values("store_id"))
+
+
+def managed_stores(user):
+    return stores_for(user, roles=[StoreRole.MANAGER])
+

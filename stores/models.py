@@ -1,0 +1,211 @@
+"""Stores (pages with address, hours and coordinates) and who works in which store."""
+
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from modelcluster.fields import ParentalKey
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
+from wagtail.images import get_image_model
+from wagtail.models import Orderable, Page, PageManager
+from wagtail.query import PageQuerySet
+from wagtail.search import index
+
+
+class StoreIndexPage(Page):
+    """The store locator: every store of the chain."""
+
+    intro = models.TextField(_("introduction"), blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+
+    parent_page_types = ["home.HomePage"]
+    subpage_types = ["stores.StorePage"]
+    max_count = 1
+    page_description = _("La liste des points de vente (localisateur).")
+
+    class Meta:
+        verbose_name = _("liste des points de vente")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["stores"] = StorePage.objects.child_of(self).live().for_listing()
+        return context
+
+
+class StoreQuerySet(PageQuerySet):
+    def for_listing(self):
+        image_model = get_image_model()
+        return (
+            self.select_related("photo")
+            .prefetch_related(
+                "opening_hours",
+                models.Prefetch("photo", queryset=image_model.objects.prefetch_renditions()),
+            )
+            .order_by("path")
+        )
+
+
+class StorePage(Page):
+    """One pizzeria: where it is, when it is open, what it delivers, and its payment location."""
+
+    street_address = models.CharField(_("adresse"), max_length=120)
+    postcode = models.CharField(
+        _("code postal"), max_length=5, validators=[RegexValidator(r"^\d{5}$", _("Code postal à 5 chiffres."))]
+    )
+    city = models.CharField(_("ville"), max_length=80)
+    phone = models.CharField(_("téléphone"), max_length=20)
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=9, decimal_places=6,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+    intro = models.TextField(_("présentation"), blank=True, max_length=500)
+    photo = models.ForeignKey(
+        "wagtailimages.Image", verbose_name=_("photo"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    delivery_postcodes = models.CharField(
+        _("codes postaux livrés"), max_length=200, blank=True,
+        help_text=_("Séparés par des virgules, par exemple « 69002, 69005 ». Vide : retrait seulement."),
+    )
+    payment_location_id = models.CharField(
+        _("identifiant de l'emplacement de paiement"), max_length=64, blank=True,
+        help_text=_("L'identifiant « location » Square de ce point de vente."),
+    )
+
+    objects = PageManager.from_queryset(StoreQuerySet)()
+
+    search_fields = Page.search_fields + [index.SearchField("city"), index.SearchField("street_address")]
+
+    content_panels = Page.content_panels + [
+        MultiFieldPanel(
+            [
+                FieldPanel("street_address"),
+                FieldRowPanel([FieldPanel("postcode"), FieldPanel("city")]),
+                FieldPanel("phone"),
+                FieldRowPanel([FieldPanel("latitude"), FieldPanel("longitude")]),
+            ],
+            heading=_("Adresse et contact"),
+        ),
+        FieldPanel("intro"),
+        FieldPanel("photo"),
+        InlinePanel("opening_hours", heading=_("Horaires d'ouverture"), label=_("créneau")),
+        MultiFieldPanel(
+            [FieldPanel("delivery_postcodes"), FieldPanel("payment_location_id")],
+            heading=_("Livraison et paiement"),
+        ),
+    ]
+
+    parent_page_types = ["stores.StoreIndexPage"]
+    subpage_types = []
+    page_description = _("Un point de vente : adresse, horaires, coordonnées, zone de livraison.")
+
+    class Meta:
+        verbose_name = _("point de vente")
+        verbose_name_plural = _("points de vente")
+
+    @property
+    def full_address(self):
+        return f"{self.street_address}, {self.postcode} {self.city}"
+
+    @property
+    def delivery_postcode_list(self):
+        return [code.strip() for code in self.delivery_postcodes.split(",") if code.strip()]
+
+    def opening_days(self):
+        """Opening hours grouped by weekday, Monday first; a day with no slot is closed."""
+        slots = sorted(self.opening_hours.all(), key=lambda s: (s.weekday, s.opens))
+        return [
+            {"weekday": day, "label": label, "slots": [s for s in slots if s.weekday == day]}
+            for day, label in Weekday.choices
+        ]
+
+    def is_open(self, now=None):
+        now = timezone.localtime(now or timezone.now())
+        current = now.time()
+        return any(
+            slot.weekday == now.weekday() and slot.opens <= current < slot.closes
+            for slot in self.opening_hours.all()
+        )
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Lundi")
+    TUESDAY = 1, _("Mardi")
+    WEDNESDAY = 2, _("Mercredi")
+    THURSDAY = 3, _("Jeudi")
+    FRIDAY = 4, _("Vendredi")
+    SATURDAY = 5, _("Samedi")
+    SUNDAY = 6, _("Dimanche")
+
+
+class OpeningHours(Orderable):
+    """One opening slot on one weekday (a store may open twice a day: lunch and evening)."""
+
+    store = ParentalKey(StorePage, on_delete=models.CASCADE, related_name="opening_hours")
+    weekday = models.PositiveSmallIntegerField(_("jour"), choices=Weekday.choices)
+    opens = models.TimeField(_("ouverture"), default=datetime.time(11, 30))
+    closes = models.TimeField(_("fermeture"), default=datetime.time(14, 30))
+
+    panels = [FieldRowPanel([FieldPanel("weekday"), FieldPanel("opens"), FieldPanel("closes")])]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("créneau d'ouverture")
+        verbose_name_plural = _("horaires d'ouverture")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(closes__gt=models.F("opens")), name="stores_openinghours_closes_after_opens"
+            ),
+        ]
+
+    def clean(self):
+        if self.opens and self.closes and self.closes <= self.opens:
+            raise ValidationError({"closes": _("La fermeture doit être après l'ouverture.")})
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+
+class StoreRole(models.TextChoices):
+    MANAGER = "manager", _("Responsable")
+    STAFF = "staff", _("Équipier")
+    PIZZAIOLO = "pizzaiolo", _("Pizzaiolo")
+    DRIVER = "driver", _("Livreur")
+
+
+class StoreMembershipQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(user=user)
+
+
+class StoreMembership(models.Model):
+    """A person working in a store, with their role there. Staff see only their stores."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="store_memberships",
+        verbose_name=_("personne"),
+    )
+    store = models.ForeignKey(
+        StorePage, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("point de vente")
+    )
+    role = models.CharField(_("rôle"), max_length=12, choices=StoreRole.choices)
+
+    objects = StoreMembershipQuerySet.as_manager()
+
+    panels = [FieldPanel("user"), FieldPanel("store"), FieldPanel("role")]
+
+    class Meta:
+        verbose_name = _("affectation")
+        verbose_name_plural = _("affectations")
+        constraints = [models.UniqueConstraint(fields=["user", "store"], name="stores_membership_unique")]
+
+    def __str__(self):
+        return f"{self.user} — {self.store.title} ({self.get_role_display()})"
