@@ -1,0 +1,53 @@
+# The two commands: `make run` and `make test`. Everything else is a helper they use.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEV_ENV := DEBUG=true
+
+.PHONY: run test venv lint format migrations messages demo bench clean
+
+## run: build the venv, migrate, load the demo chain once, serve on http://127.0.0.1:8000
+run: $(STAMP)
+	$(DEV_ENV) $(PY) manage.py migrate --noinput
+	$(DEV_ENV) $(PY) manage.py load_demo_data
+	$(DEV_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+
+## test: build the venv if needed and run the whole suite (SQLite unless DATABASE_URL is set)
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+migrations: $(STAMP)
+	$(DEV_ENV) $(PY) manage.py makemigrations --check --dry-run
+
+## messages: refresh the English catalogue after changing French source strings (needs gettext)
+messages: $(STAMP)
+	$(DEV_ENV) $(PY) manage.py makemessages --locale en --ignore '.venv/*' --no-obsolete
+	$(DEV_ENV) $(PY) manage.py compilemessages --locale en --ignore '.venv/*'
+
+demo: $(STAMP)
+	$(DEV_ENV) $(PY) manage.py load_demo_data
+
+bench: $(STAMP)
+	@for script in bench/*.py; do echo "== $$script"; $(DEV_ENV) $(PY) $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) staticfiles test-artifacts .pytest_cache
