@@ -16,7 +16,10 @@ class HeroBlock(blocks.StructBlock):
         icon = "image"
         label = _("Bandeau d'accueil")
         template = "blocks/hero_block.html"
-        preview_value = {"heading": "Des pizzas cuites au feu de bois", "text": "Livrées chaudes en 30 minutes."}
+        preview_value = {
+            "heading": "Des pizzas cuites au feu de bois",
+            "text": "Livrées chaudes en 30 minutes.",
+        }
 
 
 class PromotionsBlock(blocks.StructBlock):

@@ -51,7 +51,9 @@ class StandardPage(Page):
     intro = models.TextField(_("chapeau"), blank=True)
     body = StreamField(ContentStreamBlock(), verbose_name=_("contenu"), blank=True)
     show_in_footer = models.BooleanField(
-        _("lien en pied de page"), default=True, help_text=_("Afficher un lien vers cette page en pied de page.")
+        _("lien en pied de page"),
+        default=True,
+        help_text=_("Afficher un lien vers cette page en pied de page."),
     )
 
     search_fields = Page.search_fields + [index.SearchField("intro"), index.SearchField("body")]
@@ -77,7 +79,10 @@ class PromotionQuerySet(models.QuerySet):
         image_model = get_image_model()
         return self.select_related("image").prefetch_related(
             models.Prefetch("image", queryset=image_model.objects.prefetch_renditions()),
-            models.Prefetch("products", queryset=_product_model().objects.live().only("id", "title", "url_path", "path", "depth")),
+            models.Prefetch(
+                "products",
+                queryset=_product_model().objects.live().only("id", "title", "url_path", "path", "depth"),
+            ),
         )
 
 
@@ -98,8 +103,12 @@ class Promotion(
 
     title = models.CharField(_("titre"), max_length=100)
     image = models.ForeignKey(
-        "wagtailimages.Image", verbose_name=_("image"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        "wagtailimages.Image",
+        verbose_name=_("image"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     text = RichTextField(_("texte"), features=["bold", "italic", "link"])
     starts_at = models.DateTimeField(_("début de validité"))

@@ -67,7 +67,11 @@ class Ingredient(index.Indexed, models.Model):
         Allergen, verbose_name=_("allergènes"), blank=True, related_name="ingredients"
     )
 
-    panels = [FieldPanel("name"), FieldPanel("unit"), FieldPanel("allergens", widget=forms.CheckboxSelectMultiple)]
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("unit"),
+        FieldPanel("allergens", widget=forms.CheckboxSelectMultiple),
+    ]
     search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
 
     class Meta:
@@ -209,7 +213,9 @@ class ProductSize(Orderable):
     """A size a product is sold in, with its price in euros (VAT included)."""
 
     product = ParentalKey(ProductPage, on_delete=models.CASCADE, related_name="sizes")
-    name = models.CharField(_("taille"), max_length=40, help_text=_("Par exemple « Moyenne (31 cm) » ou « 33 cl »."))
+    name = models.CharField(
+        _("taille"), max_length=40, help_text=_("Par exemple « Moyenne (31 cm) » ou « 33 cl ».")
+    )
     price = models.DecimalField(
         _("prix (€ TTC)"),
         max_digits=6,

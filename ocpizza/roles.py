@@ -22,15 +22,23 @@ ADMIN_ACCESS = "wagtailadmin.access_admin"
 ROLE_PERMISSIONS = {
     MARKETING: [
         ADMIN_ACCESS,
-        "home.add_promotion", "home.change_promotion", "home.delete_promotion", "home.publish_promotion",
-        "home.lock_promotion", "home.unlock_promotion",
-        "menu.add_ingredient", "menu.change_ingredient", "menu.delete_ingredient",
+        "home.add_promotion",
+        "home.change_promotion",
+        "home.delete_promotion",
+        "home.publish_promotion",
+        "home.lock_promotion",
+        "home.unlock_promotion",
+        "menu.add_ingredient",
+        "menu.change_ingredient",
+        "menu.delete_ingredient",
         "home.change_brandsettings",
     ],
     HEAD_OFFICE: [
         ADMIN_ACCESS,
-        "stores.add_storemembership", "stores.change_storemembership",
-        "stores.delete_storemembership", "stores.view_storemembership",
+        "stores.add_storemembership",
+        "stores.change_storemembership",
+        "stores.delete_storemembership",
+        "stores.view_storemembership",
     ],
     STORE_MANAGERS: [ADMIN_ACCESS],
     STORE_STAFF: [],
@@ -41,8 +49,12 @@ ROLE_PERMISSIONS = {
 # Page permissions on the whole tree, and image/document permissions on the root collection.
 MARKETING_PAGE_PERMISSIONS = ["add_page", "change_page", "publish_page", "lock_page", "unlock_page"]
 MARKETING_COLLECTION_PERMISSIONS = [
-    "wagtailimages.add_image", "wagtailimages.change_image", "wagtailimages.choose_image",
-    "wagtaildocs.add_document", "wagtaildocs.change_document", "wagtaildocs.choose_document",
+    "wagtailimages.add_image",
+    "wagtailimages.change_image",
+    "wagtailimages.choose_image",
+    "wagtaildocs.add_document",
+    "wagtaildocs.change_document",
+    "wagtaildocs.choose_document",
 ]
 
 

@@ -28,4 +28,3 @@ def stores_for(user, *, roles=None):
 
 def managed_stores(user):
     return stores_for(user, roles=[StoreRole.MANAGER])
-

@@ -55,29 +55,43 @@ class StorePage(Page):
 
     street_address = models.CharField(_("adresse"), max_length=120)
     postcode = models.CharField(
-        _("code postal"), max_length=5, validators=[RegexValidator(r"^\d{5}$", _("Code postal à 5 chiffres."))]
+        _("code postal"),
+        max_length=5,
+        validators=[RegexValidator(r"^\d{5}$", _("Code postal à 5 chiffres."))],
     )
     city = models.CharField(_("ville"), max_length=80)
     phone = models.CharField(_("téléphone"), max_length=20)
     latitude = models.DecimalField(
-        _("latitude"), max_digits=9, decimal_places=6,
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
         validators=[MinValueValidator(-90), MaxValueValidator(90)],
     )
     longitude = models.DecimalField(
-        _("longitude"), max_digits=9, decimal_places=6,
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
         validators=[MinValueValidator(-180), MaxValueValidator(180)],
     )
     intro = models.TextField(_("présentation"), blank=True, max_length=500)
     photo = models.ForeignKey(
-        "wagtailimages.Image", verbose_name=_("photo"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        "wagtailimages.Image",
+        verbose_name=_("photo"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     delivery_postcodes = models.CharField(
-        _("codes postaux livrés"), max_length=200, blank=True,
+        _("codes postaux livrés"),
+        max_length=200,
+        blank=True,
         help_text=_("Séparés par des virgules, par exemple « 69002, 69005 ». Vide : retrait seulement."),
     )
     payment_location_id = models.CharField(
-        _("identifiant de l'emplacement de paiement"), max_length=64, blank=True,
+        _("identifiant de l'emplacement de paiement"),
+        max_length=64,
+        blank=True,
         help_text=_("L'identifiant « location » Square de ce point de vente."),
     )
 
@@ -162,7 +176,8 @@ class OpeningHours(Orderable):
         verbose_name_plural = _("horaires d'ouverture")
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(closes__gt=models.F("opens")), name="stores_openinghours_closes_after_opens"
+                condition=models.Q(closes__gt=models.F("opens")),
+                name="stores_openinghours_closes_after_opens",
             ),
         ]
 
@@ -190,7 +205,9 @@ class StoreMembership(models.Model):
     """A person working in a store, with their role there. Staff see only their stores."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="store_memberships",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="store_memberships",
         verbose_name=_("personne"),
     )
     store = models.ForeignKey(

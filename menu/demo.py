@@ -1,0 +1,314 @@
+"""The demo chain's menu: ingredients with their allergens and products with sizes and prices."""
+
+from decimal import Decimal
+
+from .models import Allergen, Category, Ingredient, MenuPage, ProductPage, ProductSize
+
+G, ML, PIECE = Ingredient.Unit.GRAM, Ingredient.Unit.MILLILITRE, Ingredient.Unit.PIECE
+
+# name: (unit, allergen codes)
+INGREDIENTS = {
+    "Pâte à pizza": (G, ["gluten"]),
+    "Sauce tomate": (G, []),
+    "Crème fraîche": (G, ["milk"]),
+    "Mozzarella": (G, ["milk"]),
+    "Emmental": (G, ["milk"]),
+    "Gorgonzola": (G, ["milk"]),
+    "Chèvre": (G, ["milk"]),
+    "Reblochon": (G, ["milk"]),
+    "Parmesan": (G, ["milk"]),
+    "Burrata": (G, ["milk"]),
+    "Jambon": (G, ["sulphites"]),
+    "Jambon cru": (G, []),
+    "Lardons": (G, []),
+    "Chorizo": (G, ["sulphites"]),
+    "Merguez": (G, ["sulphites"]),
+    "Bœuf haché": (G, []),
+    "Anchois": (G, ["fish"]),
+    "Crevettes": (G, ["crustaceans"]),
+    "Moules": (G, ["molluscs"]),
+    "Champignons": (G, []),
+    "Olives noires": (G, []),
+    "Poivrons": (G, []),
+    "Oignons rouges": (G, []),
+    "Tomates cerises": (G, []),
+    "Aubergines": (G, []),
+    "Courgettes": (G, []),
+    "Roquette": (G, []),
+    "Pommes de terre": (G, []),
+    "Ananas": (G, []),
+    "Basilic": (G, []),
+    "Piment": (G, []),
+    "Œuf": (PIECE, ["eggs"]),
+    "Miel": (G, []),
+    "Pesto": (G, ["nuts", "milk"]),
+    "Huile d'olive": (ML, []),
+    "Origan": (G, []),
+    # Drinks and desserts are ingredients of themselves: the stock counts bottles and pots.
+    "Coca-Cola 33 cl": (PIECE, []),
+    "Eau minérale 50 cl": (PIECE, []),
+    "Limonade artisanale 33 cl": (PIECE, []),
+    "Jus d'orange 25 cl": (PIECE, []),
+    "Bière blonde 33 cl": (PIECE, ["gluten"]),
+    "Tiramisu": (PIECE, ["gluten", "eggs", "milk"]),
+    "Panna cotta": (PIECE, ["milk"]),
+    "Fondant au chocolat": (PIECE, ["gluten", "eggs", "milk", "soybeans"]),
+    "Glace vanille": (PIECE, ["milk", "eggs"]),
+}
+
+PIZZA_SIZES = [
+    ("Petite (26 cm)", Decimal("0")),
+    ("Moyenne (31 cm)", Decimal("3.00")),
+    ("Grande (36 cm)", Decimal("6.00")),
+]
+
+# title, summary, base price of the small size, ingredients, vegetarian, spicy, cream base
+PIZZAS = [
+    (
+        "Margherita",
+        "Tomate, mozzarella fondante et basilic frais.",
+        "8.90",
+        ["Pâte à pizza", "Sauce tomate", "Mozzarella", "Basilic", "Huile d'olive"],
+        True,
+        False,
+        False,
+    ),
+    (
+        "Regina",
+        "La classique jambon-champignons.",
+        "10.50",
+        ["Pâte à pizza", "Sauce tomate", "Mozzarella", "Jambon", "Champignons", "Origan"],
+        False,
+        False,
+        False,
+    ),
+    (
+        "Quatre fromages",
+        "Mozzarella, gorgonzola, chèvre et parmesan.",
+        "11.90",
+        ["Pâte à pizza", "Crème fraîche", "Mozzarella", "Gorgonzola", "Chèvre", "Parmesan"],
+        True,
+        False,
+        True,
+    ),
+    (
+        "Napolitaine",
+        "Anchois, câpres et olives noires.",
+        "10.50",
+        ["Pâte à pizza", "Sauce tomate", "Mozzarella", "Anchois", "Olives noires", "Origan"],
+        False,
+        False,
+        False,
+    ),
+    (
+        "Diavola",
+        "Chorizo et piment pour les amateurs de sensations.",
+        "11.50",
+        ["Pâte à pizza", "Sauce tomate", "Mozzarella", "Chorizo", "Piment", "Poivrons"],
+        False,
+        True,
+        False,
+    ),
+    (
+        "Végétarienne",
+        "Légumes grillés : aubergines, courgettes, poivrons.",
+        "10.90",
+        [
+            "Pâte à pizza",
+            "Sauce tomate",
+            "Mozzarella",
+            "Aubergines",
+            "Courgettes",
+            "Poivrons",
+            "Oignons rouges",
+        ],
+        True,
+        False,
+        False,
+    ),
+    (
+        "Savoyarde",
+        "Reblochon, lardons et pommes de terre sur crème.",
+        "12.50",
+        ["Pâte à pizza", "Crème fraîche", "Reblochon", "Lardons", "Pommes de terre", "Oignons rouges"],
+        False,
+        False,
+        True,
+    ),
+    (
+        "Chèvre-miel",
+        "Chèvre doux, miel de Provence et roquette.",
+        "11.50",
+        ["Pâte à pizza", "Crème fraîche", "Mozzarella", "Chèvre", "Miel", "Roquette"],
+        True,
+        False,
+        True,
+    ),
+    (
+        "Orientale",
+        "Merguez, poivrons, œuf et une pointe de piment.",
+        "12.00",
+        ["Pâte à pizza", "Sauce tomate", "Mozzarella", "Merguez", "Poivrons", "Œuf", "Piment"],
+        False,
+        True,
+        False,
+    ),
+    (
+        "Fruits de mer",
+        "Crevettes, moules et persillade.",
+        "13.50",
+        ["Pâte à pizza", "Sauce tomate", "Mozzarella", "Crevettes", "Moules", "Huile d'olive"],
+        False,
+        False,
+        False,
+    ),
+    (
+        "Bolognaise",
+        "Bœuf haché mijoté, oignons et origan.",
+        "12.00",
+        ["Pâte à pizza", "Sauce tomate", "Mozzarella", "Bœuf haché", "Oignons rouges", "Origan"],
+        False,
+        False,
+        False,
+    ),
+    (
+        "Hawaïenne",
+        "Jambon et ananas, pour les audacieux.",
+        "11.00",
+        ["Pâte à pizza", "Sauce tomate", "Mozzarella", "Jambon", "Ananas"],
+        False,
+        False,
+        False,
+    ),
+    (
+        "Burrata",
+        "Burrata crémeuse, tomates cerises et pesto.",
+        "13.90",
+        ["Pâte à pizza", "Sauce tomate", "Burrata", "Tomates cerises", "Pesto", "Roquette"],
+        True,
+        False,
+        False,
+    ),
+    (
+        "Parma",
+        "Jambon cru de Parme, roquette et copeaux de parmesan.",
+        "13.50",
+        ["Pâte à pizza", "Sauce tomate", "Mozzarella", "Jambon cru", "Roquette", "Parmesan"],
+        False,
+        False,
+        False,
+    ),
+]
+
+# title, summary, size label, price, category
+SINGLES = [
+    ("Coca-Cola", "La bouteille de 33 cl, bien fraîche.", "33 cl", "2.50", Category.DRINK, "Coca-Cola 33 cl"),
+    ("Eau minérale", "Eau plate de source.", "50 cl", "2.00", Category.DRINK, "Eau minérale 50 cl"),
+    (
+        "Limonade artisanale",
+        "Limonade au citron de Menton.",
+        "33 cl",
+        "3.20",
+        Category.DRINK,
+        "Limonade artisanale 33 cl",
+    ),
+    ("Jus d'orange", "Pur jus pressé.", "25 cl", "3.00", Category.DRINK, "Jus d'orange 25 cl"),
+    (
+        "Bière blonde",
+        "Bière blonde artisanale de la région.",
+        "33 cl",
+        "4.00",
+        Category.DRINK,
+        "Bière blonde 33 cl",
+    ),
+    ("Tiramisu", "Le vrai, au mascarpone et café.", "Pot individuel", "4.90", Category.DESSERT, "Tiramisu"),
+    ("Panna cotta", "Coulis de fruits rouges.", "Pot individuel", "4.50", Category.DESSERT, "Panna cotta"),
+    (
+        "Fondant au chocolat",
+        "Cœur coulant, à réchauffer 20 secondes.",
+        "Part",
+        "4.90",
+        Category.DESSERT,
+        "Fondant au chocolat",
+    ),
+    ("Glace vanille", "Vanille de Madagascar.", "Pot de 120 ml", "3.90", Category.DESSERT, "Glace vanille"),
+]
+
+
+def build_ingredients():
+    allergens = {a.code: a for a in Allergen.objects.all()}
+    ingredients = {}
+    for name, (unit, codes) in INGREDIENTS.items():
+        ingredient, _ = Ingredient.objects.get_or_create(name=name, defaults={"unit": unit})
+        ingredient.allergens.set([allergens[code] for code in codes])
+        ingredients[name] = ingredient
+    return ingredients
+
+
+def _add_product(menu, *, title, summary, category, sizes, ingredients, vegetarian, spicy, photo):
+    existing = ProductPage.objects.child_of(menu).filter(title=title).first()
+    if existing:
+        return existing
+    product = ProductPage(
+        title=title,
+        summary=summary,
+        category=category,
+        is_vegetarian=vegetarian,
+        is_spicy=spicy,
+        photo=photo,
+        search_description=summary,
+    )
+    product.sizes = [
+        ProductSize(name=name, price=price, sort_order=i) for i, (name, price) in enumerate(sizes)
+    ]
+    menu.add_child(instance=product)
+    product.ingredients.set(ingredients)
+    product.save_revision().publish()
+    return product
+
+
+def build_menu(home, image_for):
+    """Menu page and products under `home`; `image_for(title, category, ingredient_names, cream, seed)`."""
+    menu = MenuPage.objects.child_of(home).first()
+    if menu is None:
+        menu = MenuPage(
+            title="La carte",
+            slug="carte",
+            intro="Pâte pétrie chaque matin, tomates d'Italie, mozzarella fior di latte : "
+            "toutes nos pizzas sont cuites à la commande.",
+            search_description="La carte des pizzas, boissons et desserts OC Pizza.",
+        )
+        home.add_child(instance=menu)
+        menu.save_revision().publish()
+    ingredients = build_ingredients()
+    products = []
+    for seed, (title, summary, base, names, veg, spicy, cream) in enumerate(PIZZAS):
+        base_price = Decimal(base)
+        products.append(
+            _add_product(
+                menu,
+                title=title,
+                summary=summary,
+                category=Category.PIZZA,
+                sizes=[(label, base_price + extra) for label, extra in PIZZA_SIZES],
+                ingredients=[ingredients[n] for n in names],
+                vegetarian=veg,
+                spicy=spicy,
+                photo=image_for(title, Category.PIZZA, names, cream, seed),
+            )
+        )
+    for seed, (title, summary, size, price, category, ingredient) in enumerate(SINGLES, start=50):
+        products.append(
+            _add_product(
+                menu,
+                title=title,
+                summary=summary,
+                category=category,
+                sizes=[(size, Decimal(price))],
+                ingredients=[ingredients[ingredient]],
+                vegetarian=category == Category.DESSERT,
+                spicy=False,
+                photo=image_for(title, category, [], False, seed),
+            )
+        )
+    return menu, products

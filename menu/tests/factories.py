@@ -1,0 +1,53 @@
+from decimal import Decimal
+
+import factory
+import wagtail_factories
+
+from menu.models import Allergen, Category, Ingredient, MenuPage, ProductPage, ProductSize
+
+
+class IngredientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Ingredient
+        django_get_or_create = ["name"]
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Ingrédient {n}")
+    unit = Ingredient.Unit.GRAM
+
+    @factory.post_generation
+    def allergens(self, create, codes, **kwargs):
+        if create and codes:
+            self.allergens.set(Allergen.objects.filter(code__in=codes))
+
+
+class MenuPageFactory(wagtail_factories.PageFactory):
+    class Meta:
+        model = MenuPage
+
+    title = "La carte"
+    slug = "carte"
+
+
+class ProductPageFactory(wagtail_factories.PageFactory):
+    class Meta:
+        model = ProductPage
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Pizza {n}")
+    category = Category.PIZZA
+    summary = "Une pizza de test."
+
+    @factory.post_generation
+    def sizes(self, create, sizes, **kwargs):
+        """sizes=[("Moyenne", "12.50"), ...]; default: one medium size at 12.50 €."""
+        if not create:
+            return
+        for order, (name, price) in enumerate(sizes or [("Moyenne (31 cm)", "12.50")]):
+            ProductSize.objects.create(product=self, name=name, price=Decimal(price), sort_order=order)
+
+    @factory.post_generation
+    def ingredients(self, create, ingredients, **kwargs):
+        if create and ingredients:
+            self.ingredients.set(ingredients)
+            self.save()  # a ParentalManyToManyField is written when the page is saved

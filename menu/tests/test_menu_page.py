@@ -1,0 +1,84 @@
+from decimal import Decimal
+
+import pytest
+from django.template import Context, Template
+from django.utils import translation
+
+from home.models import HomePage
+from menu.models import Category, MenuPage, ProductPage
+
+from .factories import IngredientFactory, ProductPageFactory
+
+
+def fill_menu(menu, count):
+    dough = IngredientFactory(name="Pâte", allergens=["gluten"])
+    cheese = IngredientFactory(name="Mozzarella", allergens=["milk"])
+    for _ in range(count):
+        ProductPageFactory(
+            parent=menu,
+            sizes=[("Petite", "9.00"), ("Grande", "14.50")],
+            ingredients=[dough, cheese],
+        )
+
+
+def test_menu_shows_each_product_with_its_prices_in_euros(client, menu_page):
+    ProductPageFactory(
+        parent=menu_page, title="Regina", sizes=[("Petite (26 cm)", "10.50"), ("Grande", "16.50")]
+    )
+    ProductPageFactory(parent=menu_page, title="Tiramisu", category=Category.DESSERT, sizes=[("Pot", "4.90")])
+
+    response = client.get(menu_page.url, HTTP_ACCEPT_LANGUAGE="fr")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Regina" in html and "10,50\u00a0€" in html and "16,50\u00a0€" in html
+    main = html[html.index('id="pizza"') :]
+    assert main.index("Regina") < main.index('id="dessert"') < main.index("Tiramisu")
+
+
+@pytest.mark.parametrize("count", [3, 30])
+def test_menu_page_runs_a_bounded_number_of_queries(client, menu_page, count, django_assert_max_num_queries):
+    fill_menu(menu_page, count)
+    client.get(menu_page.url)  # warm the site and rendition caches
+
+    with django_assert_max_num_queries(14):
+        response = client.get(menu_page.url)
+
+    assert response.content.decode().count('class="card product-card') == count
+
+
+def test_product_page_lists_the_allergens_of_its_ingredients_once(client, menu_page):
+    dough = IngredientFactory(name="Pâte", allergens=["gluten"])
+    cream = IngredientFactory(name="Crème", allergens=["milk"])
+    cheese = IngredientFactory(name="Gorgonzola", allergens=["milk"])
+    product = ProductPageFactory(parent=menu_page, ingredients=[dough, cream, cheese])
+
+    html = client.get(product.url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+    assert [a.code for a in ProductPage.objects.get(id=product.id).allergens] == ["gluten", "milk"]
+    assert html.count("<li>Lait</li>") == 1
+    assert "Céréales contenant du gluten" in html
+
+
+def test_product_without_allergens_says_so(client, menu_page):
+    product = ProductPageFactory(parent=menu_page, ingredients=[IngredientFactory(name="Tomate")])
+
+    html = client.get(product.url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+    assert "Aucun des 14 allergènes réglementaires." in html
+
+
+def test_euros_filter_formats_prices_per_language():
+    template = Template("{% load menu_tags %}{{ price|euros }}")
+    with translation.override("fr"):
+        assert template.render(Context({"price": Decimal("1234.5")})) == "1\u00a0234,50\u00a0€"
+    with translation.override("en"):
+        assert template.render(Context({"price": Decimal("12.5")})) == "€12.50"
+
+
+def test_page_tree_rules(menu_page):
+    assert MenuPage.parent_page_types == ["home.HomePage"]
+    assert ProductPage.subpage_types == []
+    assert MenuPage.can_create_at(menu_page.get_parent()) is False  # max_count=1, one exists
+    assert ProductPage.can_create_at(menu_page)
+    assert not ProductPage.can_create_at(HomePage.objects.get())

@@ -1,0 +1,124 @@
+"""Build the demo chain: page tree, five stores, the menu, a promotion and one user per role.
+
+Safe to run again: what exists is kept, what is missing is added. Prints the demo accounts.
+"""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from home.demo import build_home, build_promotion, fill_home
+from menu.demo import build_menu
+from ocpizza import demo_images, roles
+from stores.demo import add_member, build_stores
+from stores.models import StoreRole
+
+PASSWORD = "pizza-demo-2026"
+
+# email, first name, last name, groups, (store slugs, role), superuser
+DEMO_USERS = [
+    ("admin@oc-pizza.fr", "Alice", "Admin", [], None, True),
+    ("marketing@oc-pizza.fr", "Margaux", "Marketing", [roles.MARKETING], None, False),
+    ("siege@oc-pizza.fr", "Henri", "Siège", [roles.HEAD_OFFICE], None, False),
+    (
+        "responsable@oc-pizza.fr",
+        "Romain",
+        "Responsable",
+        [roles.STORE_MANAGERS],
+        (["bellecour", "croix-rousse"], StoreRole.MANAGER),
+        False,
+    ),
+    (
+        "equipier@oc-pizza.fr",
+        "Emma",
+        "Équipière",
+        [roles.STORE_STAFF],
+        (["bellecour"], StoreRole.STAFF),
+        False,
+    ),
+    (
+        "pizzaiolo@oc-pizza.fr",
+        "Paolo",
+        "Pizzaiolo",
+        [roles.PIZZAIOLOS],
+        (["bellecour"], StoreRole.PIZZAIOLO),
+        False,
+    ),
+    ("livreur@oc-pizza.fr", "Lucas", "Livreur", [roles.DRIVERS], (["bellecour"], StoreRole.DRIVER), False),
+    ("client@oc-pizza.fr", "Camille", "Cliente", [], None, False),
+]
+
+ROLE_LABELS = {
+    "admin@oc-pizza.fr": "superutilisateur (tout)",
+    "marketing@oc-pizza.fr": "marketing (pages, promotions, images)",
+    "siege@oc-pizza.fr": "siège (tout le groupe)",
+    "responsable@oc-pizza.fr": "responsable de Bellecour et Croix-Rousse",
+    "equipier@oc-pizza.fr": "équipier à Bellecour",
+    "pizzaiolo@oc-pizza.fr": "pizzaiolo à Bellecour",
+    "livreur@oc-pizza.fr": "livreur à Bellecour",
+    "client@oc-pizza.fr": "client",
+}
+
+
+class Command(BaseCommand):
+    help = "Load the demo chain (idempotent) and print the demo accounts."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            roles.sync_role_groups()
+            created = self.build()
+        if created:
+            self.stdout.write(self.style.SUCCESS("Données de démonstration chargées."))
+        else:
+            self.stdout.write("Données de démonstration déjà présentes : rien à ajouter.")
+        self.stdout.write(f"\nComptes de démonstration (mot de passe pour tous : {PASSWORD})")
+        for email, *_ in DEMO_USERS:
+            self.stdout.write(f"  {email:<26} {ROLE_LABELS[email]}")
+        self.stdout.write("\nSite : http://127.0.0.1:8000/   Administration : http://127.0.0.1:8000/admin/\n")
+
+    def build(self):
+        from home.models import HomePage
+
+        if HomePage.objects.exists() and get_user_model().objects.filter(email="client@oc-pizza.fr").exists():
+            return False
+        home = build_home()
+
+        def product_image(title, category, names, cream, seed):
+            return demo_images.product_image(
+                title, category=category, ingredients=names, cream_base=cream, seed=seed
+            )
+
+        def store_image(title, seed):
+            return demo_images.scene_image(title, seed=seed)
+
+        menu, products = build_menu(home, product_image)
+        stores_index, stores = build_stores(home, store_image)
+        by_title = {p.title: p for p in products}
+        featured = [by_title[t] for t in ("Margherita", "Regina", "Savoyarde", "Burrata")]
+        promotion_image = demo_images.product_image(
+            "Promotion — tiramisu offert", category="dessert", seed=77
+        )
+        build_promotion([by_title["Tiramisu"]], promotion_image)
+        fill_home(
+            home, menu=menu, stores_index=stores_index, featured=featured, hero_image=demo_images.hero_image()
+        )
+        self.build_users({s.slug: s for s in stores})
+        return True
+
+    def build_users(self, stores):
+        user_model = get_user_model()
+        for email, first, last, groups, membership, superuser in DEMO_USERS:
+            user = user_model.objects.filter(email=email).first()
+            if user is None:
+                if superuser:
+                    user = user_model.objects.create_superuser(
+                        email, PASSWORD, first_name=first, last_name=last
+                    )
+                else:
+                    user = user_model.objects.create_user(email, PASSWORD, first_name=first, last_name=last)
+            user.groups.set(Group.objects.filter(name__in=groups))
+            if membership:
+                slugs, role = membership
+                for slug in slugs:
+                    add_member(user, stores[slug], role)

@@ -1,0 +1,118 @@
+"""The demo chain's five stores in Lyon, with real-looking addresses, coordinates and hours."""
+
+import datetime
+from decimal import Decimal
+
+from .models import OpeningHours, StoreIndexPage, StoreMembership, StorePage
+
+LUNCH = (datetime.time(11, 30), datetime.time(14, 30))
+EVENING = (datetime.time(18, 0), datetime.time(23, 0))
+
+# slug, title, street, postcode, phone, latitude, longitude, closed weekday, delivered postcodes, intro
+STORES = [
+    (
+        "bellecour",
+        "OC Pizza Bellecour",
+        "12 rue Victor Hugo",
+        "69002",
+        "04 78 42 11 20",
+        "45.755040",
+        "4.830760",
+        0,
+        "69002, 69005",
+        "Au cœur de la Presqu'île, à deux pas de la place Bellecour : notre toute première pizzeria.",
+    ),
+    (
+        "croix-rousse",
+        "OC Pizza Croix-Rousse",
+        "5 place de la Croix-Rousse",
+        "69004",
+        "04 78 28 35 41",
+        "45.774510",
+        "4.831830",
+        0,
+        "69001, 69004",
+        "Sur le plateau, face au marché : un four à bois et une terrasse ensoleillée.",
+    ),
+    (
+        "part-dieu",
+        "OC Pizza Part-Dieu",
+        "48 rue Garibaldi",
+        "69003",
+        "04 72 33 60 18",
+        "45.760410",
+        "4.851910",
+        6,
+        "69003, 69006",
+        "Près de la gare Part-Dieu, idéale pour une pizza à emporter avant le train.",
+    ),
+    (
+        "guillotiere",
+        "OC Pizza Guillotière",
+        "60 cours Gambetta",
+        "69007",
+        "04 78 72 90 05",
+        "45.753880",
+        "4.845120",
+        1,
+        "69007, 69008",
+        "Le quartier le plus vivant de Lyon, et nos pizzas les plus épicées.",
+    ),
+    (
+        "vaise",
+        "OC Pizza Vaise",
+        "10 rue Marietton",
+        "69009",
+        "04 78 83 47 62",
+        "45.774120",
+        "4.805480",
+        0,
+        "69009",
+        "Au pied de la gare de Vaise, avec un grand parking pour le retrait au comptoir.",
+    ),
+]
+
+
+def build_stores(home, image_for):
+    index = StoreIndexPage.objects.child_of(home).first()
+    if index is None:
+        index = StoreIndexPage(
+            title="Nos pizzerias",
+            slug="pizzerias",
+            intro="Cinq pizzerias à Lyon, ouvertes midi et soir. Livraison ou retrait sur place.",
+            search_description="Adresses, horaires et zones de livraison des pizzerias OC Pizza à Lyon.",
+        )
+        home.add_child(instance=index)
+        index.save_revision().publish()
+    stores = []
+    for seed, (slug, title, street, postcode, phone, lat, lng, closed, delivered, intro) in enumerate(STORES):
+        store = StorePage.objects.child_of(index).filter(slug=slug).first()
+        if store is None:
+            store = StorePage(
+                title=title,
+                slug=slug,
+                street_address=street,
+                postcode=postcode,
+                city="Lyon",
+                phone=phone,
+                latitude=Decimal(lat),
+                longitude=Decimal(lng),
+                intro=intro,
+                delivery_postcodes=delivered,
+                photo=image_for(title, seed),
+                search_description=intro,
+            )
+            store.opening_hours = [
+                OpeningHours(weekday=day, opens=opens, closes=closes, sort_order=i)
+                for i, (day, (opens, closes)) in enumerate(
+                    (day, slot) for day in range(7) if day != closed for slot in (LUNCH, EVENING)
+                )
+            ]
+            index.add_child(instance=store)
+            store.save_revision().publish()
+        stores.append(store)
+    return index, stores
+
+
+def add_member(user, store, role):
+    StoreMembership.objects.update_or_create(user=user, store=store, defaults={"role": role})
