@@ -1,4 +1,5 @@
-from django.contrib.auth.decorators import user_passes_test
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.views.decorators.cache import cache_control
@@ -18,9 +19,11 @@ def robots_txt(request):
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 
 
-@user_passes_test(lambda user: user.is_superuser)
+@login_required
 def sentry_debug(request):
     """Raises on purpose so an operator can check that errors reach Sentry (superusers only)."""
+    if not request.user.is_superuser:
+        raise PermissionDenied
     raise ZeroDivisionError("Sentry check: this error was raised on purpose from /sentry-debug/.")
 
 

@@ -1,0 +1,99 @@
+"""Marketing edits pages, images and promotions, and sees nothing operational."""
+
+import pytest
+from django.test import RequestFactory
+from django.urls import reverse
+from wagtail.admin.menu import admin_menu
+
+from accounts.tests.factories import PASSWORD, UserFactory
+from ocpizza import roles
+from stores.tests.factories import StorePageFactory
+
+# What marketing may find in the admin menu. Anything operational (stock, orders, staff, users)
+# added later must be permission-gated so that this list still holds.
+MARKETING_MENU = {
+    "explorer",
+    "images",
+    "documents",
+    "promotions",
+    "ingredients",
+    "settings",
+    "help",
+    "reports",
+}
+
+
+@pytest.fixture
+def marketing_user(db):
+    return UserFactory(groups=[roles.MARKETING])
+
+
+@pytest.fixture
+def marketing_client(client, marketing_user):
+    client.login(username=marketing_user.email, password=PASSWORD)
+    return client
+
+
+def menu_names(user):
+    request = RequestFactory().get("/admin/")
+    request.user = user
+    names = set()
+    for item in admin_menu.menu_items_for_request(request):
+        names.add(item.name)
+    return names
+
+
+def test_marketing_menu_has_no_operational_entry(marketing_user, home_page):
+    names = menu_names(marketing_user)
+
+    assert names <= MARKETING_MENU, names - MARKETING_MENU
+    assert {"explorer", "images", "promotions"} <= names
+
+
+def test_head_office_sees_staff_assignments(home_page):
+    head_office = UserFactory(groups=[roles.HEAD_OFFICE])
+
+    assert "affectations" in menu_names(head_office)
+
+
+@pytest.mark.parametrize(
+    "url_name",
+    ["wagtailusers_users:index", "wagtailusers_groups:index", "wagtailsnippets_stores_storemembership:list"],
+)
+def test_marketing_is_refused_operational_admin_pages(marketing_client, home_page, url_name):
+    response = marketing_client.get(reverse(url_name))
+
+    # Wagtail turns a logged-in editor away to the dashboard with a "permission denied" message.
+    assert response.status_code == 403 or response["Location"] == reverse("wagtailadmin_home")
+
+
+def test_marketing_can_edit_a_store_page_but_not_its_staff(marketing_client, store_index):
+    store = StorePageFactory(parent=store_index)
+
+    assert marketing_client.get(reverse("wagtailadmin_pages:edit", args=[store.id])).status_code == 200
+    assert marketing_client.get(reverse("wagtailsnippets_stores_storemembership:add")).status_code in (
+        302,
+        403,
+    )
+
+
+def test_marketing_can_upload_images_and_create_promotions(marketing_client, home_page):
+    assert marketing_client.get(reverse("wagtailimages:add")).status_code == 200
+    assert marketing_client.get(reverse("wagtailsnippets_home_promotion:add")).status_code == 200
+
+
+def test_sentry_debug_is_for_superusers_only(client, marketing_user):
+    anonymous = client.get("/sentry-debug/")
+    assert anonymous.status_code == 302 and "/compte/connexion/" in anonymous["Location"]
+
+    client.login(username=marketing_user.email, password=PASSWORD)
+    assert client.get("/sentry-debug/").status_code == 403
+
+
+def test_sentry_debug_raises_for_a_superuser(client, db):
+    admin = UserFactory(is_superuser=True, is_staff=True)
+    client.login(username=admin.email, password=PASSWORD)
+    client.raise_request_exception = True
+
+    with pytest.raises(ZeroDivisionError):
+        client.get("/sentry-debug/")

@@ -1,0 +1,77 @@
+"""Settings come from the environment; production refuses to start without its secret."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION = {
+    "DEBUG": "false",
+    "DJANGOSECRETKEY": "a-production-secret-that-is-long-enough-to-pass-the-deploy-checks-0123456789",
+    "ALLOWED_HOSTS": "oc-pizza.fr,www.oc-pizza.fr",
+    "DATABASE_URL": "sqlite:////tmp/ocpizza-settings-test.sqlite3",
+}
+
+
+def manage(*args, **env):
+    """Run manage.py in a fresh process with only the given variables (no .env influence)."""
+    prefixes = ("DJANGO", "SECURE_", "SESSION_", "CSRF_", "STATIC_", "SENTRY", "DEBUG")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+    clean.update(env)
+    clean["DJANGO_SETTINGS_MODULE"] = "ocpizza.settings"
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_production_without_secret_key_refuses_to_start_with_a_clear_message():
+    env = {**PRODUCTION, "DJANGOSECRETKEY": ""}
+
+    result = manage("check", **env)
+
+    assert result.returncode != 0
+    assert "DJANGOSECRETKEY is not set" in result.stderr
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_sentry_starts_only_when_a_dsn_is_set():
+    probe = "import sentry_sdk; print(sentry_sdk.get_client().is_active())"
+    dsn = "https://public@sentry.example.invalid/1"
+
+    off = manage("shell", "-c", probe, **PRODUCTION)
+    on = manage("shell", "-c", probe, SENTRY_DSN=dsn, **PRODUCTION)
+
+    assert off.stdout.strip().splitlines()[-1] == "False"
+    assert on.stdout.strip().splitlines()[-1] == "True"
+
+
+@pytest.mark.parametrize("url", ["/robots.txt"])
+def test_robots_txt_points_to_the_sitemap(client, db, url):
+    response = client.get(url)
+
+    assert response.status_code == 200
+    assert "Sitemap: http://testserver/sitemap.xml" in response.content.decode()
+    assert "Disallow: /admin/" in response.content.decode()
+
+
+def test_favicon_redirects_to_the_static_icon(client, db):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 301
+    assert response["Location"].endswith("img/favicon.ico")
+
+
+def test_sitemap_lists_live_pages(client, menu_page):
+    response = client.get("/sitemap.xml")
+
+    assert response.status_code == 200
+    assert "/carte/" in response.content.decode()
