@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.sitemaps",
+    "whitenoise.runserver_nostatic",  # WhiteNoise serves static files in `make run` too
     "django.contrib.staticfiles",
     # Last: its post_migrate handler gives the role groups permissions every other app created.
     "ocpizza",
@@ -146,6 +147,9 @@ STORAGES = {
         ),
     },
 }
+# Development serves files straight from the apps' folders, reloading them as they change.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

@@ -75,3 +75,16 @@ def test_sitemap_lists_live_pages(client, menu_page):
 
     assert response.status_code == 200
     assert "/carte/" in response.content.decode()
+
+
+def test_server_errors_get_the_branded_500_page(client, db):
+    from accounts.tests.factories import PASSWORD, UserFactory
+
+    admin = UserFactory(is_superuser=True, is_staff=True)
+    client.login(username=admin.email, password=PASSWORD)
+    client.raise_request_exception = False
+
+    response = client.get("/sentry-debug/")
+
+    assert response.status_code == 500
+    assert "Le four a surchauffé" in response.content.decode()
