@@ -1,5 +1,6 @@
 """Editorial pages of the storefront: home page, standard pages and promotions."""
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
@@ -127,7 +128,7 @@ class Promotion(
             [FieldRowPanel([FieldPanel("starts_at"), FieldPanel("ends_at")])],
             heading=_("Période de validité"),
         ),
-        FieldPanel("products"),
+        FieldPanel("products", widget=forms.CheckboxSelectMultiple),
         PublishingPanel(),
     ]
     search_fields = [index.SearchField("title"), index.AutocompleteField("title")]

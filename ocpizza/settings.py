@@ -186,6 +186,7 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 WAGTAILIMAGES_IMAGE_MODEL = "wagtailimages.Image"
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "xlsx"]
 WAGTAIL_ENABLE_UPDATE_CHECK = False
+WAGTAIL_GRAVATAR_PROVIDER_URL = None  # no avatars fetched from a third party
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
 
 # Integrations: which implementation runs is a setting, never `if DEBUG`.
