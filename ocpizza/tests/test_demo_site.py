@@ -1,5 +1,6 @@
 """The demo chain as `make run` builds it: complete, idempotent, and every page answers."""
 
+import copy
 import io
 
 import pytest
@@ -55,8 +56,16 @@ def test_loading_the_demo_twice_adds_nothing(demo):
     assert (Page.objects.count(), get_user_model().objects.count(), StoreMembership.objects.count()) == counts
 
 
+@pytest.fixture
+def strict_templates(settings):
+    """Make an undefined template variable visible in the page instead of silently empty."""
+    templates = copy.deepcopy(settings.TEMPLATES)
+    templates[0]["OPTIONS"]["string_if_invalid"] = "TEMPLATE-ERROR[%s]"
+    settings.TEMPLATES = templates
+
+
 @pytest.mark.parametrize("language", ["fr", "en"])
-def test_every_page_of_the_demo_site_answers_200(demo, client, language):
+def test_every_page_of_the_demo_site_answers_200(demo, client, language, strict_templates):
     home = HomePage.objects.get()
     pages = [home, *Page.objects.descendant_of(home).live().specific()]
     assert len(pages) > 20
@@ -65,8 +74,11 @@ def test_every_page_of_the_demo_site_answers_200(demo, client, language):
         response = client.get(page.url, HTTP_ACCEPT_LANGUAGE=language)
         assert response.status_code == 200, page.url
         assert response["Content-Language"] == language
+        assert "TEMPLATE-ERROR" not in response.content.decode(), page.url
     for url in ["/sitemap.xml", "/robots.txt", "/compte/connexion/", "/compte/inscription/", "/panier/"]:
-        assert client.get(url, HTTP_ACCEPT_LANGUAGE=language).status_code == 200, url
+        response = client.get(url, HTTP_ACCEPT_LANGUAGE=language)
+        assert response.status_code == 200, url
+        assert "TEMPLATE-ERROR" not in response.content.decode(), url
 
 
 def test_interface_is_french_by_default_and_english_on_request(demo, client):
