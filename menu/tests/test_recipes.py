@@ -59,7 +59,9 @@ def test_extras_change_the_allergens_shown(menu_page):
     anchovy = IngredientFactory(name="Anchois", allergens=["fish"])
     product = product_with_recipe(menu_page, title="Margherita", recipe={dough: 200, cheese: 100})
     add_anchovy = ProductExtraFactory(product=product, ingredient=anchovy, quantity=20)
-    no_cheese = ProductExtraFactory(product=product, ingredient=cheese, kind=ProductExtra.Kind.REMOVE, price=0)
+    no_cheese = ProductExtraFactory(
+        product=product, ingredient=cheese, kind=ProductExtra.Kind.REMOVE, price=0
+    )
     product = ProductPage.objects.with_recipes().get(id=product.id)
 
     assert [a.code for a in allergens_for(product)] == ["gluten", "milk"]
