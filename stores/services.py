@@ -162,7 +162,8 @@ def _apply(*, store, changes, kind, user, note="", order_reference="", now=None,
                 % {"quantity": current, "ingredient": name.lower(), "asked": -delta}
             )
         level.quantity = current + delta
-        if not level.below_threshold and level.quantity <= level.alert_threshold:
+        # Only a decrease crosses the threshold: a delivery that leaves the level low raises nothing.
+        if delta < 0 and not level.below_threshold and level.quantity <= level.alert_threshold:
             level.below_threshold = True
             alerts.append(
                 StockAlert(
