@@ -7,12 +7,14 @@ an ingredient the recipe uses never scales down to nothing.
 
 from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from django.db.models import Prefetch
 
 from .models import Ingredient, ProductExtra, ProductSize, RecipeLine
 
 
+@lru_cache(maxsize=4096)
 def scaled_quantity(quantity, factor):
     """`quantity` (reference size) scaled by a size's `factor`, as a whole number, at least 1."""
     scaled = (Decimal(quantity) * Decimal(factor)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
@@ -23,15 +25,25 @@ def ingredient_needs(size, extras=(), *, recipe_lines=None):
     """Quantity of each ingredient (a Counter keyed by ingredient id) for one portion.
 
     `size` is a ProductSize; `extras` ProductExtra rows of the same product. Uses the product's
-    prefetched `recipe_lines` unless `recipe_lines` is given. A removed ingredient drops out;
-    an added one is scaled like the recipe and adds to what the recipe already uses.
+    prefetched `recipe_lines` unless `recipe_lines` is given.
     """
     lines = size.product.recipe_lines.all() if recipe_lines is None else recipe_lines
-    removed = {extra.ingredient_id for extra in extras if extra.kind == ProductExtra.Kind.REMOVE}
     needs = Counter()
     for line in lines:
-        if line.ingredient_id not in removed:
-            needs[line.ingredient_id] += scaled_quantity(line.quantity, size.recipe_factor)
+        needs[line.ingredient_id] += scaled_quantity(line.quantity, size.recipe_factor)
+    return with_extras(needs, size, extras) if extras else needs
+
+
+def with_extras(needs, size, extras):
+    """`needs` of one portion of `size` changed by `extras`, as a new Counter.
+
+    A removed ingredient drops out; an added one is scaled like the recipe and adds to what the
+    recipe already uses.
+    """
+    needs = Counter(needs)
+    for extra in extras:
+        if extra.kind == ProductExtra.Kind.REMOVE:
+            needs.pop(extra.ingredient_id, None)
     for extra in extras:
         if extra.kind == ProductExtra.Kind.ADD:
             needs[extra.ingredient_id] += scaled_quantity(extra.quantity, size.recipe_factor)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext_lazy as _
 
 from menu.models import ProductPage
-from menu.recipes import ingredient_needs, needs_for_lines
+from menu.recipes import ingredient_needs, needs_for_lines, with_extras
 
 from .exceptions import StockError
 from .models import StockLevel
@@ -96,10 +96,10 @@ def menu_availability(store, products=None):
                 for extra in product_extras:
                     extras[(size.id, extra.id)] = sizes[size.id]
                 continue
-            sizes[size.id] = portions(ingredient_needs(size, recipe_lines=lines), levels, ingredients)
+            needs = ingredient_needs(size, recipe_lines=lines)
+            sizes[size.id] = portions(needs, levels, ingredients)
             for extra in product_extras:
-                needs = ingredient_needs(size, [extra], recipe_lines=lines)
-                extras[(size.id, extra.id)] = portions(needs, levels, ingredients)
+                extras[(size.id, extra.id)] = portions(with_extras(needs, size, [extra]), levels, ingredients)
     return MenuAvailability(sizes=sizes, extras=extras)
 
 
