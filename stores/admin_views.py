@@ -59,7 +59,14 @@ class StockView(WagtailAdminTemplateMixin, TemplateView):
             raise PermissionDenied
 
     def get_breadcrumbs_items(self):
-        return self.breadcrumbs_items + [{"url": reverse("stock:index"), "label": _("Stock")}]
+        return self.breadcrumbs_items + [
+            {"url": reverse("stock:index"), "label": _("Stock")},
+            *self.inner_breadcrumbs(),
+            {"url": "", "label": self.get_page_title()},
+        ]
+
+    def inner_breadcrumbs(self):
+        return []
 
 
 class StoreStockView(StockView):
@@ -75,10 +82,8 @@ class StoreStockView(StockView):
     def get_page_subtitle(self):
         return self.store.title
 
-    def get_breadcrumbs_items(self):
-        return super().get_breadcrumbs_items() + [
-            {"url": reverse("stock:store", args=[self.store.id]), "label": self.store.title}
-        ]
+    def inner_breadcrumbs(self):
+        return [{"url": reverse("stock:store", args=[self.store.id]), "label": self.store.title}]
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(store=self.store, **kwargs)
@@ -114,7 +119,7 @@ class StockIndexView(StockView):
 
 
 class StoreStockDetailView(StoreStockView):
-    page_title = _("Stock")
+    page_title = _("Stock actuel")
     template_name = "stores/admin/store_stock.html"
 
     def get_context_data(self, **kwargs):

@@ -110,3 +110,26 @@ def test_the_product_form_derives_the_ingredients_from_the_recipe(menu_page):
     stored = ProductPage.objects.get(id=product.id)
     assert set(stored.ingredients.all()) == {dough, cheese}
     assert [a.code for a in stored.allergens] == ["gluten", "milk"]
+
+
+def test_the_product_page_lists_its_options_with_the_allergens_they_add(client, menu_page):
+    dough = IngredientFactory(name="Pâte", allergens=["gluten"])
+    anchovy = IngredientFactory(name="Anchois", allergens=["fish"])
+    product = product_with_recipe(menu_page, title="Marinara", recipe={dough: 200})
+    ProductExtraFactory(product=product, name="Supplément anchois", ingredient=anchovy, quantity=20)
+
+    html = client.get(product.url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+    assert "Supplément anchois" in html and "+1,50\u00a0€" in html and "(allergènes : Poissons)" in html
+
+
+def test_the_product_editor_shows_the_recipe_extras_and_steps(client, admin_user, menu_page):
+    product = product_with_recipe(menu_page, title="Marinara", recipe={IngredientFactory(name="Pâte"): 200})
+    client.force_login(admin_user)
+
+    response = client.get(f"/admin/pages/{product.id}/edit/", HTTP_ACCEPT_LANGUAGE="fr")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Recette (taille de référence)" in html and "Suppléments et retraits" in html
+    assert "Préparation (pizzaiolo)" in html and "coefficient de recette" in html.lower()
