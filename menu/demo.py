@@ -437,8 +437,10 @@ def add_missing_recipes(menu):
         product = page.get_latest_revision_as_object()
         if page.title in pizzas:
             pizza_recipe(product, ingredients, pizzas[page.title])
-            for size in product.sizes.all():
+            sizes = list(product.sizes.all())
+            for size in sizes:
                 size.recipe_factor = factors.get(size.name, size.recipe_factor)
+            product.sizes = sizes
         else:
             single_recipe(product, ingredients[singles[page.title]])
         product.save_revision().publish()
