@@ -2,7 +2,17 @@
 
 from decimal import Decimal
 
-from .models import Allergen, Category, Ingredient, MenuPage, ProductPage, ProductSize
+from .models import (
+    Allergen,
+    Category,
+    Ingredient,
+    MenuPage,
+    PreparationStep,
+    ProductExtra,
+    ProductPage,
+    ProductSize,
+    RecipeLine,
+)
 
 G, ML, PIECE = Ingredient.Unit.GRAM, Ingredient.Unit.MILLILITRE, Ingredient.Unit.PIECE
 
@@ -56,11 +66,57 @@ INGREDIENTS = {
     "Glace vanille": (PIECE, ["milk", "eggs"]),
 }
 
+# label, price on top of the small size's, recipe factor (the recipe is written for the small size)
 PIZZA_SIZES = [
-    ("Petite (26 cm)", Decimal("0")),
-    ("Moyenne (31 cm)", Decimal("3.00")),
-    ("Grande (36 cm)", Decimal("6.00")),
+    ("Petite (26 cm)", Decimal("0"), Decimal("1.00")),
+    ("Moyenne (31 cm)", Decimal("3.00"), Decimal("1.40")),
+    ("Grande (36 cm)", Decimal("6.00"), Decimal("1.90")),
 ]
+
+# Quantity of each pizza ingredient for a small pizza, in the ingredient's unit.
+PIZZA_QUANTITIES = {
+    "Pâte à pizza": 200,
+    "Sauce tomate": 80,
+    "Crème fraîche": 70,
+    "Mozzarella": 100,
+    "Emmental": 60,
+    "Gorgonzola": 40,
+    "Chèvre": 50,
+    "Reblochon": 80,
+    "Parmesan": 20,
+    "Burrata": 120,
+    "Jambon": 60,
+    "Jambon cru": 50,
+    "Lardons": 50,
+    "Chorizo": 50,
+    "Merguez": 80,
+    "Bœuf haché": 80,
+    "Anchois": 20,
+    "Crevettes": 60,
+    "Moules": 60,
+    "Champignons": 50,
+    "Olives noires": 20,
+    "Poivrons": 40,
+    "Oignons rouges": 30,
+    "Tomates cerises": 50,
+    "Aubergines": 50,
+    "Courgettes": 50,
+    "Roquette": 15,
+    "Pommes de terre": 80,
+    "Ananas": 50,
+    "Basilic": 3,
+    "Piment": 2,
+    "Œuf": 1,
+    "Miel": 10,
+    "Pesto": 20,
+    "Huile d'olive": 10,
+    "Origan": 1,
+}
+BASES = ("Sauce tomate", "Crème fraîche")
+# Offered on every pizza (name, ingredient, quantity for a small pizza, price)
+SUPPLEMENTS = [("Supplément mozzarella", "Mozzarella", 40, Decimal("1.50"))]
+# Offered on the pizzas that have the ingredient (name, ingredient)
+REMOVALS = [("Sans oignons", "Oignons rouges"), ("Sans olives", "Olives noires"), ("Sans piment", "Piment")]
 
 # title, summary, base price of the small size, ingredients, vegetarian, spicy, cream base
 PIZZAS = [
@@ -245,7 +301,57 @@ def build_ingredients():
     return ingredients
 
 
-def _add_product(menu, *, title, summary, category, sizes, ingredients, vegetarian, spicy, photo):
+def _quantity(quantity, ingredient):
+    return f"{quantity} {ingredient.get_unit_display()} de {ingredient.name.lower()}"
+
+
+def pizza_recipe(product, ingredients, names):
+    """Recipe (small size), extras and preparation steps of a pizza, set on `product` in memory."""
+    product.recipe_lines = [
+        RecipeLine(ingredient=ingredients[name], quantity=PIZZA_QUANTITIES[name], sort_order=i)
+        for i, name in enumerate(names)
+    ]
+    extras = [
+        ProductExtra(
+            name=label, kind=ProductExtra.Kind.ADD, ingredient=ingredients[name], quantity=q, price=price
+        )
+        for label, name, q, price in SUPPLEMENTS
+    ]
+    extras += [
+        ProductExtra(name=label, kind=ProductExtra.Kind.REMOVE, ingredient=ingredients[name], quantity=0)
+        for label, name in REMOVALS
+        if name in names
+    ]
+    for order, extra in enumerate(extras):
+        extra.sort_order = order
+    product.extras = extras
+    dough, *toppings = names
+    base = [name for name in toppings if name in BASES]
+    toppings = [name for name in toppings if name not in BASES]
+    steps = [
+        f"Abaisser {_quantity(PIZZA_QUANTITIES[dough], ingredients[dough])} en disque de 26 cm "
+        "(quantités de la petite : ×1,4 pour la moyenne, ×1,9 pour la grande).",
+        *[
+            f"Étaler {_quantity(PIZZA_QUANTITIES[name], ingredients[name])} en laissant 1 cm de bord."
+            for name in base
+        ],
+        "Garnir : " + ", ".join(_quantity(PIZZA_QUANTITIES[n], ingredients[n]) for n in toppings) + ".",
+        "Cuire 90 secondes au four à 450 °C, en tournant la pizza à mi-cuisson.",
+    ]
+    product.preparation_steps = [PreparationStep(text=text, sort_order=i) for i, text in enumerate(steps)]
+
+
+def single_recipe(product, ingredient):
+    """A drink or a dessert is one piece of itself."""
+    product.recipe_lines = [RecipeLine(ingredient=ingredient, quantity=1, sort_order=0)]
+    product.preparation_steps = [
+        PreparationStep(
+            text=f"Prendre 1 {ingredient.name.lower()} et le joindre à la commande.", sort_order=0
+        )
+    ]
+
+
+def _add_product(menu, *, title, summary, category, sizes, ingredients, vegetarian, spicy, photo, recipe):
     existing = ProductPage.objects.child_of(menu).filter(title=title).first()
     if existing:
         return existing
@@ -259,8 +365,10 @@ def _add_product(menu, *, title, summary, category, sizes, ingredients, vegetari
         search_description=summary,
     )
     product.sizes = [
-        ProductSize(name=name, price=price, sort_order=i) for i, (name, price) in enumerate(sizes)
+        ProductSize(name=name, price=price, recipe_factor=factor, sort_order=i)
+        for i, (name, price, factor) in enumerate(sizes)
     ]
+    recipe(product)
     menu.add_child(instance=product)
     product.ingredients.set(ingredients)
     product.save_revision().publish()
@@ -290,11 +398,12 @@ def build_menu(home, image_for):
                 title=title,
                 summary=summary,
                 category=Category.PIZZA,
-                sizes=[(label, base_price + extra) for label, extra in PIZZA_SIZES],
+                sizes=[(label, base_price + extra, factor) for label, extra, factor in PIZZA_SIZES],
                 ingredients=[ingredients[n] for n in names],
                 vegetarian=veg,
                 spicy=spicy,
                 photo=image_for(title, Category.PIZZA, names, cream, seed),
+                recipe=lambda product, names=names: pizza_recipe(product, ingredients, names),
             )
         )
     for seed, (title, summary, size, price, category, ingredient) in enumerate(SINGLES, start=50):
@@ -304,11 +413,36 @@ def build_menu(home, image_for):
                 title=title,
                 summary=summary,
                 category=category,
-                sizes=[(size, Decimal(price))],
+                sizes=[(size, Decimal(price), Decimal("1.00"))],
                 ingredients=[ingredients[ingredient]],
                 vegetarian=category == Category.DESSERT,
                 spicy=False,
                 photo=image_for(title, category, [], False, seed),
+                recipe=lambda product, name=ingredient: single_recipe(product, ingredients[name]),
             )
         )
     return menu, products
+
+
+def add_missing_recipes(menu):
+    """Give a recipe to the demo products built before recipes existed; returns how many."""
+    ingredients = {i.name: i for i in Ingredient.objects.all()}
+    pizzas = {title: names for title, _summary, _base, names, *_rest in PIZZAS}
+    singles = {title: ingredient for title, *_rest, ingredient in SINGLES}
+    factors = {label: factor for label, _extra, factor in PIZZA_SIZES}
+    count = 0
+    for page in ProductPage.objects.child_of(menu).filter(recipe_lines__isnull=True):
+        if page.title not in pizzas and page.title not in singles:
+            continue
+        product = page.get_latest_revision_as_object()
+        if page.title in pizzas:
+            pizza_recipe(product, ingredients, pizzas[page.title])
+            sizes = list(product.sizes.all())
+            for size in sizes:
+                size.recipe_factor = factors.get(size.name, size.recipe_factor)
+            product.sizes = sizes
+        else:
+            single_recipe(product, ingredients[singles[page.title]])
+        product.save_revision().publish()
+        count += 1
+    return count

@@ -1,19 +1,25 @@
-"""The catalogue: menu page, products (pages), their sizes and prices, ingredients and allergens."""
+"""The catalogue: menu page, products (pages), their sizes, prices, recipes, ingredients and allergens."""
 
 from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Prefetch
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from wagtail.admin.forms import WagtailAdminPageForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
+from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField
 from wagtail.images import get_image_model
 from wagtail.models import Orderable, Page, PageManager
 from wagtail.query import PageQuerySet
 from wagtail.search import index
+
+from .offers import chain_offers, store_menu_provider
 
 
 class Allergen(models.Model):
@@ -99,12 +105,34 @@ class ProductQuerySet(PageQuerySet):
             Prefetch("photo", queryset=image_model.objects.prefetch_renditions()),
         )
 
+    def with_recipes(self):
+        """The menu's prefetches plus recipes and extras with their ingredients (still bounded)."""
+        with_allergens = Ingredient.objects.prefetch_related("allergens")
+        return self.for_menu().prefetch_related(
+            Prefetch(
+                "recipe_lines",
+                queryset=RecipeLine.objects.order_by("sort_order", "id").prefetch_related(
+                    Prefetch("ingredient", queryset=with_allergens)
+                ),
+            ),
+            Prefetch(
+                "extras",
+                queryset=ProductExtra.objects.order_by("sort_order", "id").prefetch_related(
+                    Prefetch("ingredient", queryset=with_allergens)
+                ),
+            ),
+        )
+
 
 ProductManager = PageManager.from_queryset(ProductQuerySet)
 
 
-class MenuPage(Page):
-    """The menu: every product of the chain, grouped by category."""
+class MenuPage(RoutablePageMixin, Page):
+    """The menu: every product of the chain, grouped by category.
+
+    `/carte/` is the chain-wide menu; `/carte/pizzeria/<store slug>/` is one store's menu, where what the
+    store cannot make right now is greyed out (see `stores.availability`).
+    """
 
     intro = models.TextField(_("introduction"), blank=True)
 
@@ -121,22 +149,68 @@ class MenuPage(Page):
     def products(self):
         return ProductPage.objects.child_of(self).live().for_menu().order_by("path")
 
-    def get_context(self, request, *args, **kwargs):
-        context = super().get_context(request, *args, **kwargs)
-        products = list(self.products())
-        context["sections"] = [
+    def store_menu_url(self, store):
+        return self.url + self.reverse_subpage("store_menu", kwargs={"store_slug": store.slug})
+
+    @staticmethod
+    def sections(offers):
+        """Offers grouped by category, in the order of `Category`."""
+        return [
             {
                 "category": value,
                 "label": label,
-                "products": [p for p in products if p.category == value],
+                "products": [offer for offer in offers if offer.product.category == value],
             }
             for value, label in Category.choices
         ]
-        return context
+
+    def store_links(self):
+        provider = store_menu_provider()
+        return provider.store_links(self) if provider else []
+
+    @path("")
+    def chain_menu(self, request):
+        offers = chain_offers(self.products())
+        return self.render(
+            request, context_overrides={"sections": self.sections(offers), "store_links": self.store_links()}
+        )
+
+    # Under a prefix so a store slug never shadows a product page (/carte/<product slug>/).
+    @path("pizzeria/<slug:store_slug>/", name="store_menu")
+    def store_menu(self, request, store_slug):
+        provider = store_menu_provider()
+        if provider is None:
+            raise Http404
+        context = provider.store_menu_context(self, request, store_slug)
+        context["store_links"] = self.store_links()
+        return self.render(request, context_overrides=context)
+
+
+class ProductPageForm(WagtailAdminPageForm):
+    """The product editor's form: the product's ingredients are those of its recipe.
+
+    Editors write the recipe once; the ingredient list customers read (and the allergens derived
+    from it) follows the recipe, so the two cannot disagree.
+    """
+
+    def save(self, commit=True):
+        page = super().save(commit=False)
+        page.ingredients = sorted(
+            {line.ingredient for line in page.recipe_lines.all() if line.ingredient_id},
+            key=lambda ingredient: ingredient.name,
+        )
+        if commit:
+            page.save()
+        return page
 
 
 class ProductPage(Page):
-    """A product on the menu: a pizza, a drink or a dessert, sold in one or more sizes."""
+    """A product on the menu: a pizza, a drink or a dessert, sold in one or more sizes.
+
+    Its recipe (`recipe_lines`) gives the quantity of each ingredient for the reference size;
+    each size scales it by its `recipe_factor`. `ingredients` is derived from the recipe when the
+    page is saved in the admin (see `ProductPageForm`).
+    """
 
     category = models.CharField(
         _("catégorie"), max_length=10, choices=Category.choices, default=Category.PIZZA
@@ -182,12 +256,33 @@ class ProductPage(Page):
                 FieldRowPanel(
                     [FieldPanel("is_vegetarian"), FieldPanel("is_spicy"), FieldPanel("is_available")]
                 ),
-                FieldPanel("ingredients", widget=forms.CheckboxSelectMultiple),
             ],
-            heading=_("Composition et étiquettes"),
+            heading=_("Étiquettes"),
         ),
-        InlinePanel("sizes", heading=_("Tailles et prix"), label=_("taille"), min_num=1),
+        InlinePanel(
+            "sizes",
+            heading=_("Tailles et prix"),
+            label=_("taille"),
+            min_num=1,
+            help_text=_(
+                "Le coefficient de recette multiplie les quantités de la recette : 1,00 pour la "
+                "taille de référence, par exemple 1,40 pour une moyenne et 1,90 pour une grande."
+            ),
+        ),
+        InlinePanel(
+            "recipe_lines",
+            heading=_("Recette (taille de référence)"),
+            label=_("ingrédient"),
+            help_text=_(
+                "Quantité de chaque ingrédient pour la taille de coefficient 1,00, dans l'unité de "
+                "l'ingrédient. Les ingrédients et allergènes affichés aux clients en découlent. "
+                "Une boisson ou un dessert est son propre ingrédient : 1 pièce."
+            ),
+        ),
+        InlinePanel("extras", heading=_("Suppléments et retraits"), label=_("option")),
+        InlinePanel("preparation_steps", heading=_("Préparation (pizzaiolo)"), label=_("étape")),
     ]
+    base_form_class = ProductPageForm
 
     parent_page_types = ["menu.MenuPage"]
     subpage_types = []
@@ -208,6 +303,12 @@ class ProductPage(Page):
         prices = [size.price for size in self.sizes.all()]
         return min(prices) if prices else None
 
+    def allergens_with(self, extras):
+        """Allergens once the chosen extras are applied (uses the `with_recipes` prefetches)."""
+        from .recipes import allergens_for
+
+        return allergens_for(self, extras)
+
 
 class ProductSize(Orderable):
     """A size a product is sold in, with its price in euros (VAT included)."""
@@ -222,15 +323,128 @@ class ProductSize(Orderable):
         decimal_places=2,
         validators=[MinValueValidator(Decimal("0.01"))],
     )
+    recipe_factor = models.DecimalField(
+        _("coefficient de recette"),
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("1.00"),
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
 
-    panels = [FieldRowPanel([FieldPanel("name"), FieldPanel("price")])]
+    panels = [FieldRowPanel([FieldPanel("name"), FieldPanel("price"), FieldPanel("recipe_factor")])]
 
     class Meta(Orderable.Meta):
         verbose_name = _("taille")
         verbose_name_plural = _("tailles")
         constraints = [
             models.CheckConstraint(condition=models.Q(price__gt=0), name="menu_productsize_price_positive"),
+            models.CheckConstraint(
+                condition=models.Q(recipe_factor__gt=0), name="menu_productsize_recipe_factor_positive"
+            ),
         ]
 
     def __str__(self):
         return f"{self.product.title} — {self.name}"
+
+
+class RecipeLine(Orderable):
+    """How much of one ingredient the product uses in its reference size (recipe factor 1.00)."""
+
+    product = ParentalKey(ProductPage, on_delete=models.CASCADE, related_name="recipe_lines")
+    ingredient = models.ForeignKey(
+        Ingredient, on_delete=models.PROTECT, related_name="recipe_lines", verbose_name=_("ingrédient")
+    )
+    quantity = models.PositiveIntegerField(
+        _("quantité"),
+        validators=[MinValueValidator(1)],
+        help_text=_("En grammes, millilitres ou pièces selon l'unité de l'ingrédient."),
+    )
+
+    panels = [FieldRowPanel([FieldPanel("ingredient"), FieldPanel("quantity")])]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("ligne de recette")
+        verbose_name_plural = _("recette")
+        constraints = [
+            models.UniqueConstraint(fields=["product", "ingredient"], name="menu_recipeline_unique"),
+            models.CheckConstraint(
+                condition=models.Q(quantity__gt=0), name="menu_recipeline_quantity_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} {self.ingredient.get_unit_display()} {self.ingredient}"
+
+
+class ProductExtra(Orderable):
+    """An option a customer may pick: add an ingredient (a supplement) or leave one out.
+
+    An added ingredient uses `quantity` for the reference size, scaled like the recipe. A removed
+    ingredient drops its recipe line entirely (`quantity` is not used) and usually costs nothing.
+    """
+
+    class Kind(models.TextChoices):
+        ADD = "add", _("supplément")
+        REMOVE = "remove", _("retrait")
+
+    product = ParentalKey(ProductPage, on_delete=models.CASCADE, related_name="extras")
+    name = models.CharField(
+        _("libellé"), max_length=60, help_text=_("Par exemple « Supplément mozzarella » ou « Sans oignons ».")
+    )
+    kind = models.CharField(_("type"), max_length=8, choices=Kind.choices, default=Kind.ADD)
+    ingredient = models.ForeignKey(
+        Ingredient, on_delete=models.PROTECT, related_name="extras", verbose_name=_("ingrédient")
+    )
+    quantity = models.PositiveIntegerField(
+        _("quantité"), default=0, help_text=_("Pour un supplément, quantité ajoutée (taille de référence).")
+    )
+    price = models.DecimalField(_("prix (€ TTC)"), max_digits=6, decimal_places=2, default=Decimal("0.00"))
+
+    panels = [
+        FieldRowPanel([FieldPanel("name"), FieldPanel("kind")]),
+        FieldRowPanel([FieldPanel("ingredient"), FieldPanel("quantity"), FieldPanel("price")]),
+    ]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("option")
+        verbose_name_plural = _("options")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(price__gte=0), name="menu_productextra_price_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="remove") | models.Q(quantity__gt=0),
+                name="menu_productextra_added_quantity_positive",
+            ),
+        ]
+
+    def clean(self):
+        if self.kind == self.Kind.ADD and not self.quantity:
+            raise ValidationError({"quantity": _("Un supplément doit avoir une quantité positive.")})
+
+    def __str__(self):
+        return self.name
+
+
+class PreparationStep(Orderable):
+    """One step of the pizzaiolo's preparation, in order, with an optional photo."""
+
+    product = ParentalKey(ProductPage, on_delete=models.CASCADE, related_name="preparation_steps")
+    text = models.TextField(_("consigne"), help_text=_("Par exemple « Étaler 80 g de sauce tomate »."))
+    image = models.ForeignKey(
+        "wagtailimages.Image",
+        verbose_name=_("photo"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    panels = [FieldPanel("text"), FieldPanel("image")]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("étape de préparation")
+        verbose_name_plural = _("étapes de préparation")
+
+    def __str__(self):
+        return self.text[:60]

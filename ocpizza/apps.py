@@ -9,4 +9,6 @@ class OcpizzaConfig(AppConfig):
     def ready(self):
         from .roles import sync_role_groups
 
-        post_migrate.connect(sync_role_groups, sender=self, dispatch_uid="ocpizza_sync_role_groups")
+        # No sender: this app has no models, so Django sends it no post_migrate of its own. Running
+        # after every app's signal is idempotent, and the last run sees every app's permissions.
+        post_migrate.connect(sync_role_groups, dispatch_uid="ocpizza_sync_role_groups")

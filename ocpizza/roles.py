@@ -18,6 +18,13 @@ DRIVERS = "Livreurs"
 
 ADMIN_ACCESS = "wagtailadmin.access_admin"
 
+# Stock screens and services (stores.access.stock_stores): Siège sees every store, managers theirs.
+STOCK_PERMISSIONS = [
+    "stores.view_stocklevel",
+    "stores.change_stocklevel",
+    "stores.view_stockmovement",
+]
+
 # Model permissions per role, as "app_label.codename".
 ROLE_PERMISSIONS = {
     MARKETING: [
@@ -39,8 +46,9 @@ ROLE_PERMISSIONS = {
         "stores.change_storemembership",
         "stores.delete_storemembership",
         "stores.view_storemembership",
+        *STOCK_PERMISSIONS,
     ],
-    STORE_MANAGERS: [ADMIN_ACCESS],
+    STORE_MANAGERS: [ADMIN_ACCESS, *STOCK_PERMISSIONS],
     STORE_STAFF: [],
     PIZZAIOLOS: [],
     DRIVERS: [],

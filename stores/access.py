@@ -28,3 +28,20 @@ def stores_for(user, *, roles=None):
 
 def managed_stores(user):
     return stores_for(user, roles=[StoreRole.MANAGER])
+
+
+VIEW_STOCK = "stores.view_stocklevel"
+CHANGE_STOCK = "stores.change_stocklevel"
+
+
+def stock_stores(user):
+    """The stores whose stock `user` may see: all for head office, else the stores they manage.
+
+    Needs the `stores.view_stocklevel` permission (Siège and store managers hold it; Marketing
+    does not), so a member of staff without it sees no stock at all.
+    """
+    if not user.is_authenticated or not user.has_perm(VIEW_STOCK):
+        return StorePage.objects.none()
+    if is_head_office(user):
+        return StorePage.objects.all()
+    return managed_stores(user)

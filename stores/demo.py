@@ -116,3 +116,47 @@ def build_stores(home, image_for):
 
 def add_member(user, store, role):
     StoreMembership.objects.update_or_create(user=user, store=store, defaults={"role": role})
+
+
+# Portions of stock a store keeps of each pizza ingredient, and the alert threshold in portions.
+PORTIONS_IN_STOCK = 60
+PORTIONS_THRESHOLD = 15
+BOTTLES_IN_STOCK = 48
+BOTTLES_THRESHOLD = 12
+SHORT_STORE = "vaise"  # short of mozzarella, so its menu shows the greyed-out pizzas
+SHORT_INGREDIENT = "Mozzarella"
+
+
+def build_stock(stores, ingredient_portions, *, user=None):
+    """Stock for every store that has none yet, through the services; returns the stores stocked.
+
+    `ingredient_portions` maps each Ingredient to the quantity of one small portion (1 for the
+    drinks and desserts, which are counted in pieces).
+    """
+    from .models import StockLevel
+    from .services import record_waste, restock, set_alert_threshold
+
+    stocked = []
+    for number, store in enumerate(stores):
+        if StockLevel.objects.filter(store=store).exists():
+            continue
+        lines = []
+        for ingredient, portion in ingredient_portions.items():
+            single = ingredient.unit == ingredient.Unit.PIECE and portion == 1
+            in_stock = (BOTTLES_IN_STOCK if single else PORTIONS_IN_STOCK * portion) + number * portion
+            threshold = BOTTLES_THRESHOLD if single else PORTIONS_THRESHOLD * portion
+            set_alert_threshold(store=store, ingredient=ingredient, threshold=threshold)
+            lines.append((ingredient, in_stock))
+        restock(store=store, lines=lines, user=user, supplier="Livraison d'ouverture")
+        if store.slug == SHORT_STORE:
+            short = next(i for i in ingredient_portions if i.name == SHORT_INGREDIENT)
+            level = StockLevel.objects.get(store=store, ingredient=short)
+            # A spoiled delivery leaves less than one small pizza's worth.
+            record_waste(
+                store=store,
+                lines=[(short, level.quantity - ingredient_portions[short] // 2)],
+                user=user,
+                reason="Livraison avariée (rupture de la chaîne du froid)",
+            )
+        stocked.append(store)
+    return stocked

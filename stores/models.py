@@ -15,6 +15,8 @@ from wagtail.models import Orderable, Page, PageManager
 from wagtail.query import PageQuerySet
 from wagtail.search import index
 
+from menu.models import MenuPage
+
 
 class StoreIndexPage(Page):
     """The store locator: every store of the chain."""
@@ -142,6 +144,11 @@ class StorePage(Page):
             for day, label in Weekday.choices
         ]
 
+    def menu_url(self):
+        """This store's menu, where what it cannot make right now is greyed out ("" if no menu)."""
+        menu = MenuPage.objects.live().first()
+        return menu.store_menu_url(self) if menu else ""
+
     def is_open(self, now=None):
         now = timezone.localtime(now or timezone.now())
         current = now.time()
@@ -226,3 +233,128 @@ class StoreMembership(models.Model):
 
     def __str__(self):
         return f"{self.user} — {self.store.title} ({self.get_role_display()})"
+
+
+class StockLevel(models.Model):
+    """How much of one ingredient one store has right now, in the ingredient's unit.
+
+    Written only by `stores.services`, which appends a `StockMovement` in the same transaction:
+    the quantity always equals the sum of the store's movements for the ingredient.
+    `below_threshold` remembers that an alert was raised, so one crossing raises one alert.
+    """
+
+    store = models.ForeignKey(
+        StorePage, on_delete=models.CASCADE, related_name="stock_levels", verbose_name=_("point de vente")
+    )
+    ingredient = models.ForeignKey(
+        "menu.Ingredient", on_delete=models.PROTECT, related_name="stock_levels", verbose_name=_("ingrédient")
+    )
+    quantity = models.IntegerField(_("quantité"), default=0)
+    alert_threshold = models.PositiveIntegerField(
+        _("seuil d'alerte"),
+        default=0,
+        help_text=_("Alerte quand la quantité passe à ce niveau ou en dessous."),
+    )
+    below_threshold = models.BooleanField(_("sous le seuil"), default=False, editable=False)
+    updated_at = models.DateTimeField(_("mis à jour le"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("niveau de stock")
+        verbose_name_plural = _("niveaux de stock")
+        ordering = ["store", "ingredient__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "ingredient"], name="stores_stocklevel_unique"),
+            models.CheckConstraint(
+                condition=models.Q(quantity__gte=0), name="stores_stocklevel_quantity_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.store.title} — {self.ingredient.name} : {self.quantity}"
+
+    @property
+    def is_low(self):
+        return self.quantity <= self.alert_threshold
+
+
+class StockMovementQuerySet(models.QuerySet):
+    def for_stores(self, stores):
+        return self.filter(store__in=stores)
+
+
+class StockMovement(models.Model):
+    """One change of a stock level (append-only: never edited, never deleted).
+
+    `quantity` is signed: negative for a sale or waste, positive for a restock or a cancellation,
+    either for an inventory correction. `order_reference` names the order of a sale or a
+    cancellation (the ordering app stores its order number there; nothing here imports it).
+    """
+
+    class Kind(models.TextChoices):
+        SALE = "sale", _("vente")
+        CANCELLATION = "cancellation", _("annulation")
+        RESTOCK = "restock", _("livraison")
+        CORRECTION = "correction", _("correction d'inventaire")
+        WASTE = "waste", _("perte")
+
+    store = models.ForeignKey(
+        StorePage, on_delete=models.PROTECT, related_name="stock_movements", verbose_name=_("point de vente")
+    )
+    ingredient = models.ForeignKey(
+        "menu.Ingredient",
+        on_delete=models.PROTECT,
+        related_name="stock_movements",
+        verbose_name=_("ingrédient"),
+    )
+    kind = models.CharField(_("type"), max_length=12, choices=Kind.choices)
+    quantity = models.IntegerField(_("quantité"))
+    level_after = models.IntegerField(_("niveau après"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="stock_movements",
+        verbose_name=_("par"),
+    )
+    order_reference = models.CharField(_("commande"), max_length=40, blank=True, db_index=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("date"), default=timezone.now, db_index=True)
+
+    objects = StockMovementQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("mouvement de stock")
+        verbose_name_plural = _("mouvements de stock")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(quantity=0), name="stores_stockmovement_quantity_not_zero"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.quantity:+d} {self.ingredient.name} ({self.store.title})"
+
+
+class StockAlert(models.Model):
+    """A level that went down to its alert threshold: shown in the admin until restocked."""
+
+    store = models.ForeignKey(
+        StorePage, on_delete=models.CASCADE, related_name="stock_alerts", verbose_name=_("point de vente")
+    )
+    ingredient = models.ForeignKey(
+        "menu.Ingredient", on_delete=models.CASCADE, related_name="stock_alerts", verbose_name=_("ingrédient")
+    )
+    quantity = models.IntegerField(_("quantité au moment de l'alerte"))
+    threshold = models.PositiveIntegerField(_("seuil"))
+    created_at = models.DateTimeField(_("date"), default=timezone.now)
+    resolved_at = models.DateTimeField(_("résolue le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("alerte de stock")
+        verbose_name_plural = _("alertes de stock")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.store.title} — {self.ingredient.name} : {self.quantity}"

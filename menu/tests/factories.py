@@ -3,7 +3,16 @@ from decimal import Decimal
 import factory
 import wagtail_factories
 
-from menu.models import Allergen, Category, Ingredient, MenuPage, ProductPage, ProductSize
+from menu.models import (
+    Allergen,
+    Category,
+    Ingredient,
+    MenuPage,
+    ProductExtra,
+    ProductPage,
+    ProductSize,
+    RecipeLine,
+)
 
 
 class IngredientFactory(factory.django.DjangoModelFactory):
@@ -43,7 +52,7 @@ class ProductPageFactory(wagtail_factories.PageFactory):
         """sizes=[("Moyenne", "12.50"), ...]; default: one medium size at 12.50 €."""
         if not create:
             return
-        for order, (name, price) in enumerate(sizes or [("Moyenne (31 cm)", "12.50")]):
+        for order, (name, price) in enumerate([("Moyenne (31 cm)", "12.50")] if sizes is None else sizes):
             ProductSize.objects.create(product=self, name=name, price=Decimal(price), sort_order=order)
 
     @factory.post_generation
@@ -51,3 +60,38 @@ class ProductPageFactory(wagtail_factories.PageFactory):
         if create and ingredients:
             self.ingredients.set(ingredients)
             self.save()  # a ParentalManyToManyField is written when the page is saved
+
+
+class RecipeLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RecipeLine
+
+    product = None
+    ingredient = factory.SubFactory(IngredientFactory)
+    quantity = 100
+
+
+class ProductExtraFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProductExtra
+
+    product = None
+    name = factory.LazyAttribute(lambda o: f"Supplément {o.ingredient.name.lower()}")
+    kind = ProductExtra.Kind.ADD
+    ingredient = factory.SubFactory(IngredientFactory)
+    quantity = 50
+    price = Decimal("1.50")
+
+
+def product_with_recipe(menu, *, title, recipe, sizes=(("Petite", "9.00", "1.00"),), **kwargs):
+    """A product whose recipe is `recipe` = {ingredient: quantity}; sizes (name, price, factor)."""
+    product = ProductPageFactory(parent=menu, title=title, sizes=[], **kwargs)
+    for order, (name, price, factor) in enumerate(sizes):
+        ProductSize.objects.create(
+            product=product, name=name, price=Decimal(price), recipe_factor=Decimal(factor), sort_order=order
+        )
+    for order, (ingredient, quantity) in enumerate(recipe.items()):
+        RecipeLineFactory(product=product, ingredient=ingredient, quantity=quantity, sort_order=order)
+    product.ingredients.set(recipe)
+    product.save()
+    return product

@@ -50,3 +50,14 @@ class StoreMembershipFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory("accounts.tests.factories.UserFactory")
     store = None
     role = StoreRole.STAFF
+
+
+def stock(store, levels, *, thresholds=None):
+    """Give `store` the quantities {ingredient: quantity} through the restock service."""
+    from stores.services import restock, set_alert_threshold
+
+    lines = [(ingredient, quantity) for ingredient, quantity in levels.items() if quantity]
+    if lines:
+        restock(store=store, lines=lines, user=None, supplier="Test")
+    for ingredient, threshold in (thresholds or {}).items():
+        set_alert_threshold(store=store, ingredient=ingredient, threshold=threshold)

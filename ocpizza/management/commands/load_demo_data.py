@@ -9,10 +9,11 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from home.demo import build_home, build_promotion, fill_home
-from menu.demo import build_menu
+from menu.demo import PIZZA_QUANTITIES, add_missing_recipes, build_menu
+from menu.models import Ingredient, MenuPage
 from ocpizza import demo_images, roles
-from stores.demo import add_member, build_stores
-from stores.models import StoreRole
+from stores.demo import add_member, build_stock, build_stores
+from stores.models import StorePage, StoreRole
 
 PASSWORD = "pizza-demo-2026"
 
@@ -68,6 +69,9 @@ class Command(BaseCommand):
         with transaction.atomic():
             roles.sync_role_groups()
             created = self.build()
+            added = self.build_recipes_and_stock()
+        if added and not created:
+            self.stdout.write(self.style.SUCCESS(f"Ajouté aux données existantes : {added}."))
         if created:
             self.stdout.write(self.style.SUCCESS("Données de démonstration chargées."))
         else:
@@ -105,6 +109,24 @@ class Command(BaseCommand):
         )
         self.build_users({s.slug: s for s in stores})
         return True
+
+    def build_recipes_and_stock(self):
+        """Recipes and stock, also added to a demo built before they existed (idempotent)."""
+        menu = MenuPage.objects.first()
+        if menu is None:
+            return ""
+        recipes = add_missing_recipes(menu)
+        portions = {
+            ingredient: PIZZA_QUANTITIES.get(ingredient.name, 1)
+            for ingredient in Ingredient.objects.order_by("name")
+        }
+        stocked = build_stock(list(StorePage.objects.order_by("path")), portions)
+        done = []
+        if recipes:
+            done.append(f"{recipes} recettes")
+        if stocked:
+            done.append(f"le stock de {len(stocked)} points de vente")
+        return ", ".join(done)
 
     def build_users(self, stores):
         user_model = get_user_model()

@@ -1,0 +1,108 @@
+"""Reading recipes: what one portion of a product in a size, with its extras, takes from the stock.
+
+Quantities are whole numbers in the ingredient's unit (grams, millilitres, pieces). A size's
+`recipe_factor` scales the reference recipe; the result is rounded half up to a whole unit, and
+an ingredient the recipe uses never scales down to nothing.
+"""
+
+from collections import Counter
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+
+from django.db.models import Prefetch
+
+from .models import Ingredient, ProductExtra, ProductSize, RecipeLine
+
+
+@lru_cache(maxsize=4096)
+def scaled_quantity(quantity, factor):
+    """`quantity` (reference size) scaled by a size's `factor`, as a whole number, at least 1."""
+    scaled = (Decimal(quantity) * Decimal(factor)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return max(int(scaled), 1)
+
+
+def ingredient_needs(size, extras=(), *, recipe_lines=None):
+    """Quantity of each ingredient (a Counter keyed by ingredient id) for one portion.
+
+    `size` is a ProductSize; `extras` ProductExtra rows of the same product. Uses the product's
+    prefetched `recipe_lines` unless `recipe_lines` is given.
+    """
+    lines = size.product.recipe_lines.all() if recipe_lines is None else recipe_lines
+    needs = Counter()
+    for line in lines:
+        needs[line.ingredient_id] += scaled_quantity(line.quantity, size.recipe_factor)
+    return with_extras(needs, size, extras) if extras else needs
+
+
+def with_extras(needs, size, extras):
+    """`needs` of one portion of `size` changed by `extras`, as a new Counter.
+
+    A removed ingredient drops out; an added one is scaled like the recipe and adds to what the
+    recipe already uses.
+    """
+    needs = Counter(needs)
+    for extra in extras:
+        if extra.kind == ProductExtra.Kind.REMOVE:
+            needs.pop(extra.ingredient_id, None)
+    for extra in extras:
+        if extra.kind == ProductExtra.Kind.ADD:
+            needs[extra.ingredient_id] += scaled_quantity(extra.quantity, size.recipe_factor)
+    return needs
+
+
+def allergens_for(product, extras=()):
+    """The product's allergens once `extras` are applied, each once, in the EU list's order.
+
+    Uses the prefetches of `ProductPage.objects.with_recipes()`; without a recipe the product's
+    `ingredients` list is used.
+    """
+    removed = {extra.ingredient_id for extra in extras if extra.kind == ProductExtra.Kind.REMOVE}
+    lines = list(product.recipe_lines.all())
+    ingredients = [line.ingredient for line in lines] if lines else list(product.ingredients.all())
+    ingredients = [i for i in ingredients if i.id not in removed]
+    ingredients += [extra.ingredient for extra in extras if extra.kind == ProductExtra.Kind.ADD]
+    found = {a.id: a for ingredient in ingredients for a in ingredient.allergens.all()}
+    return [found[key] for key in sorted(found)]
+
+
+def needs_for_lines(lines):
+    """Total needs of order lines: a Counter keyed by ingredient id, in a bounded number of queries.
+
+    `lines` is an iterable of `(size, quantity, extras)`; `size` a ProductSize (or its id),
+    `extras` ProductExtra rows (or ids) of the same product. Returns `(needs, resolved)` where
+    `resolved` lists `(size, quantity, extras, needs_of_one_portion)` with loaded objects, for
+    error messages.
+    """
+    lines = [(size, quantity, list(extras or ())) for size, quantity, extras in lines]
+    size_ids = {getattr(size, "pk", size) for size, _, _ in lines}
+    extra_ids = {getattr(extra, "pk", extra) for _, _, extras in lines for extra in extras}
+    sizes = {
+        size.id: size
+        for size in ProductSize.objects.filter(id__in=size_ids)
+        .select_related("product")
+        .prefetch_related(
+            Prefetch(
+                "product__recipe_lines",
+                queryset=RecipeLine.objects.select_related("ingredient"),
+            )
+        )
+    }
+    extras_by_id = {
+        e.id: e for e in ProductExtra.objects.filter(id__in=extra_ids).select_related("ingredient")
+    }
+    total = Counter()
+    resolved = []
+    for size, quantity, extras in lines:
+        size = sizes[getattr(size, "pk", size)]
+        chosen = [extras_by_id[getattr(extra, "pk", extra)] for extra in extras]
+        if any(extra.product_id != size.product_id for extra in chosen):
+            raise ValueError("An extra belongs to another product than its line's size.")
+        one = ingredient_needs(size, chosen)
+        for ingredient_id, amount in one.items():
+            total[ingredient_id] += amount * quantity
+        resolved.append((size, quantity, chosen, one))
+    return total, resolved
+
+
+def ingredient_names(ids):
+    return dict(Ingredient.objects.filter(id__in=ids).values_list("id", "name"))

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import admin_views
+
+app_name = "stock"
+
+urlpatterns = [
+    path("", admin_views.StockIndexView.as_view(), name="index"),
+    path("groupe/", admin_views.GroupStockView.as_view(), name="group"),
+    path("mouvements/", admin_views.MovementsView.as_view(), name="movements"),
+    path("<int:store_id>/", admin_views.StoreStockDetailView.as_view(), name="store"),
+    path("<int:store_id>/livraison/", admin_views.RestockView.as_view(), name="restock"),
+    path("<int:store_id>/inventaire/", admin_views.InventoryView.as_view(), name="inventory"),
+    path("<int:store_id>/pertes/", admin_views.WasteView.as_view(), name="waste"),
+    path("<int:store_id>/seuils/", admin_views.ThresholdsView.as_view(), name="thresholds"),
+]

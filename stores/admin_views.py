@@ -1,0 +1,369 @@
+"""Store operations in the Wagtail admin: stock, deliveries, inventory counts, waste, history.
+
+Head office sees every store; a store manager only the stores they manage (`access.stock_stores`).
+Any other store answers 403. Views parse a form, call one service, and show its StockError.
+"""
+
+import csv
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import TemplateView
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+
+from menu.models import Ingredient
+
+from . import services
+from .access import CHANGE_STOCK, is_head_office, stock_stores
+from .exceptions import StockError
+from .forms import (
+    IngredientLinesFormSet,
+    MovementFilterForm,
+    PerIngredientForm,
+    RestockForm,
+    WasteForm,
+)
+from .models import StockAlert, StockLevel, StockMovement, StorePage
+
+
+class StockView(WagtailAdminTemplateMixin, TemplateView):
+    """Base of the stock screens: checks that the user may see stock at all.
+
+    A refusal answers 403 (Wagtail would turn a raised PermissionDenied into a redirect to the
+    dashboard, which hides from scripts and tests that the request was refused).
+    """
+
+    header_icon = "clipboard-list"
+    change = False  # True for the screens that write
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            self.check_access(request, **kwargs)
+        except PermissionDenied:
+            return TemplateResponse(request, "stores/admin/forbidden.html", status=403)
+        return super().dispatch(request, *args, **kwargs)
+
+    def check_access(self, request, **kwargs):
+        self.stores = stock_stores(request.user)
+        if not self.stores.exists():
+            raise PermissionDenied
+        if self.change and not request.user.has_perm(CHANGE_STOCK):
+            raise PermissionDenied
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [
+            {"url": reverse("stock:index"), "label": _("Stock")},
+            *self.inner_breadcrumbs(),
+            {"url": "", "label": self.get_page_title()},
+        ]
+
+    def inner_breadcrumbs(self):
+        return []
+
+
+class StoreStockView(StockView):
+    """A screen about one store, which must be one of the user's stores (else 403)."""
+
+    def check_access(self, request, *, store_id, **kwargs):
+        super().check_access(request, **kwargs)
+        store = get_object_or_404(StorePage, id=store_id)
+        if not self.stores.filter(id=store.id).exists():
+            raise PermissionDenied
+        self.store = store.specific
+
+    def get_page_subtitle(self):
+        return self.store.title
+
+    def inner_breadcrumbs(self):
+        return [{"url": reverse("stock:store", args=[self.store.id]), "label": self.store.title}]
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(store=self.store, **kwargs)
+
+
+class StockIndexView(StockView):
+    page_title = _("Stock")
+    template_name = "stores/admin/stock_index.html"
+
+    def get(self, request, *args, **kwargs):
+        if self.stores.count() == 1:
+            return redirect("stock:store", store_id=self.stores.get().id)
+        return super().get(request, *args, **kwargs)
+
+    def get_breadcrumbs_items(self):
+        return []
+
+    def get_context_data(self, **kwargs):
+        stores = list(self.stores.order_by("path"))
+        low = {}
+        for level in StockLevel.objects.filter(store__in=stores).only(
+            "store_id", "quantity", "alert_threshold"
+        ):
+            if level.is_low:
+                low[level.store_id] = low.get(level.store_id, 0) + 1
+        rows = [(store, low.get(store.id, 0)) for store in stores]
+        return super().get_context_data(
+            rows=rows,
+            head_office=is_head_office(self.request.user),
+            alerts=open_alerts(self.request.user)[:20],
+            **kwargs,
+        )
+
+
+class StoreStockDetailView(StoreStockView):
+    page_title = _("Stock actuel")
+    template_name = "stores/admin/store_stock.html"
+
+    def get_context_data(self, **kwargs):
+        levels = {level.ingredient_id: level for level in StockLevel.objects.filter(store=self.store)}
+        rows = []
+        for ingredient in Ingredient.objects.order_by("name"):
+            level = levels.get(ingredient.id)
+            rows.append(
+                {
+                    "ingredient": ingredient,
+                    "quantity": level.quantity if level else 0,
+                    "threshold": level.alert_threshold if level else 0,
+                    "low": level.is_low if level else True,
+                }
+            )
+        rows.sort(key=lambda row: (not row["low"], row["ingredient"].name))
+        return super().get_context_data(
+            rows=rows,
+            can_change=self.request.user.has_perm(CHANGE_STOCK),
+            alerts=StockAlert.objects.filter(store=self.store, resolved_at__isnull=True).select_related(
+                "ingredient"
+            ),
+            **kwargs,
+        )
+
+
+class LinesView(StoreStockView):
+    """A delivery or a waste record: several (ingredient, quantity) lines at once."""
+
+    change = True
+    template_name = "stores/admin/lines_form.html"
+    header_form_class = None
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(
+            self.get_context_data(
+                form=self.header_form_class(), formset=IngredientLinesFormSet(prefix="lines")
+            )
+        )
+
+    def post(self, request, *args, **kwargs):
+        form = self.header_form_class(request.POST)
+        formset = IngredientLinesFormSet(request.POST, prefix="lines")
+        if form.is_valid() and formset.is_valid():
+            try:
+                self.save(form.cleaned_data, formset.lines())
+            except StockError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, self.success_message)
+                return redirect("stock:store", store_id=self.store.id)
+        return self.render_to_response(self.get_context_data(form=form, formset=formset), status=400)
+
+
+class RestockView(LinesView):
+    page_title = _("Livraison")
+    header_form_class = RestockForm
+    success_message = _("Livraison enregistrée.")
+    intro = _("Saisissez ce que le fournisseur a livré, ingrédient par ingrédient.")
+
+    def save(self, data, lines):
+        services.restock(store=self.store, lines=lines, user=self.request.user, supplier=data["supplier"])
+
+
+class WasteView(LinesView):
+    page_title = _("Pertes")
+    header_form_class = WasteForm
+    success_message = _("Pertes enregistrées.")
+    intro = _("Saisissez ce qui a été jeté (périmé, tombé, raté).")
+
+    def save(self, data, lines):
+        services.record_waste(store=self.store, lines=lines, user=self.request.user, reason=data["reason"])
+
+
+class PerIngredientView(StoreStockView):
+    """One field per ingredient: the inventory count, or the alert thresholds."""
+
+    change = True
+    template_name = "stores/admin/per_ingredient_form.html"
+
+    def make_form(self, data=None):
+        levels = StockLevel.objects.filter(store=self.store)
+        return PerIngredientForm(
+            data,
+            ingredients=Ingredient.objects.order_by("name"),
+            initial_values=self.initial_values(levels),
+        )
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(self.get_context_data(form=self.make_form()))
+
+    def post(self, request, *args, **kwargs):
+        form = self.make_form(request.POST)
+        if form.is_valid():
+            try:
+                self.save(form.entered())
+            except StockError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, self.success_message)
+                return redirect("stock:store", store_id=self.store.id)
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class InventoryView(PerIngredientView):
+    page_title = _("Inventaire")
+    success_message = _("Inventaire enregistré : les écarts sont notés comme corrections.")
+    intro = _(
+        "Saisissez ce qui est réellement en rayon. Un ingrédient laissé vide n'est pas compté ; "
+        "chaque écart avec le stock calculé est enregistré comme une correction."
+    )
+
+    def initial_values(self, levels):
+        return {}
+
+    def save(self, entered):
+        services.count_inventory(store=self.store, counts=entered, user=self.request.user)
+
+
+class ThresholdsView(PerIngredientView):
+    page_title = _("Seuils d'alerte")
+    success_message = _("Seuils d'alerte enregistrés.")
+    intro = _("Les responsables sont prévenus quand un stock descend à son seuil ou en dessous.")
+
+    def initial_values(self, levels):
+        return {level.ingredient_id: level.alert_threshold for level in levels}
+
+    def save(self, entered):
+        with transaction.atomic():
+            for ingredient, threshold in entered:
+                services.set_alert_threshold(store=self.store, ingredient=ingredient, threshold=threshold)
+
+
+class MovementsView(StockView):
+    page_title = _("Mouvements de stock")
+    template_name = "stores/admin/movements.html"
+    paginate_by = 50
+
+    def filtered(self):
+        self.filter_form = MovementFilterForm(self.request.GET or None, stores=self.stores.order_by("path"))
+        movements = StockMovement.objects.for_stores(self.stores).select_related(
+            "store", "ingredient", "user"
+        )
+        return self.filter_form.filter(movements)
+
+    def get(self, request, *args, **kwargs):
+        self.movements = self.filtered()
+        if request.GET.get("format") == "csv":
+            return movements_csv(self.movements)
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        page = Paginator(self.movements, self.paginate_by).get_page(self.request.GET.get("p"))
+        query = self.request.GET.copy()
+        query.pop("p", None)
+        query["format"] = "csv"
+        return super().get_context_data(
+            filter_form=self.filter_form,
+            page_obj=page,
+            csv_query=query.urlencode(),
+            page_query=_without(self.request.GET, "p"),
+            **kwargs,
+        )
+
+
+class GroupStockView(StockView):
+    """Every store × every ingredient, for head office only."""
+
+    page_title = _("Stock du groupe")
+    template_name = "stores/admin/group_stock.html"
+
+    def check_access(self, request, **kwargs):
+        super().check_access(request, **kwargs)
+        if not is_head_office(request.user):
+            raise PermissionDenied
+
+    def get_context_data(self, **kwargs):
+        stores = list(StorePage.objects.order_by("path"))
+        levels = {(level.store_id, level.ingredient_id): level for level in StockLevel.objects.all()}
+        rows = []
+        for ingredient in Ingredient.objects.order_by("name"):
+            cells = []
+            for store in stores:
+                level = levels.get((store.id, ingredient.id))
+                cells.append(
+                    {
+                        "store": store,
+                        "quantity": level.quantity if level else 0,
+                        "low": level.is_low if level else True,
+                    }
+                )
+            rows.append({"ingredient": ingredient, "cells": cells})
+        return super().get_context_data(stores=stores, rows=rows, **kwargs)
+
+
+def open_alerts(user):
+    """Unresolved low-stock alerts of the user's stores, newest first."""
+    return (
+        StockAlert.objects.filter(store__in=stock_stores(user), resolved_at__isnull=True)
+        .select_related("store", "ingredient")
+        .order_by("-created_at", "-id")
+    )
+
+
+CSV_HEADER = [
+    _("Date"),
+    _("Point de vente"),
+    _("Ingrédient"),
+    _("Type"),
+    _("Quantité"),
+    _("Unité"),
+    _("Niveau après"),
+    _("Par"),
+    _("Commande"),
+    _("Note"),
+]
+
+
+def movements_csv(movements):
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="mouvements-de-stock-{stamp}.csv"'
+    response.write("\ufeff")  # so that spreadsheet software reads the accents right
+    writer = csv.writer(response, delimiter=";")
+    writer.writerow([str(title) for title in CSV_HEADER])
+    for movement in movements.iterator(chunk_size=2000):
+        writer.writerow(
+            [
+                timezone.localtime(movement.created_at).strftime("%Y-%m-%d %H:%M:%S"),
+                movement.store.title,
+                movement.ingredient.name,
+                movement.get_kind_display(),
+                movement.quantity,
+                movement.ingredient.unit,
+                movement.level_after,
+                movement.user.email if movement.user else "",
+                movement.order_reference,
+                movement.note,
+            ]
+        )
+    return response
+
+
+def _without(query, key):
+    query = query.copy()
+    query.pop(key, None)
+    return query.urlencode()

@@ -1,0 +1,127 @@
+"""What a store can make right now, worked out from recipes and its stock levels.
+
+`menu_availability` answers for a whole menu in a bounded number of queries: the products come
+with their recipes prefetched (`ProductPage.objects.with_recipes()`), and the store's levels are
+read in one query. `check_lines_available` is the cart's check before an order is placed; the
+reservation itself (`services.reserve_ingredients`) checks again under row locks.
+"""
+
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext_lazy as _
+
+from menu.models import ProductPage
+from menu.recipes import ingredient_needs, needs_for_lines, with_extras
+
+from .exceptions import StockError
+from .models import StockLevel
+from .services import shortage_message
+
+
+@dataclass(frozen=True)
+class Availability:
+    """How many portions can be made; `portions` is None for a product without a recipe
+    (not tracked in stock, always available unless withdrawn)."""
+
+    portions: int | None
+    missing: list = field(default_factory=list)  # Ingredient rows lacking for one portion
+    withdrawn: bool = False  # the product is taken off sale chain-wide (`is_available` unticked)
+
+    @property
+    def available(self):
+        return not self.withdrawn and (self.portions is None or self.portions > 0)
+
+    @property
+    def reason(self):
+        if self.withdrawn:
+            return _("Retiré de la vente")
+        if self.missing:
+            return _("Plus de %(ingredients)s") % {
+                "ingredients": ", ".join(ingredient.name.lower() for ingredient in self.missing)
+            }
+        return ""
+
+
+@dataclass
+class MenuAvailability:
+    """`sizes[size_id]` and `extras[(size_id, extra_id)]` (a size with that one extra)."""
+
+    sizes: dict
+    extras: dict
+
+    def product_available(self, product):
+        return any(self.sizes[size.id].available for size in product.sizes.all())
+
+
+def stock_levels(store, ingredient_ids=None):
+    """{ingredient id: quantity} for the store, in one query."""
+    levels = StockLevel.objects.filter(store=store)
+    if ingredient_ids is not None:
+        levels = levels.filter(ingredient_id__in=ingredient_ids)
+    return dict(levels.values_list("ingredient_id", "quantity"))
+
+
+def portions(needs, levels, ingredients):
+    """Availability of one portion needing `needs` ({ingredient id: quantity}) given `levels`."""
+    if not needs:
+        return Availability(portions=None)
+    count = min(levels.get(ingredient_id, 0) // amount for ingredient_id, amount in needs.items())
+    missing = [
+        ingredients[ingredient_id]
+        for ingredient_id, amount in sorted(needs.items())
+        if levels.get(ingredient_id, 0) < amount
+    ]
+    return Availability(portions=count, missing=sorted(missing, key=lambda i: i.name))
+
+
+def menu_availability(store, products=None):
+    """Which sizes (and sizes with one extra) of `products` the store can make, and how many.
+
+    `products` should come from `ProductPage.objects.with_recipes()` (else the recipes are read
+    once per product); by default every live product. One query reads the store's levels.
+    """
+    if products is None:
+        products = ProductPage.objects.live().with_recipes()
+    levels = stock_levels(store)
+    sizes = {}
+    extras = {}
+    for product in products:
+        lines = list(product.recipe_lines.all())
+        product_extras = list(product.extras.all())
+        ingredients = {line.ingredient_id: line.ingredient for line in lines}
+        ingredients.update({extra.ingredient_id: extra.ingredient for extra in product_extras})
+        for size in product.sizes.all():
+            if not product.is_available:
+                sizes[size.id] = Availability(portions=0, withdrawn=True)
+                for extra in product_extras:
+                    extras[(size.id, extra.id)] = sizes[size.id]
+                continue
+            needs = ingredient_needs(size, recipe_lines=lines)
+            sizes[size.id] = portions(needs, levels, ingredients)
+            for extra in product_extras:
+                extras[(size.id, extra.id)] = portions(with_extras(needs, size, [extra]), levels, ingredients)
+    return MenuAvailability(sizes=sizes, extras=extras)
+
+
+def check_lines_available(store, lines):
+    """Raise StockError if the store cannot make all `lines` now (the cart's check).
+
+    `lines` are `(size, quantity, extras)` as for `services.reserve_ingredients`. Reads, never
+    writes; a bounded number of queries whatever the number of lines.
+    """
+    needs, resolved = needs_for_lines(lines)
+    withdrawn = [size for size, _quantity, _extras, _one in resolved if not size.product.is_available]
+    if withdrawn:
+        raise StockError(_("%(product)s n'est plus disponible.") % {"product": withdrawn[0].product.title})
+    levels = stock_levels(store, needs.keys())
+    short = sorted(
+        ingredient_id for ingredient_id, amount in needs.items() if levels.get(ingredient_id, 0) < amount
+    )
+    if short:
+        names = {
+            line.ingredient_id: line.ingredient.name
+            for size, _quantity, _extras, _one in resolved
+            for line in size.product.recipe_lines.all()
+        }
+        names.update({e.ingredient_id: e.ingredient.name for _s, _q, extras, _o in resolved for e in extras})
+        raise StockError(shortage_message(names[short[0]], resolved, short[0]))

@@ -1,0 +1,125 @@
+"""Forms of the stock screens: they parse and check input; the services do the writing."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from menu.models import Ingredient
+
+from .models import StockMovement
+
+QUANTITY_ERRORS = {
+    "invalid": _("La quantité doit être un nombre entier."),
+    "required": _("Indiquez une quantité."),
+}
+
+
+class IngredientLineForm(forms.Form):
+    """One line of a delivery or of a waste record: an ingredient and a positive quantity."""
+
+    ingredient = forms.ModelChoiceField(
+        Ingredient.objects.order_by("name"),
+        label=_("Ingrédient"),
+        error_messages={
+            "invalid_choice": _("Ingrédient inconnu."),
+            "required": _("Choisissez un ingrédient."),
+        },
+    )
+    quantity = forms.IntegerField(
+        label=_("Quantité"),
+        min_value=1,
+        error_messages={**QUANTITY_ERRORS, "min_value": _("La quantité doit être positive.")},
+    )
+
+
+class BaseLinesFormSet(forms.BaseFormSet):
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        if not self.lines():
+            raise forms.ValidationError(_("Saisissez au moins une ligne."))
+
+    def lines(self):
+        return [
+            (form.cleaned_data["ingredient"], form.cleaned_data["quantity"])
+            for form in self.forms
+            if form.cleaned_data
+        ]
+
+
+IngredientLinesFormSet = forms.formset_factory(IngredientLineForm, formset=BaseLinesFormSet, extra=8)
+
+
+class RestockForm(forms.Form):
+    supplier = forms.CharField(label=_("Fournisseur"), max_length=200, required=False)
+
+
+class WasteForm(forms.Form):
+    reason = forms.CharField(label=_("Motif"), max_length=200, required=False)
+
+
+class PerIngredientForm(forms.Form):
+    """One optional whole-number field per ingredient (`field_<id>`); blank means "not entered"."""
+
+    def __init__(self, *args, ingredients, initial_values=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.ingredients = list(ingredients)
+        initial_values = initial_values or {}
+        for ingredient in self.ingredients:
+            self.fields[f"field_{ingredient.id}"] = forms.IntegerField(
+                label=ingredient.name,
+                min_value=0,
+                required=False,
+                initial=initial_values.get(ingredient.id),
+                error_messages={**QUANTITY_ERRORS, "min_value": _("La quantité ne peut pas être négative.")},
+            )
+
+    def rows(self):
+        return [(ingredient, self[f"field_{ingredient.id}"]) for ingredient in self.ingredients]
+
+    def entered(self):
+        """[(ingredient, value)] for the fields filled in."""
+        return [
+            (ingredient, self.cleaned_data[f"field_{ingredient.id}"])
+            for ingredient in self.ingredients
+            if self.cleaned_data.get(f"field_{ingredient.id}") is not None
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and not self.entered():
+            raise forms.ValidationError(_("Saisissez au moins une quantité."))
+        return cleaned
+
+
+class MovementFilterForm(forms.Form):
+    store = forms.ModelChoiceField(queryset=None, label=_("Point de vente"), required=False)
+    ingredient = forms.ModelChoiceField(
+        Ingredient.objects.order_by("name"), label=_("Ingrédient"), required=False
+    )
+    kind = forms.ChoiceField(
+        label=_("Type"), required=False, choices=[("", "---------"), *StockMovement.Kind.choices]
+    )
+    date_from = forms.DateField(label=_("Du"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("Au"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, stores, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["store"].queryset = stores
+
+    def filter(self, movements):
+        """`movements` narrowed by the valid filters (all of them if the form is invalid)."""
+        if not self.is_valid():
+            return movements
+        data = self.cleaned_data
+        if data["store"]:
+            movements = movements.filter(store=data["store"])
+        if data["ingredient"]:
+            movements = movements.filter(ingredient=data["ingredient"])
+        if data["kind"]:
+            movements = movements.filter(kind=data["kind"])
+        if data["date_from"]:
+            movements = movements.filter(created_at__date__gte=data["date_from"])
+        if data["date_to"]:
+            movements = movements.filter(created_at__date__lte=data["date_to"])
+        return movements

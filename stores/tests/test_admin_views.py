@@ -1,0 +1,264 @@
+import csv
+import io
+
+import pytest
+
+from accounts.tests.factories import UserFactory
+from menu.tests.factories import IngredientFactory
+from ocpizza import roles
+from stores.models import StockLevel, StockMovement, StoreRole
+
+from .factories import StoreMembershipFactory, StorePageFactory, stock
+
+
+@pytest.fixture
+def bellecour(store_index):
+    return StorePageFactory(parent=store_index, title="OC Pizza Bellecour", slug="bellecour")
+
+
+@pytest.fixture
+def vaise(store_index):
+    return StorePageFactory(parent=store_index, title="OC Pizza Vaise", slug="vaise")
+
+
+@pytest.fixture
+def cheese(db):
+    return IngredientFactory(name="Mozzarella")
+
+
+@pytest.fixture
+def dough(db):
+    return IngredientFactory(name="Pâte")
+
+
+@pytest.fixture
+def manager(bellecour):
+    user = UserFactory(email="romain@oc-pizza.fr", groups=[roles.STORE_MANAGERS])
+    StoreMembershipFactory(user=user, store=bellecour, role=StoreRole.MANAGER)
+    return user
+
+
+@pytest.fixture
+def head_office(db):
+    return UserFactory(email="henri@oc-pizza.fr", groups=[roles.HEAD_OFFICE])
+
+
+@pytest.fixture
+def marketing(db):
+    return UserFactory(email="margaux@oc-pizza.fr", groups=[roles.MARKETING])
+
+
+def lines_data(*lines, **extra):
+    data = {
+        "lines-TOTAL_FORMS": "8",
+        "lines-INITIAL_FORMS": "0",
+        "lines-MIN_NUM_FORMS": "0",
+        "lines-MAX_NUM_FORMS": "1000",
+        **extra,
+    }
+    for number, (ingredient, quantity) in enumerate(lines):
+        data[f"lines-{number}-ingredient"] = str(ingredient)
+        data[f"lines-{number}-quantity"] = str(quantity)
+    return data
+
+
+def test_a_manager_sees_the_stock_of_their_store_with_low_items_highlighted(
+    client, manager, bellecour, cheese, dough
+):
+    stock(bellecour, {cheese: 100, dough: 5000}, thresholds={cheese: 500, dough: 1000})
+    client.force_login(manager)
+
+    response = client.get(f"/admin/stock/{bellecour.id}/", HTTP_ACCEPT_LANGUAGE="fr")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    low_rows = [row for row in html.split("<tr") if "data-low" in row]
+    assert len(low_rows) == 1 and "Mozzarella" in low_rows[0]
+
+
+@pytest.mark.parametrize("suffix", ["", "livraison/", "inventaire/", "pertes/", "seuils/"])
+def test_a_manager_of_store_a_gets_403_on_store_b(client, manager, vaise, suffix):
+    client.force_login(manager)
+
+    assert client.get(f"/admin/stock/{vaise.id}/{suffix}").status_code == 403
+
+
+def test_a_manager_cannot_restock_another_store_and_nothing_is_written(client, manager, vaise, cheese):
+    client.force_login(manager)
+
+    response = client.post(f"/admin/stock/{vaise.id}/livraison/", lines_data((cheese.id, 1000)))
+
+    assert response.status_code == 403
+    assert not StockMovement.objects.exists()
+
+
+def test_head_office_sees_every_store_and_the_group_view(client, head_office, bellecour, vaise, cheese):
+    stock(vaise, {cheese: 10}, thresholds={cheese: 500})
+    client.force_login(head_office)
+
+    index = client.get("/admin/stock/").content.decode()
+    group = client.get("/admin/stock/groupe/")
+
+    assert "OC Pizza Bellecour" in index and "OC Pizza Vaise" in index
+    assert group.status_code == 200
+    assert group.content.decode().count("data-low") == 2  # Vaise's 10 g and Bellecour's nothing
+
+
+def test_a_manager_gets_403_on_the_group_view(client, manager):
+    client.force_login(manager)
+
+    assert client.get("/admin/stock/groupe/").status_code == 403
+
+
+def test_marketing_gets_403_and_no_stock_menu(client, marketing, bellecour):
+    client.force_login(marketing)
+
+    assert client.get("/admin/stock/").status_code == 403
+    assert client.get(f"/admin/stock/{bellecour.id}/").status_code == 403
+    assert "/admin/stock/" not in client.get("/admin/").content.decode()
+
+
+def test_a_manager_has_the_stock_menu(client, manager):
+    client.force_login(manager)
+
+    assert "/admin/stock/" in client.get("/admin/").content.decode()
+
+
+def test_a_delivery_of_several_ingredients_is_recorded_at_once(client, manager, bellecour, cheese, dough):
+    client.force_login(manager)
+
+    response = client.post(
+        f"/admin/stock/{bellecour.id}/livraison/",
+        lines_data((cheese.id, 2000), (dough.id, 5000), supplier="Metro Lyon"),
+    )
+
+    assert response.status_code == 302
+    assert dict(StockLevel.objects.values_list("ingredient__name", "quantity")) == {
+        "Mozzarella": 2000,
+        "Pâte": 5000,
+    }
+    assert set(StockMovement.objects.values_list("kind", "user__email", "note")) == {
+        ("restock", "romain@oc-pizza.fr", "Metro Lyon")
+    }
+
+
+@pytest.mark.parametrize(
+    ("quantity", "message"),
+    [("-3", "La quantité doit être positive."), ("beaucoup", "La quantité doit être un nombre entier.")],
+)
+def test_a_delivery_with_a_bad_quantity_is_refused_and_nothing_is_written(
+    client, manager, bellecour, cheese, dough, quantity, message
+):
+    client.force_login(manager)
+
+    response = client.post(
+        f"/admin/stock/{bellecour.id}/livraison/",
+        lines_data((dough.id, 5000), (cheese.id, quantity)),
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not StockMovement.objects.exists()
+
+
+def test_a_delivery_of_an_unknown_ingredient_is_refused(client, manager, bellecour, cheese):
+    client.force_login(manager)
+
+    response = client.post(
+        f"/admin/stock/{bellecour.id}/livraison/", lines_data((cheese.id, 100), (987654, 100))
+    )
+
+    assert response.status_code == 400
+    assert "Ingrédient inconnu." in response.content.decode()
+    assert not StockMovement.objects.exists()
+
+
+def test_an_empty_delivery_is_refused(client, manager, bellecour):
+    client.force_login(manager)
+
+    response = client.post(f"/admin/stock/{bellecour.id}/livraison/", lines_data())
+
+    assert response.status_code == 400
+    assert "Saisissez au moins une ligne." in response.content.decode()
+
+
+def test_waste_beyond_the_stock_is_refused_with_the_services_message(client, manager, bellecour, cheese):
+    stock(bellecour, {cheese: 100})
+    client.force_login(manager)
+
+    response = client.post(f"/admin/stock/{bellecour.id}/pertes/", lines_data((cheese.id, 150)))
+
+    assert response.status_code == 400
+    assert "Il ne reste que 100 de mozzarella" in response.content.decode()
+    assert StockLevel.objects.get().quantity == 100
+
+
+def test_an_inventory_count_records_the_differences(client, manager, bellecour, cheese, dough):
+    stock(bellecour, {cheese: 1000, dough: 3000})
+    client.force_login(manager)
+
+    response = client.post(
+        f"/admin/stock/{bellecour.id}/inventaire/", {f"field_{cheese.id}": "920", f"field_{dough.id}": ""}
+    )
+
+    assert response.status_code == 302
+    correction = StockMovement.objects.get(kind="correction")
+    assert (correction.ingredient, correction.quantity, correction.level_after) == (cheese, -80, 920)
+
+
+def test_a_negative_inventory_count_is_refused(client, manager, bellecour, cheese):
+    stock(bellecour, {cheese: 1000})
+    client.force_login(manager)
+
+    response = client.post(f"/admin/stock/{bellecour.id}/inventaire/", {f"field_{cheese.id}": "-5"})
+
+    assert response.status_code == 400
+    assert "La quantité ne peut pas être négative." in response.content.decode()
+    assert StockLevel.objects.get().quantity == 1000
+
+
+def test_thresholds_are_set_per_ingredient(client, manager, bellecour, cheese):
+    client.force_login(manager)
+
+    client.post(f"/admin/stock/{bellecour.id}/seuils/", {f"field_{cheese.id}": "800"})
+
+    assert StockLevel.objects.get(store=bellecour, ingredient=cheese).alert_threshold == 800
+
+
+def test_the_movement_history_exports_the_filtered_movements_as_csv(
+    client, manager, bellecour, vaise, cheese, dough
+):
+    stock(bellecour, {cheese: 1000, dough: 2000})
+    stock(vaise, {cheese: 3000})
+    client.force_login(manager)
+
+    response = client.get("/admin/stock/mouvements/", {"ingredient": cheese.id, "format": "csv"})
+
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert response["Content-Type"].startswith("text/csv")
+    assert rows[0][:5] == ["Date", "Point de vente", "Ingrédient", "Type", "Quantité"]
+    assert [row[1:5] for row in rows[1:]] == [["OC Pizza Bellecour", "Mozzarella", "livraison", "1000"]]
+
+
+def test_the_movement_history_filters_by_kind(client, head_office, bellecour, cheese):
+    stock(bellecour, {cheese: 1000})
+    client.force_login(head_office)
+    client.post(f"/admin/stock/{bellecour.id}/pertes/", lines_data((cheese.id, 30), reason="Brûlée"))
+
+    html = client.get("/admin/stock/mouvements/", {"kind": "waste"}).content.decode()
+
+    assert "Brûlée" in html and "Test" not in html  # the delivery's note is filtered out
+
+
+def test_the_dashboard_shows_the_low_stock_alerts_of_the_managers_stores(
+    client, manager, bellecour, cheese, django_capture_on_commit_callbacks
+):
+    stock(bellecour, {cheese: 1000}, thresholds={cheese: 900})
+    client.force_login(manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/admin/stock/{bellecour.id}/pertes/", lines_data((cheese.id, 200)))
+
+    html = client.get("/admin/").content.decode()
+
+    assert "Stock bas dans vos points de vente" in html and "Mozzarella" in html

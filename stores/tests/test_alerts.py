@@ -1,0 +1,88 @@
+import pytest
+
+from accounts.tests.factories import UserFactory
+from menu.tests.factories import IngredientFactory, product_with_recipe
+from stores.models import StockAlert, StockLevel, StoreRole
+from stores.services import count_inventory, reserve_ingredients, restock
+
+from .factories import StoreMembershipFactory, StorePageFactory, stock
+
+
+@pytest.fixture
+def store(store_index):
+    store = StorePageFactory(parent=store_index, title="OC Pizza Vaise", slug="vaise")
+    StoreMembershipFactory(store=store, role=StoreRole.MANAGER, user=UserFactory(email="chef@oc-pizza.fr"))
+    StoreMembershipFactory(store=store, role=StoreRole.PIZZAIOLO, user=UserFactory(email="paolo@oc-pizza.fr"))
+    return store
+
+
+@pytest.fixture
+def cheese(db):
+    return IngredientFactory(name="Mozzarella")
+
+
+@pytest.fixture
+def margherita(menu_page, cheese):
+    return product_with_recipe(menu_page, title="Margherita", recipe={cheese: 100}).sizes.get()
+
+
+def sell(store, size, portions=1):
+    reserve_ingredients(store=store, lines=[(size, portions, [])])
+
+
+def test_two_sales_below_the_threshold_send_one_mail_to_the_managers(
+    store, cheese, margherita, mailoutbox, django_capture_on_commit_callbacks
+):
+    stock(store, {cheese: 500}, thresholds={cheese: 300})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sell(store, margherita, 2)  # 500 -> 300: at the threshold
+    with django_capture_on_commit_callbacks(execute=True):
+        sell(store, margherita)  # 300 -> 200: still below, no new alert
+
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == ["chef@oc-pizza.fr"]
+    assert "Mozzarella" in mailoutbox[0].subject and "OC Pizza Vaise" in mailoutbox[0].subject
+    assert "Il ne reste que 300 grammes de Mozzarella" in mailoutbox[0].body
+    assert StockAlert.objects.get().quantity == 300
+
+
+def test_a_sale_above_the_threshold_raises_no_alert(
+    store, cheese, margherita, mailoutbox, django_capture_on_commit_callbacks
+):
+    stock(store, {cheese: 500}, thresholds={cheese: 300})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sell(store, margherita)
+
+    assert mailoutbox == [] and not StockAlert.objects.exists()
+
+
+def test_a_restock_above_the_threshold_rearms_the_alert(
+    store, cheese, margherita, mailoutbox, django_capture_on_commit_callbacks
+):
+    stock(store, {cheese: 400}, thresholds={cheese: 300})
+    with django_capture_on_commit_callbacks(execute=True):
+        sell(store, margherita)  # 400 -> 300: first crossing
+
+    restock(store=store, lines=[(cheese, 1000)], user=None)  # 1300: above again
+    first = StockAlert.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        count_inventory(store=store, counts=[(cheese, 250)], user=None)  # second crossing
+
+    first.refresh_from_db()
+    assert first.resolved_at is not None
+    assert StockAlert.objects.filter(resolved_at__isnull=True).count() == 1
+    assert len(mailoutbox) == 2
+
+
+def test_the_alert_mail_waits_for_the_commit(
+    store, cheese, margherita, mailoutbox, django_capture_on_commit_callbacks
+):
+    stock(store, {cheese: 400}, thresholds={cheese: 300})
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        sell(store, margherita)
+
+    assert len(callbacks) == 1 and mailoutbox == []  # the mail waits for the commit
+    assert StockLevel.objects.get().below_threshold
