@@ -49,9 +49,32 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = Path(__file__).resolve().parent / "test-artifacts" / "screenshots"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
+def restore_migrated_rows(django_db_blocker):
+    """Put back the rows migrations create once a module's transactional tests have emptied the tables.
+
+    A transactional test (live server, real concurrency) ends by flushing every table, which also
+    removes the root page, the locale and the allergens that migrations created. With --reuse-db
+    the next run would start without them. Used with `serialized_rollback=True`, whose snapshot
+    of the freshly migrated database this fixture loads again after the module's last test.
+    """
+    yield
+    from django.db import connection
+
+    contents = getattr(connection, "_test_serialized_contents", None)
+    if contents:
+        with django_db_blocker.unblock():
+            connection.creation.deserialize_db_from_string(contents)
+
+
+@pytest.fixture
 def chromium():
-    """Debian's Chromium driven by Playwright; skipped where it is missing, except in CI."""
+    """Debian's Chromium driven by Playwright; skipped where it is missing, except in CI.
+
+    Function-scoped on purpose: Playwright's sync API runs in its own greenlet context, and while
+    it lives Django's per-context connection objects are not the ones the test database setup
+    serialized, so `serialized_rollback` could not restore the migrated rows after a flush.
+    """
     executable = shutil.which("chromium")
     if executable is None:
         if os.environ.get("CI"):
@@ -68,10 +91,10 @@ def chromium():
 @pytest.fixture
 def browser_page(chromium, request):
     """A French-speaking phone-sized page; a screenshot is kept after each test."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     context = chromium.new_context(locale="fr-FR", viewport={"width": 412, "height": 915})
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"{request.node.name}.png", full_page=True)
     context.close()

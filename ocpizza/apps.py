@@ -9,6 +9,6 @@ class OcpizzaConfig(AppConfig):
     def ready(self):
         from .roles import sync_role_groups
 
-        # No sender: this app has no models, so Django sends it no post_migrate of its own. Running
-        # after every app's signal is idempotent, and the last run sees every app's permissions.
-        post_migrate.connect(sync_role_groups, dispatch_uid="ocpizza_sync_role_groups")
+        # Sent once per migrate for this app (it has a models module for that reason), and last,
+        # since the app is last in INSTALLED_APPS: every other app's permissions exist by then.
+        post_migrate.connect(sync_role_groups, sender=self, dispatch_uid="ocpizza_sync_role_groups")

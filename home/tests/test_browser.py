@@ -6,11 +6,15 @@ from home.tests.factories import HomePageFactory
 from menu.models import Category
 from menu.tests.factories import MenuPageFactory, ProductPageFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.usefixtures("restore_migrated_rows"),
+]
 
 
 @pytest.fixture
-def storefront(transactional_db):
+def storefront(db):
     from wagtail.models import Page, Site
 
     root = Page.get_first_root_node()

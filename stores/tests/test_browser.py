@@ -1,9 +1,5 @@
 """A customer opens the menu of the store that lacks mozzarella and sees the pizza greyed out."""
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
 
 from menu.tests.factories import IngredientFactory, product_with_recipe
@@ -11,34 +7,6 @@ from menu.tests.factories import IngredientFactory, product_with_recipe
 from .factories import StorePageFactory, stock
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("restore_migrated_rows")]
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--proxy-server=http://127.0.0.1:9",  # nothing leaves the machine; the live server is on loopback
-]
-
-
-@pytest.fixture
-def browser_page():
-    """A page in Debian's headless chromium (skipped without it, unless in CI)."""
-    executable = shutil.which("chromium")
-    if executable is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is missing: CI installs Debian's chromium package")
-        pytest.skip("Debian's chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="fr-FR")
-        yield page
-        browser.close()
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)  # see test_concurrency.py
@@ -60,5 +28,3 @@ def test_the_store_menu_greys_out_the_pizza_it_cannot_make(live_server, browser_
     assert "Épuisé" in margherita.inner_text() and "Plus de mozzarella" in margherita.inner_text()
     assert float(margherita.evaluate("card => getComputedStyle(card).opacity")) < 1
     assert "is-unavailable" not in marinara.get_attribute("class")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    browser_page.screenshot(path=str(SCREENSHOTS / "store-menu-out-of-mozzarella.png"), full_page=True)
