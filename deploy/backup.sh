@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # OC Pizza: dump the database (pg_dump, custom format, compressed) and remove dumps older than
 # the retention period. Run daily by cron (cron.d/ocpizza, installed by web.sh) and by update.sh.
-set -euo pipefail
+set -Eeuo pipefail
 
 DEPLOY_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
@@ -66,7 +66,13 @@ trap on_error ERR
 
 command -v pg_dump >/dev/null || { log ERROR "pg_dump is missing (apt-get install postgresql-client)"; exit 1; }
 
-name="ocpizza_$(date '+%Y-%m-%d_%H%M%S').dump"
+stamp="$(date '+%Y-%m-%d_%H%M%S')"
+name="ocpizza_$stamp.dump"
+n=1
+while [ -e "$OCPIZZA_BACKUP_DIR/$name" ]; do  # two backups in the same second (update.sh right after cron)
+  n=$((n + 1))
+  name="ocpizza_${stamp}-$n.dump"
+done
 dump="$OCPIZZA_BACKUP_DIR/$name"
 partial="$OCPIZZA_BACKUP_DIR/.$name.partial"
 
