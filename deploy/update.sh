@@ -23,7 +23,7 @@ Steps, stopping at the first error (the site keeps serving the release it had):
   5. manage.py collectstatic;
   6. point `current` at the new release and reload Gunicorn gracefully (SIGHUP: running
      requests finish in the old workers); then wait until /healthz answers from the new release,
-     or point `current` back and reload again;
+     or point `current` back and reload again; restart the task worker;
   7. keep the last OCPIZZA_KEEP_RELEASES releases, delete older ones.
 Migrations run while the old release still serves: they must be additive (new columns nullable
 or with defaults, removals in a later release), as Django's migrations usually are.
@@ -198,6 +198,10 @@ point_current_at "$release"
 switched=1
 if reload_gunicorn && wait_for_release "$release_id"; then
   say "the site serves $release_id"
+  # The task worker has no graceful reload: it finishes its current task, then starts anew.
+  if supctl status "$OCPIZZA_PROGRAM-worker" >/dev/null 2>&1 || [ "$?" -eq 3 ]; then
+    supctl restart "$OCPIZZA_PROGRAM-worker" >/dev/null && say "task worker restarted"
+  fi
 else
   if [ -n "$previous" ]; then
     warn "the new release does not answer: back to $(basename "$previous")."

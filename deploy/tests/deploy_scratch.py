@@ -129,8 +129,8 @@ class ScratchServer:
     def supervisorctl(self, *args, check=False):
         return run(["supervisorctl", "-c", self.supervisor_conf, *args], env=self.env, check=check)
 
-    def gunicorn_pid(self):
-        result = self.supervisorctl("pid", "ocpizza")
+    def gunicorn_pid(self, program="ocpizza"):
+        result = self.supervisorctl("pid", program)
         text = result.stdout.strip()
         return int(text) if text.isdigit() and text != "0" else None
 

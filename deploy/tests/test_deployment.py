@@ -63,6 +63,7 @@ def test_web_sh_installs_the_site_the_program_and_the_backup_job(scratch_server)
     assert "server_name oc-pizza.fr www.oc-pizza.fr;" in site
     assert not re.search(r"@OCPIZZA_[A-Z_]+@", site + program)
     assert "newrelic-admin run-program" in program and "autorestart=true" in program
+    assert "[program:ocpizza-worker]" in program and "manage.py db_worker" in program
     assert f"{scratch_server.root}/venv/bin/gunicorn" in program
     assert re.search(r"^30 3 \* \* \* root .*/current/deploy/backup.sh --quiet$", cron, re.MULTILINE)
     assert oct((scratch_server.root / ".env").stat().st_mode & 0o777) == "0o640"
@@ -214,6 +215,7 @@ def test_update_installs_the_next_release_with_a_graceful_reload(scratch_server)
     backups = scratch_server.prefix / "var/backups/ocpizza"
     backups_before = len(list(backups.glob("ocpizza_*.dump")))
     master = scratch_server.gunicorn_pid()
+    task_worker = scratch_server.gunicorn_pid("ocpizza-worker")
     old_release = scratch_server.release()
 
     result = scratch_server.script("update.sh", "--ref", revision, scratch_server.repo)
@@ -223,6 +225,7 @@ def test_update_installs_the_next_release_with_a_graceful_reload(scratch_server)
     assert new_release != old_release and new_release.endswith(revision[:10])
     assert (scratch_server.root / "current").resolve().name == new_release
     assert scratch_server.gunicorn_pid() == master  # reloaded, not restarted
+    assert scratch_server.gunicorn_pid("ocpizza-worker") not in (None, task_worker)  # restarted
     assert marker.encode() in scratch_server.request("/static/css/site.css")[2]
     assert len(list(backups.glob("ocpizza_*.dump"))) == backups_before + 1
     assert scratch_server.request("/readyz")[0] == 200
