@@ -134,7 +134,7 @@ if [ ! -r "$tls_cert" ] || [ ! -r "$tls_key" ]; then
     chmod 600 "$tls_key"
   fi
   warn "no certificate at $OCPIZZA_TLS_CERT yet: HTTPS uses a temporary self-signed one."
-  warn "  Get the real one with certbot (docs/exploitation.md, section 4.3), then run web.sh again."
+  warn "  Get the real one with certbot (docs/exploitation.md, section 4.4), then run web.sh again."
 fi
 
 # --- 6. Nginx site and Supervisor program -------------------------------------------------------

@@ -159,7 +159,7 @@ def test_backup_then_restore_gives_back_every_row(scratch_server):
 def test_the_manuals_plain_sql_route_still_restores(scratch_server, tmp_path):
     dump = scratch_server.script("backup.sh", "--quiet").stdout.strip()
     plain = tmp_path / "ocpizza.sql"
-    run(["pg_restore", "--file", plain, dump], scratch_server.env)
+    run(["pg_restore", "--clean", "--if-exists", "--file", plain, dump], scratch_server.env)
     target = f"{scratch_server.database}_plain"
     scratch_server.databases.append(target)
     run(["createdb", target], scratch_server.env)
