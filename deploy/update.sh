@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # OC Pizza: install a new release of the application and switch to it without stopping the site.
 set -euo pipefail
+# Releases, configs and static files must stay readable by the app and Nginx, whatever root's umask.
+umask 022
 
 DEPLOY_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 

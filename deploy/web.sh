@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # OC Pizza: install the web server side of the application on the server (run as root).
 set -euo pipefail
+# Releases, configs and static files must stay readable by the app and Nginx, whatever root's umask.
+umask 022
 
 DEPLOY_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 SOURCE_DIR="$(dirname "$DEPLOY_DIR")"

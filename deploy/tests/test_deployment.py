@@ -179,6 +179,26 @@ def test_restore_into_the_live_database_needs_a_confirmation(scratch_server):
     assert "confirm" in result.stderr
 
 
+def test_restore_replaces_the_live_database_while_the_app_is_stopped(scratch_server):
+    dump = scratch_server.script("backup.sh", "--quiet").stdout.strip()
+    counts_at_backup = scratch_server.table_counts(scratch_server.database)
+    connection = scratch_server.connect(scratch_server.database)
+    with connection, connection.cursor() as cursor:  # a change made after the backup
+        cursor.execute(
+            "INSERT INTO django_session VALUES ('after-the-backup', 'x', now() + interval '1 day')"
+        )
+    connection.close()
+
+    scratch_server.supervisorctl("stop", "ocpizza", "ocpizza-worker", check=True)
+    try:
+        scratch_server.script("restore.sh", "--yes", dump)
+    finally:
+        scratch_server.supervisorctl("start", "ocpizza", "ocpizza-worker", check=True)
+
+    assert scratch_server.table_counts(scratch_server.database) == counts_at_backup
+    scratch_server.wait_for(lambda: scratch_server.request("/readyz")[0] == 200, message="/readyz")
+
+
 def test_backups_older_than_ten_days_are_removed(scratch_server):
     folder = scratch_server.prefix / "var/backups/ocpizza"
     eleven_days = folder / "ocpizza_2000-01-01_030000.dump"
