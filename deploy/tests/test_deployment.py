@@ -251,20 +251,25 @@ def test_update_installs_the_next_release_with_a_graceful_reload(scratch_server)
     assert scratch_server.request("/readyz")[0] == 200
 
 
-def test_a_broken_release_stops_the_update_and_the_old_one_keeps_serving(scratch_server):
+def test_a_broken_release_stops_the_update_and_the_old_one_keeps_serving(scratch_server, tmp_path):
     serving = scratch_server.release()
     releases_before = sorted((scratch_server.root / "releases").iterdir())
     health = scratch_server.repo / "ocpizza/health.py"
     original = health.read_text()
     health.write_text(original + "\nthis is not python\n")
     revision = commit(scratch_server.repo, scratch_server.env, "Broken release")
+    # Delivered as an archive with one top folder, like the manual's .zip.
+    archive = tmp_path / "ocpizza-broken.tar.gz"
+    git_archive = ["git", "-C", scratch_server.repo, "archive", "--format=tar.gz", "--prefix=ocpizza-broken/"]
+    run([*git_archive, "-o", archive, revision], scratch_server.env)
     try:
-        result = scratch_server.script("update.sh", "--ref", revision, scratch_server.repo, check=False)
+        result = scratch_server.script("update.sh", archive, check=False)
     finally:
         health.write_text(original)
         commit(scratch_server.repo, scratch_server.env, "Repair")
 
     assert result.returncode != 0
+    assert "[4/7]" in result.stdout, result.stderr  # unpacked and installed, refused by the checks
     assert f"The site still serves {serving}" in result.stderr
     assert scratch_server.release() == serving
     assert (scratch_server.root / "current").resolve().name == serving
