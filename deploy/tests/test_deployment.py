@@ -102,6 +102,8 @@ def test_the_site_answers_through_nginx(scratch_server):
 
     status, _, body = scratch_server.request("/admin/login/")
     assert status == 200 and b"csrfmiddlewaretoken" in body
+    access_log = scratch_server.prefix / "var/log/ocpizza/gunicorn-access.log"
+    scratch_server.wait_for(lambda: b"GET /admin/login/" in access_log.read_bytes(), message="access log")
 
 
 def test_nginx_serves_static_files_with_long_cache_for_hashed_names(scratch_server):
@@ -197,6 +199,25 @@ def test_restore_replaces_the_live_database_while_the_app_is_stopped(scratch_ser
 
     assert scratch_server.table_counts(scratch_server.database) == counts_at_backup
     scratch_server.wait_for(lambda: scratch_server.request("/readyz")[0] == 200, message="/readyz")
+
+
+def test_the_cron_entry_runs_a_backup(scratch_server):
+    line = next(
+        line
+        for line in (scratch_server.prefix / "etc/cron.d/ocpizza").read_text().splitlines()
+        if line and not line.startswith("#") and "=" not in line.split()[0]
+    )
+    command = line.split(None, 6)[6]  # minute hour day month weekday user COMMAND
+    folder = scratch_server.prefix / "var/backups/ocpizza"
+    before = set(folder.glob("ocpizza_*.dump"))
+
+    # Cron's bare environment: the paths must come from the recorded deploy.conf. (PG* stand in for
+    # the peer authentication the postgres user has on a real server.)
+    cron_env = {key: value for key, value in scratch_server.env.items() if key.startswith("PG")}
+    result = run(["sh", "-c", command], {**cron_env, "PATH": "/usr/bin:/bin:/usr/sbin:/sbin"})
+
+    assert result.stdout.strip() and not result.stderr  # --quiet: the path only
+    assert len(set(folder.glob("ocpizza_*.dump")) - before) == 1
 
 
 def test_backups_older_than_ten_days_are_removed(scratch_server):
