@@ -1,6 +1,7 @@
 # The two commands: `make run` and `make test`. Everything else is a helper they use.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
-VENV := .venv
+# A second interpreter: make test VENV=.venv312 PYTHON=/path/to/python3.12
+VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
