@@ -18,7 +18,7 @@ Installs, or brings up to date, everything the operating system needs to run OC 
   - the Nginx site (sites-available/ocpizza, its link in sites-enabled, snippets/ocpizza-headers.conf);
     without a Let's Encrypt certificate yet, a self-signed one stands in (see docs/exploitation.md);
   - the Supervisor program (conf.d/ocpizza.conf) that runs Gunicorn;
-  - the cron entry of the daily backup (cron.d/ocpizza).
+  - the cron entries: the daily backup and Wagtail's scheduled publishing (cron.d/ocpizza).
 Then checks the Nginx configuration (nginx -t) and reloads Nginx and Supervisor.
 Running it again changes nothing that is already right.
 
@@ -153,6 +153,8 @@ cat >"$work/cron" <<EOF
 SHELL=/bin/sh
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 $OCPIZZA_BACKUP_TIME * * * $OCPIZZA_BACKUP_USER OCPIZZA_CONF=$OCPIZZA_CONF $OCPIZZA_CURRENT/deploy/backup.sh --quiet
+# Wagtail's scheduled publishing (pages and promotions with a "go live" date), every 5 minutes.
+*/5 * * * * $OCPIZZA_USER $OCPIZZA_VENV/bin/python $OCPIZZA_CURRENT/deploy/with_env.py $OCPIZZA_ENV_FILE $OCPIZZA_VENV/bin/python $OCPIZZA_CURRENT/manage.py publish_scheduled
 EOF
 
 install_file "$work/headers" "$OCPIZZA_NGINX_DIR/snippets/ocpizza-headers.conf" 644

@@ -220,6 +220,21 @@ def test_the_cron_entry_runs_a_backup(scratch_server):
     assert len(set(folder.glob("ocpizza_*.dump")) - before) == 1
 
 
+def test_the_cron_entry_publishes_scheduled_content(scratch_server):
+    line = next(
+        line
+        for line in (scratch_server.prefix / "etc/cron.d/ocpizza").read_text().splitlines()
+        if line.endswith("manage.py publish_scheduled")
+    )
+    assert line.startswith("*/5 * * * * ")
+    command = line.split(None, 6)[6]
+
+    # Cron's bare environment: the settings come from the install's .env, through with_env.py.
+    result = run(["sh", "-c", command], {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin"})
+
+    assert result.returncode == 0, result.stderr
+
+
 def test_backups_older_than_ten_days_are_removed(scratch_server):
     folder = scratch_server.prefix / "var/backups/ocpizza"
     eleven_days = folder / "ocpizza_2000-01-01_030000.dump"

@@ -88,3 +88,14 @@ def test_release_defaults_to_dev_outside_an_installed_release(settings, tmp_path
         assert health.current_release() == "20261127-120000-abc1234"
     finally:
         health.current_release.cache_clear()
+
+
+def test_probes_are_not_redirected_to_https_while_pages_are(settings, db):
+    from django.test import Client
+
+    settings.SECURE_SSL_REDIRECT = True
+    client = Client()
+
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 200
+    assert client.get("/robots.txt").status_code == 301
