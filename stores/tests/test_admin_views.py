@@ -4,31 +4,10 @@ import io
 import pytest
 
 from accounts.tests.factories import UserFactory
-from menu.tests.factories import IngredientFactory
 from ocpizza import roles
 from stores.models import StockLevel, StockMovement, StoreRole
 
-from .factories import StoreMembershipFactory, StorePageFactory, stock
-
-
-@pytest.fixture
-def bellecour(store_index):
-    return StorePageFactory(parent=store_index, title="OC Pizza Bellecour", slug="bellecour")
-
-
-@pytest.fixture
-def vaise(store_index):
-    return StorePageFactory(parent=store_index, title="OC Pizza Vaise", slug="vaise")
-
-
-@pytest.fixture
-def cheese(db):
-    return IngredientFactory(name="Mozzarella")
-
-
-@pytest.fixture
-def dough(db):
-    return IngredientFactory(name="Pâte")
+from .factories import StoreMembershipFactory, stock
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 import pytest
 
 from accounts.tests.factories import UserFactory
-from menu.tests.factories import IngredientFactory, product_with_recipe
+from menu.tests.factories import product_with_recipe
 from stores.models import StockAlert, StockLevel, StoreRole
 from stores.services import count_inventory, reserve_ingredients, restock
 
@@ -14,11 +14,6 @@ def store(store_index):
     StoreMembershipFactory(store=store, role=StoreRole.MANAGER, user=UserFactory(email="chef@oc-pizza.fr"))
     StoreMembershipFactory(store=store, role=StoreRole.PIZZAIOLO, user=UserFactory(email="paolo@oc-pizza.fr"))
     return store
-
-
-@pytest.fixture
-def cheese(db):
-    return IngredientFactory(name="Mozzarella")
 
 
 @pytest.fixture

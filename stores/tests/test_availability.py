@@ -1,33 +1,13 @@
 import pytest
 
 from menu.models import ProductExtra, ProductPage
-from menu.tests.factories import IngredientFactory, ProductExtraFactory, product_with_recipe
+from menu.tests.factories import ProductExtraFactory, product_with_recipe
 from stores.availability import check_lines_available, menu_availability
 from stores.exceptions import StockError
 
-from .factories import StorePageFactory, stock
+from .factories import stock
 
 SIZES = [("Petite", "9.00", "1.00"), ("Grande", "15.00", "2.00")]
-
-
-@pytest.fixture
-def store(store_index):
-    return StorePageFactory(parent=store_index, title="OC Pizza Vaise", slug="vaise")
-
-
-@pytest.fixture
-def dough(db):
-    return IngredientFactory(name="Pâte")
-
-
-@pytest.fixture
-def cheese(db):
-    return IngredientFactory(name="Mozzarella")
-
-
-@pytest.fixture
-def onion(db):
-    return IngredientFactory(name="Oignons")
 
 
 @pytest.fixture

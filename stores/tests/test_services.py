@@ -2,7 +2,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 
-from menu.tests.factories import IngredientFactory, ProductExtraFactory, product_with_recipe
+from menu.tests.factories import ProductExtraFactory, product_with_recipe
 from stores.exceptions import StockError
 from stores.models import StockLevel, StockMovement
 from stores.services import (
@@ -13,22 +13,7 @@ from stores.services import (
     restock,
 )
 
-from .factories import StorePageFactory, stock
-
-
-@pytest.fixture
-def store(store_index):
-    return StorePageFactory(parent=store_index, title="OC Pizza Vaise", slug="vaise")
-
-
-@pytest.fixture
-def cheese(db):
-    return IngredientFactory(name="Mozzarella")
-
-
-@pytest.fixture
-def dough(db):
-    return IngredientFactory(name="Pâte")
+from .factories import stock
 
 
 def level_of(store, ingredient):

@@ -1,28 +1,8 @@
 import pytest
 
-from menu.tests.factories import IngredientFactory, product_with_recipe
+from menu.tests.factories import product_with_recipe
 
-from .factories import StorePageFactory, stock
-
-
-@pytest.fixture
-def dough(db):
-    return IngredientFactory(name="Pâte")
-
-
-@pytest.fixture
-def cheese(db):
-    return IngredientFactory(name="Mozzarella")
-
-
-@pytest.fixture
-def vaise(store_index):
-    return StorePageFactory(parent=store_index, title="OC Pizza Vaise", slug="vaise")
-
-
-@pytest.fixture
-def bellecour(store_index):
-    return StorePageFactory(parent=store_index, title="OC Pizza Bellecour", slug="bellecour")
+from .factories import stock
 
 
 def card_of(html, slug):
