@@ -82,6 +82,10 @@ class StoreStockView(StockView):
     def get_page_subtitle(self):
         return self.store.title
 
+    def get_page_title(self):
+        # Wagtail's slim header shows the title only: name the store there too.
+        return f"{self.page_title} — {self.store.title}"
+
     def inner_breadcrumbs(self):
         return [{"url": reverse("stock:store", args=[self.store.id]), "label": self.store.title}]
 
