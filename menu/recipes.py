@@ -10,6 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 from django.db.models import Prefetch
+from django.utils.translation import gettext as _
 
 from .models import Ingredient, ProductExtra, ProductSize, RecipeLine
 
@@ -65,17 +66,22 @@ def allergens_for(product, extras=()):
     return [found[key] for key in sorted(found)]
 
 
+class UnknownLineError(ValueError):
+    """An order line names a size or an option that does not exist (stale or tampered cart)."""
+
+
 def needs_for_lines(lines):
     """Total needs of order lines: a Counter keyed by ingredient id, in a bounded number of queries.
 
     `lines` is an iterable of `(size, quantity, extras)`; `size` a ProductSize (or its id),
     `extras` ProductExtra rows (or ids) of the same product. Returns `(needs, resolved)` where
     `resolved` lists `(size, quantity, extras, needs_of_one_portion)` with loaded objects, for
-    error messages.
+    error messages. Raises UnknownLineError (with a message a customer can read) for a size or
+    an option that does not exist, or an option of another product.
     """
     lines = [(size, quantity, list(extras or ())) for size, quantity, extras in lines]
-    size_ids = {getattr(size, "pk", size) for size, _, _ in lines}
-    extra_ids = {getattr(extra, "pk", extra) for _, _, extras in lines for extra in extras}
+    size_ids = {getattr(size, "pk", size) for size, _quantity, _extras in lines}
+    extra_ids = {getattr(extra, "pk", extra) for _size, _quantity, extras in lines for extra in extras}
     sizes = {
         size.id: size
         for size in ProductSize.objects.filter(id__in=size_ids)
@@ -93,10 +99,14 @@ def needs_for_lines(lines):
     total = Counter()
     resolved = []
     for size, quantity, extras in lines:
-        size = sizes[getattr(size, "pk", size)]
-        chosen = [extras_by_id[getattr(extra, "pk", extra)] for extra in extras]
-        if any(extra.product_id != size.product_id for extra in chosen):
-            raise ValueError("An extra belongs to another product than its line's size.")
+        size = sizes.get(getattr(size, "pk", size))
+        if size is None:
+            raise UnknownLineError(_("Ce produit n'est plus à la carte."))
+        chosen = [extras_by_id.get(getattr(extra, "pk", extra)) for extra in extras]
+        if any(extra is None or extra.product_id != size.product_id for extra in chosen):
+            raise UnknownLineError(
+                _("Cette option n'existe pas pour %(product)s.") % {"product": size.product.title}
+            )
         one = ingredient_needs(size, chosen)
         for ingredient_id, amount in one.items():
             total[ingredient_id] += amount * quantity

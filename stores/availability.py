@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext_lazy as _
 
 from menu.models import ProductPage
-from menu.recipes import ingredient_needs, needs_for_lines, with_extras
+from menu.recipes import UnknownLineError, ingredient_needs, needs_for_lines, with_extras
 
 from .exceptions import StockError
 from .models import StockLevel
-from .services import shortage_message
+from .services import shortage_message, whole_number
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,11 @@ def check_lines_available(store, lines):
     `lines` are `(size, quantity, extras)` as for `services.reserve_ingredients`. Reads, never
     writes; a bounded number of queries whatever the number of lines.
     """
-    needs, resolved = needs_for_lines(lines)
+    try:
+        lines = [(size, whole_number(quantity, minimum=1), extras) for size, quantity, extras in lines]
+        needs, resolved = needs_for_lines(lines)
+    except UnknownLineError as error:
+        raise StockError(str(error)) from None
     withdrawn = [size for size, _quantity, _extras, _one in resolved if not size.product.is_available]
     if withdrawn:
         raise StockError(_("%(product)s n'est plus disponible.") % {"product": withdrawn[0].product.title})

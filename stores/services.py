@@ -11,11 +11,12 @@ from collections import Counter
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from menu.models import Ingredient
-from menu.recipes import needs_for_lines
+from menu.recipes import UnknownLineError, needs_for_lines
 
 from .exceptions import StockError
 from .models import StockAlert, StockLevel, StockMovement
@@ -61,7 +62,7 @@ def count_inventory(*, store, counts, user, now=None):
         ingredient = _ingredient(ingredient)
         if ingredient in counted:
             raise StockError(_("%(ingredient)s est compté deux fois.") % {"ingredient": ingredient.name})
-        counted[ingredient] = _whole_number(quantity, ingredient=ingredient, minimum=0)
+        counted[ingredient] = whole_number(quantity, ingredient=ingredient, minimum=0)
     if not counted:
         raise StockError(_("Saisissez au moins une quantité comptée."))
     return _apply(store=store, changes=counted, kind=Kind.CORRECTION, user=user, absolute=True, now=now)
@@ -71,7 +72,7 @@ def count_inventory(*, store, counts, user, now=None):
 def set_alert_threshold(*, store, ingredient, threshold):
     """Set the level below which the store's managers are alerted (creates an empty level if none)."""
     ingredient = _ingredient(ingredient)
-    threshold = _whole_number(threshold, ingredient=ingredient, minimum=0)
+    threshold = whole_number(threshold, ingredient=ingredient, minimum=0)
     level = _locked_levels(store, [ingredient.id], create=True)[ingredient.id]
     level.alert_threshold = threshold
     if level.below_threshold and level.quantity > threshold:
@@ -88,13 +89,21 @@ def reserve_ingredients(*, store, lines, user=None, order_reference="", now=None
     `lines` are `(size, quantity, extras)`: a ProductSize, a number of portions and the chosen
     ProductExtra rows. Runs inside the caller's transaction (as a savepoint) with row locks, so
     concurrent reservations for the last portions cannot both succeed and a level never goes
-    below zero. Raises StockError naming the first missing ingredient and the line that needs it.
+    below zero. An order (`order_reference`) holds one reservation at a time: to change its lines,
+    release them first. Raises StockError naming the first missing ingredient and the line that
+    needs it, or for a quantity, size or option that does not exist.
     """
-    for _size, quantity, _extras in lines:
-        _whole_number(quantity, minimum=1)
-    needs, resolved = needs_for_lines(lines)
+    lines = [(size, whole_number(quantity, minimum=1), extras) for size, quantity, extras in lines]
+    needs, resolved = _needs_for_lines(lines)
     if not needs:
         return []
+    if order_reference:
+        _locked_levels(store, sorted(needs), create=False)  # one reservation of an order at a time
+        if _held_for_order(store, order_reference):
+            raise StockError(
+                _("Les ingrédients de la commande %(reference)s sont déjà réservés.")
+                % {"reference": order_reference}
+            )
     return _apply(
         store=store,
         changes={ingredient_id: -amount for ingredient_id, amount in needs.items()},
@@ -107,16 +116,24 @@ def reserve_ingredients(*, store, lines, user=None, order_reference="", now=None
 
 
 @transaction.atomic
-def release_ingredients(*, store, lines, user=None, order_reference="", now=None):
-    """Give back what `reserve_ingredients` took for the same `lines` (a cancellation)."""
-    for _size, quantity, _extras in lines:
-        _whole_number(quantity, minimum=1)
-    needs, _resolved = needs_for_lines(lines)
-    if not needs:
+def release_ingredients(*, store, order_reference, user=None, now=None):
+    """Give back what the order `order_reference` still holds at `store` (a cancellation).
+
+    What comes back is what the reservation took, read from the order's own movements: a recipe
+    edited since changes nothing, and releasing twice gives nothing the second time.
+    """
+    if not order_reference:
+        raise StockError(_("Indiquez la référence de la commande à annuler."))
+    ingredient_ids = sorted(_held_for_order(store, order_reference))
+    if not ingredient_ids:
+        return []
+    _locked_levels(store, ingredient_ids, create=False)
+    held = _held_for_order(store, order_reference)  # again, under the locks: a concurrent release won
+    if not held:
         return []
     return _apply(
         store=store,
-        changes=dict(needs),
+        changes=held,
         kind=Kind.CANCELLATION,
         user=user,
         order_reference=order_reference,
@@ -137,6 +154,25 @@ def shortage_message(ingredient_name, resolved, ingredient_id):
 
 
 # Internals ------------------------------------------------------------------------------------
+
+
+def _needs_for_lines(lines):
+    try:
+        return needs_for_lines(lines)
+    except UnknownLineError as error:
+        raise StockError(str(error)) from None
+
+
+def _held_for_order(store, order_reference):
+    """{ingredient id: quantity} that the order's sales took and no cancellation gave back yet."""
+    totals = (
+        StockMovement.objects.filter(
+            store=store, order_reference=order_reference, kind__in=[Kind.SALE, Kind.CANCELLATION]
+        )
+        .values("ingredient_id")
+        .annotate(total=Sum("quantity"))
+    )
+    return {row["ingredient_id"]: -row["total"] for row in totals if row["total"] < 0}
 
 
 def _apply(*, store, changes, kind, user, note="", order_reference="", now=None, absolute=False, resolved=()):
@@ -227,7 +263,7 @@ def _positive_lines(lines, *, empty):
     changes = Counter()
     for ingredient, quantity in lines:
         ingredient = _ingredient(ingredient)
-        changes[ingredient] += _whole_number(quantity, ingredient=ingredient, minimum=1)
+        changes[ingredient] += whole_number(quantity, ingredient=ingredient, minimum=1)
     if not changes:
         raise StockError(empty)
     return changes
@@ -242,7 +278,7 @@ def _ingredient(value):
         raise StockError(_("Ingrédient inconnu : %(value)s.") % {"value": value}) from None
 
 
-def _whole_number(value, *, ingredient=None, minimum):
+def whole_number(value, *, ingredient=None, minimum):
     """`value` as an int >= minimum; strings of digits are accepted, floats and fractions are not."""
     if isinstance(value, bool):
         value = None

@@ -3,6 +3,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 
 from menu.tests.factories import ProductExtraFactory, product_with_recipe
+from stores.availability import check_lines_available
 from stores.exceptions import StockError
 from stores.models import StockLevel, StockMovement
 from stores.services import (
@@ -35,7 +36,7 @@ def test_the_level_always_equals_the_sum_of_its_movements(store, cheese, dough, 
     restock(store=store, lines=[(cheese, 2000), (dough, 3000)], user=admin_user)
     reserve_ingredients(store=store, lines=[line], order_reference="A-1")
     record_waste(store=store, lines=[(cheese, 150)], user=admin_user, reason="Tombé par terre")
-    release_ingredients(store=store, lines=[line], order_reference="A-1")
+    release_ingredients(store=store, order_reference="A-1")
     count_inventory(store=store, counts=[(cheese, 1800), (dough, 2990)], user=admin_user)
     restock(store=store, lines=[(cheese, 700)], user=admin_user)
 
@@ -171,7 +172,7 @@ def test_a_release_gives_back_what_was_reserved(store, cheese, menu_page):
     lines = [(pizza.sizes.get(), 2, [])]
     reserve_ingredients(store=store, lines=lines, order_reference="B-2")
 
-    movements = release_ingredients(store=store, lines=lines, order_reference="B-2")
+    movements = release_ingredients(store=store, order_reference="B-2")
 
     assert [(m.kind, m.quantity) for m in movements] == [("cancellation", 200)]
     assert level_of(store, cheese) == 300
@@ -185,3 +186,70 @@ def test_a_reservation_refuses_a_bad_number_of_portions(store, cheese, menu_page
         reserve_ingredients(store=store, lines=[(pizza.sizes.get(), -1, [])])
 
     assert level_of(store, cheese) == 300
+
+
+def test_a_release_gives_back_what_was_taken_even_if_the_recipe_changed_since(store, cheese, menu_page):
+    pizza = product_with_recipe(menu_page, title="Margherita", recipe={cheese: 100})
+    stock(store, {cheese: 1000})
+    reserve_ingredients(store=store, lines=[(pizza.sizes.get(), 1, [])], order_reference="C-3")
+    pizza.recipe_lines.update(quantity=150)
+
+    release_ingredients(store=store, order_reference="C-3")
+
+    assert level_of(store, cheese) == 1000
+
+
+def test_releasing_an_order_twice_gives_nothing_the_second_time(store, cheese, menu_page):
+    pizza = product_with_recipe(menu_page, title="Margherita", recipe={cheese: 100})
+    stock(store, {cheese: 1000})
+    reserve_ingredients(store=store, lines=[(pizza.sizes.get(), 1, [])], order_reference="D-4")
+
+    release_ingredients(store=store, order_reference="D-4")
+    assert release_ingredients(store=store, order_reference="D-4") == []
+
+    assert level_of(store, cheese) == 1000
+
+
+def test_an_order_cannot_reserve_twice_but_may_again_once_released(store, cheese, menu_page):
+    pizza = product_with_recipe(menu_page, title="Margherita", recipe={cheese: 100})
+    stock(store, {cheese: 1000})
+    lines = [(pizza.sizes.get(), 1, [])]
+    reserve_ingredients(store=store, lines=lines, order_reference="E-5")
+
+    with pytest.raises(StockError, match="déjà réservés"):
+        reserve_ingredients(store=store, lines=lines, order_reference="E-5")
+    release_ingredients(store=store, order_reference="E-5")
+    reserve_ingredients(store=store, lines=[(pizza.sizes.get(), 2, [])], order_reference="E-5")
+
+    assert level_of(store, cheese) == 800
+
+
+def test_portions_given_as_text_are_accepted(store, cheese, menu_page):
+    pizza = product_with_recipe(menu_page, title="Margherita", recipe={cheese: 100})
+    stock(store, {cheese: 1000})
+
+    reserve_ingredients(store=store, lines=[(pizza.sizes.get(), "2", [])])
+
+    assert level_of(store, cheese) == 800
+
+
+@pytest.mark.parametrize("broken", ["unknown size", "foreign option", "unknown option"])
+def test_a_stale_or_tampered_line_is_refused_with_a_clear_message(store, cheese, menu_page, broken):
+    pizza = product_with_recipe(menu_page, title="Margherita", recipe={cheese: 100})
+    other = product_with_recipe(menu_page, title="Regina", recipe={cheese: 100})
+    foreign = ProductExtraFactory(product=other, ingredient=cheese, quantity=30)
+    stock(store, {cheese: 1000})
+    size = pizza.sizes.get()
+    line = {
+        "unknown size": (size.id + 999, 1, []),
+        "foreign option": (size, 1, [foreign]),
+        "unknown option": (size, 1, [foreign.id + 999]),
+    }[broken]
+
+    with pytest.raises(StockError) as refused:
+        reserve_ingredients(store=store, lines=[line])
+    with pytest.raises(StockError):
+        check_lines_available(store, [line])
+
+    assert "carte" in refused.value.message or "option" in refused.value.message
+    assert level_of(store, cheese) == 1000
