@@ -239,8 +239,21 @@ class InventoryView(PerIngredientView):
     def initial_values(self, levels):
         return {}
 
+    def get_context_data(self, **kwargs):
+        # Kept from the first display through error re-displays: where this count began.
+        counted_after = self.counted_after() if self.request.method == "POST" else None
+        if counted_after is None:
+            counted_after = services.last_movement_id(self.store)
+        return super().get_context_data(counted_after=counted_after, **kwargs)
+
+    def counted_after(self):
+        value = self.request.POST.get("counted_after", "")
+        return int(value) if value.isdigit() else None
+
     def save(self, entered):
-        services.count_inventory(store=self.store, counts=entered, user=self.request.user)
+        services.count_inventory(
+            store=self.store, counts=entered, user=self.request.user, counted_after=self.counted_after()
+        )
 
 
 class ThresholdsView(PerIngredientView):

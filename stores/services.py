@@ -51,11 +51,15 @@ def record_waste(*, store, lines, user, reason="", now=None):
 
 
 @transaction.atomic
-def count_inventory(*, store, counts, user, now=None):
+def count_inventory(*, store, counts, user, counted_after=None, now=None):
     """Record what is on the shelf: `counts` are `(ingredient, counted quantity >= 0)`.
 
     Each difference with the current level is written as a correction; an ingredient whose count
     matches writes nothing. Returns the corrections written.
+
+    `counted_after` is the id of the store's last movement when the count began (the inventory
+    form carries it): movements recorded since — sales during service while the manager counted —
+    are applied on top of the count instead of being erased by it.
     """
     counted = {}
     for ingredient, quantity in counts:
@@ -65,6 +69,15 @@ def count_inventory(*, store, counts, user, now=None):
         counted[ingredient] = whole_number(quantity, ingredient=ingredient, minimum=0)
     if not counted:
         raise StockError(_("Saisissez au moins une quantité comptée."))
+    if counted_after is not None:
+        _locked_levels(store, sorted(i.id for i in counted), create=True)
+        since = dict(
+            StockMovement.objects.filter(store=store, ingredient__in=counted, id__gt=counted_after)
+            .values("ingredient_id")
+            .annotate(total=Sum("quantity"))
+            .values_list("ingredient_id", "total")
+        )
+        counted = {i: max(quantity + since.get(i.id, 0), 0) for i, quantity in counted.items()}
     return _apply(store=store, changes=counted, kind=Kind.CORRECTION, user=user, absolute=True, now=now)
 
 
@@ -302,3 +315,8 @@ def whole_number(value, *, ingredient=None, minimum):
     if ingredient is not None:
         message = f"{ingredient.name} : {message}"
     raise StockError(message)
+
+
+def last_movement_id(store):
+    """The id of the store's latest movement (0 if none): where an inventory count begins."""
+    return StockMovement.objects.filter(store=store).order_by("-id").values_list("id", flat=True).first() or 0

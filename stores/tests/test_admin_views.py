@@ -1,11 +1,14 @@
 import csv
 import io
+import re
 
 import pytest
 
 from accounts.tests.factories import UserFactory
+from menu.tests.factories import product_with_recipe
 from ocpizza import roles
 from stores.models import StockLevel, StockMovement, StoreRole
+from stores.services import reserve_ingredients
 
 from .factories import StoreMembershipFactory, stock
 
@@ -184,6 +187,24 @@ def test_an_inventory_count_records_the_differences(client, manager, bellecour, 
     assert response.status_code == 302
     correction = StockMovement.objects.get(kind="correction")
     assert (correction.ingredient, correction.quantity, correction.level_after) == (cheese, -80, 920)
+
+
+def test_sales_made_while_the_count_was_being_entered_are_kept(client, manager, bellecour, cheese, menu_page):
+    stock(bellecour, {cheese: 1000})
+    client.force_login(manager)
+    form = client.get(f"/admin/stock/{bellecour.id}/inventaire/").content.decode()
+    counted_after = re.search(r'name="counted_after" value="(\d+)"', form).group(1)
+    pizza = product_with_recipe(menu_page, title="Margherita", recipe={cheese: 100})
+    reserve_ingredients(store=bellecour, lines=[(pizza.sizes.get(), 2, [])])  # sold during the count
+
+    client.post(
+        f"/admin/stock/{bellecour.id}/inventaire/",
+        {f"field_{cheese.id}": "950", "counted_after": counted_after},
+    )
+
+    # 950 on the shelf when counted, 200 sold since: 750 now, not 950.
+    assert StockLevel.objects.get(ingredient=cheese).quantity == 750
+    assert StockMovement.objects.get(kind="correction").quantity == -50
 
 
 def test_a_negative_inventory_count_is_refused(client, manager, bellecour, cheese):
