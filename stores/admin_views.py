@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -107,13 +107,15 @@ class StockIndexView(StockView):
 
     def get_context_data(self, **kwargs):
         stores = list(self.stores.order_by("path"))
-        low = {}
+        # Same rule as the store's own screen: an ingredient with no level yet counts as low.
+        ingredients = Ingredient.objects.count()
+        stocked = {}
         for level in StockLevel.objects.filter(store__in=stores).only(
             "store_id", "quantity", "alert_threshold"
         ):
-            if level.is_low:
-                low[level.store_id] = low.get(level.store_id, 0) + 1
-        rows = [(store, low.get(store.id, 0)) for store in stores]
+            if not level.is_low:
+                stocked[level.store_id] = stocked.get(level.store_id, 0) + 1
+        rows = [(store, ingredients - stocked.get(store.id, 0)) for store in stores]
         return super().get_context_data(
             rows=rows,
             head_office=is_head_office(self.request.user),
@@ -285,6 +287,11 @@ class MovementsView(StockView):
     def get(self, request, *args, **kwargs):
         self.movements = self.filtered()
         if request.GET.get("format") == "csv":
+            if self.filter_form.is_bound and not self.filter_form.is_valid():
+                return HttpResponseBadRequest(
+                    _("Filtres invalides : corrigez-les avant d'exporter."),
+                    content_type="text/plain; charset=utf-8",
+                )
             return movements_csv(self.movements)
         return super().get(request, *args, **kwargs)
 
@@ -366,18 +373,25 @@ def movements_csv(movements):
         writer.writerow(
             [
                 timezone.localtime(movement.created_at).strftime("%Y-%m-%d %H:%M:%S"),
-                movement.store.title,
-                movement.ingredient.name,
+                _csv_text(movement.store.title),
+                _csv_text(movement.ingredient.name),
                 movement.get_kind_display(),
                 movement.quantity,
-                movement.ingredient.unit,
+                movement.ingredient.get_unit_display(),
                 movement.level_after,
-                movement.user.email if movement.user else "",
-                movement.order_reference,
-                movement.note,
+                _csv_text(movement.user.email if movement.user else ""),
+                _csv_text(movement.order_reference),
+                _csv_text(movement.note),
             ]
         )
     return response
+
+
+def _csv_text(value):
+    """Free text for a spreadsheet cell: never read as a formula (CSV injection)."""
+    if value and value[0] in "=+-@\t\r":
+        return "'" + value
+    return value
 
 
 def _without(query, key):

@@ -108,9 +108,9 @@ class MovementFilterForm(forms.Form):
         self.fields["store"].queryset = stores
 
     def filter(self, movements):
-        """`movements` narrowed by the valid filters (all of them if the form is invalid)."""
+        """`movements` narrowed by the filters; none while a filter is invalid (its error shows)."""
         if not self.is_valid():
-            return movements
+            return movements.none()
         data = self.cleaned_data
         if data["store"]:
             movements = movements.filter(store=data["store"])

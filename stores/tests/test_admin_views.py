@@ -5,7 +5,7 @@ import re
 import pytest
 
 from accounts.tests.factories import UserFactory
-from menu.tests.factories import product_with_recipe
+from menu.tests.factories import IngredientFactory, product_with_recipe
 from ocpizza import roles
 from stores.models import StockLevel, StockMovement, StoreRole
 from stores.services import reserve_ingredients
@@ -84,6 +84,21 @@ def test_head_office_sees_every_store_and_the_group_view(client, head_office, be
     assert "OC Pizza Bellecour" in index and "OC Pizza Vaise" in index
     assert group.status_code == 200
     assert group.content.decode().count("data-low") == 2  # Vaise's 10 g and Bellecour's nothing
+
+
+def test_the_index_counts_low_items_as_the_store_screen_shows_them(
+    client, head_office, bellecour, vaise, cheese, dough
+):
+    stock(bellecour, {cheese: 1000, dough: 10}, thresholds={cheese: 100, dough: 500})
+    IngredientFactory(name="Basilic")  # never delivered: no level at all
+    client.force_login(head_office)
+
+    index = client.get("/admin/stock/").content.decode()
+    store_screen = client.get(f"/admin/stock/{bellecour.id}/").content.decode()
+
+    assert store_screen.count("data-low") == 2
+    assert re.search(r"OC Pizza Bellecour</a></td><td class=\"num stock-low\">2<", index)
+    assert re.search(r"OC Pizza Vaise</a></td><td class=\"num stock-low\">3<", index)  # nothing delivered
 
 
 def test_a_manager_gets_403_on_the_group_view(client, manager):
@@ -239,6 +254,32 @@ def test_the_movement_history_exports_the_filtered_movements_as_csv(
     assert response["Content-Type"].startswith("text/csv")
     assert rows[0][:5] == ["Date", "Point de vente", "Ingrédient", "Type", "Quantité"]
     assert [row[1:5] for row in rows[1:]] == [["OC Pizza Bellecour", "Mozzarella", "livraison", "1000"]]
+
+
+def test_the_csv_export_never_lets_a_spreadsheet_run_a_formula(client, manager, bellecour, cheese):
+    client.force_login(manager)
+    client.post(
+        f"/admin/stock/{bellecour.id}/livraison/",
+        lines_data((cheese.id, 500), supplier='=HYPERLINK("http://evil.example","x")'),
+    )
+
+    response = client.get("/admin/stock/mouvements/", {"format": "csv"})
+
+    row = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))[1]
+    assert row[-1] == '\'=HYPERLINK("http://evil.example","x")'
+    assert row[5] == "grammes"  # the unit as people read it
+
+
+def test_an_invalid_filter_shows_its_error_and_exports_nothing(client, manager, bellecour, cheese):
+    stock(bellecour, {cheese: 1000})
+    client.force_login(manager)
+
+    page = client.get("/admin/stock/mouvements/", {"date_from": "31/02/2026"})
+    export = client.get("/admin/stock/mouvements/", {"date_from": "31/02/2026", "format": "csv"})
+
+    assert "Aucun mouvement ne correspond à ces filtres." in page.content.decode()
+    assert "stock-errors" in page.content.decode()
+    assert export.status_code == 400
 
 
 def test_the_movement_history_filters_by_kind(client, head_office, bellecour, cheese):
