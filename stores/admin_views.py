@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
-from menu.models import Ingredient
+from menu.models import Ingredient, ProductPage
 
 from . import services
 from .access import CHANGE_STOCK, is_head_office, stock_stores
@@ -31,7 +31,7 @@ from .forms import (
     RestockForm,
     WasteForm,
 )
-from .models import StockAlert, StockLevel, StockMovement, StorePage
+from .models import ProductWithdrawal, StockAlert, StockLevel, StockMovement, StorePage
 
 
 class StockView(WagtailAdminTemplateMixin, TemplateView):
@@ -270,6 +270,40 @@ class ThresholdsView(PerIngredientView):
         with transaction.atomic():
             for ingredient, threshold in entered:
                 services.set_alert_threshold(store=self.store, ingredient=ingredient, threshold=threshold)
+
+
+class ProductsView(StoreStockView):
+    """The store's own menu switches: take a product off sale here, or put it back."""
+
+    page_title = _("Produits en vente")
+    template_name = "stores/admin/store_products.html"
+
+    def get_context_data(self, **kwargs):
+        withdrawals = {w.product_id: w for w in ProductWithdrawal.objects.filter(store=self.store)}
+        products = ProductPage.objects.live().order_by("path").only("id", "title", "category", "is_available")
+        rows = [(product, withdrawals.get(product.id)) for product in products]
+        can_change = self.request.user.has_perm(CHANGE_STOCK)
+        return super().get_context_data(rows=rows, can_change=can_change, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        if not request.user.has_perm(CHANGE_STOCK):
+            return TemplateResponse(request, "stores/admin/forbidden.html", status=403)
+        product_id = request.POST.get("product", "")
+        product = ProductPage.objects.live().filter(id=product_id).first() if product_id.isdigit() else None
+        if product is None:
+            messages.error(request, _("Produit inconnu."))
+            return redirect("stock:products", store_id=self.store.id)
+        if request.POST.get("action") == "withdraw":
+            services.withdraw_product(
+                store=self.store, product=product, user=request.user, reason=request.POST.get("reason", "")
+            )
+            messages.success(
+                request, _("%(product)s est retiré de la vente ici.") % {"product": product.title}
+            )
+        else:
+            services.restore_product(store=self.store, product=product, user=request.user)
+            messages.success(request, _("%(product)s est remis en vente ici.") % {"product": product.title})
+        return redirect("stock:products", store_id=self.store.id)
 
 
 class MovementsView(StockView):

@@ -14,7 +14,7 @@ from menu.models import ProductPage
 from menu.recipes import UnknownLineError, ingredient_needs, needs_for_lines, with_extras
 
 from .exceptions import StockError
-from .models import StockLevel
+from .models import ProductWithdrawal, StockLevel
 from .services import shortage_message, whole_number
 
 
@@ -26,15 +26,18 @@ class Availability:
     portions: int | None
     missing: list = field(default_factory=list)  # Ingredient rows lacking for one portion
     withdrawn: bool = False  # the product is taken off sale chain-wide (`is_available` unticked)
+    withdrawn_here: bool = False  # this store took it off its own menu (a ProductWithdrawal)
 
     @property
     def available(self):
-        return not self.withdrawn and (self.portions is None or self.portions > 0)
+        return not (self.withdrawn or self.withdrawn_here) and (self.portions is None or self.portions > 0)
 
     @property
     def reason(self):
         if self.withdrawn:
             return _("Retiré de la vente")
+        if self.withdrawn_here:
+            return _("Indisponible pour le moment dans cette pizzeria")
         if self.missing:
             return _("Plus de %(ingredients)s") % {
                 "ingredients": ", ".join(ingredient.name.lower() for ingredient in self.missing)
@@ -61,6 +64,11 @@ def stock_levels(store, ingredient_ids=None):
     return dict(levels.values_list("ingredient_id", "quantity"))
 
 
+def withdrawn_products(store):
+    """Ids of the products `store` took off its own menu, in one query."""
+    return set(ProductWithdrawal.objects.filter(store=store).values_list("product_id", flat=True))
+
+
 def portions(needs, levels, ingredients):
     """Availability of one portion needing `needs` ({ingredient id: quantity}) given `levels`."""
     if not needs:
@@ -83,6 +91,7 @@ def menu_availability(store, products=None):
     if products is None:
         products = ProductPage.objects.live().with_recipes()
     levels = stock_levels(store)
+    withdrawn_here = withdrawn_products(store)
     sizes = {}
     extras = {}
     for product in products:
@@ -91,8 +100,12 @@ def menu_availability(store, products=None):
         ingredients = {line.ingredient_id: line.ingredient for line in lines}
         ingredients.update({extra.ingredient_id: extra.ingredient for extra in product_extras})
         for size in product.sizes.all():
-            if not product.is_available:
-                sizes[size.id] = Availability(portions=0, withdrawn=True)
+            if not product.is_available or product.id in withdrawn_here:
+                sizes[size.id] = Availability(
+                    portions=0,
+                    withdrawn=not product.is_available,
+                    withdrawn_here=product.id in withdrawn_here,
+                )
                 for extra in product_extras:
                     extras[(size.id, extra.id)] = sizes[size.id]
                 continue
@@ -117,6 +130,13 @@ def check_lines_available(store, lines):
     withdrawn = [size for size, _quantity, _extras, _one in resolved if not size.product.is_available]
     if withdrawn:
         raise StockError(_("%(product)s n'est plus disponible.") % {"product": withdrawn[0].product.title})
+    withdrawn_here = withdrawn_products(store)
+    withdrawn = [size for size, _quantity, _extras, _one in resolved if size.product_id in withdrawn_here]
+    if withdrawn:
+        raise StockError(
+            _("%(product)s n'est pas disponible pour le moment dans cette pizzeria.")
+            % {"product": withdrawn[0].product.title}
+        )
     levels = stock_levels(store, needs.keys())
     short = sorted(
         ingredient_id for ingredient_id, amount in needs.items() if levels.get(ingredient_id, 0) < amount

@@ -358,3 +358,38 @@ class StockAlert(models.Model):
 
     def __str__(self):
         return f"{self.store.title} — {self.ingredient.name} : {self.quantity}"
+
+
+class ProductWithdrawal(models.Model):
+    """A product a store takes off its own menu for now (its oven is down, a supplier is late…).
+
+    The chain-wide switch is `ProductPage.is_available`; this row only concerns one store. The
+    store's managers put it and remove it from the stock screens; it never touches the stock.
+    """
+
+    store = models.ForeignKey(
+        StorePage, on_delete=models.CASCADE, related_name="withdrawals", verbose_name=_("point de vente")
+    )
+    product = models.ForeignKey(
+        "menu.ProductPage", on_delete=models.CASCADE, related_name="withdrawals", verbose_name=_("produit")
+    )
+    reason = models.CharField(_("motif"), max_length=120, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("par"),
+    )
+    created_at = models.DateTimeField(_("depuis le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("produit retiré de la vente")
+        verbose_name_plural = _("produits retirés de la vente")
+        constraints = [
+            models.UniqueConstraint(fields=["store", "product"], name="stores_withdrawal_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.store.title} — {self.product.title}"

@@ -19,7 +19,7 @@ from menu.models import Ingredient
 from menu.recipes import UnknownLineError, needs_for_lines
 
 from .exceptions import StockError
-from .models import StockAlert, StockLevel, StockMovement
+from .models import ProductWithdrawal, StockAlert, StockLevel, StockMovement
 from .tasks import send_low_stock_alert
 
 Kind = StockMovement.Kind
@@ -152,6 +152,23 @@ def release_ingredients(*, store, order_reference, user=None, now=None):
         order_reference=order_reference,
         now=now,
     )
+
+
+@transaction.atomic
+def withdraw_product(*, store, product, user, reason=""):
+    """Take `product` off `store`'s menu until `restore_product` (the stock is not touched)."""
+    withdrawal, _created = ProductWithdrawal.objects.update_or_create(
+        store=store,
+        product=product,
+        defaults={"reason": reason.strip()[:120], "user": user if user and user.is_authenticated else None},
+    )
+    return withdrawal
+
+
+@transaction.atomic
+def restore_product(*, store, product, user):
+    """Put `product` back on `store`'s menu (what it can make still depends on its stock)."""
+    ProductWithdrawal.objects.filter(store=store, product=product).delete()
 
 
 def shortage_message(ingredient_name, resolved, ingredient_id):

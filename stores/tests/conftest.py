@@ -2,9 +2,12 @@
 
 import pytest
 
+from accounts.tests.factories import UserFactory
 from menu.tests.factories import IngredientFactory
+from ocpizza import roles
+from stores.models import StoreRole
 
-from .factories import StorePageFactory
+from .factories import StoreMembershipFactory, StorePageFactory
 
 
 @pytest.fixture
@@ -35,3 +38,20 @@ def cheese(db):
 @pytest.fixture
 def onion(db):
     return IngredientFactory(name="Oignons")
+
+
+@pytest.fixture
+def manager(bellecour):
+    user = UserFactory(email="romain@oc-pizza.fr", groups=[roles.STORE_MANAGERS])
+    StoreMembershipFactory(user=user, store=bellecour, role=StoreRole.MANAGER)
+    return user
+
+
+@pytest.fixture
+def head_office(db):
+    return UserFactory(email="henri@oc-pizza.fr", groups=[roles.HEAD_OFFICE])
+
+
+@pytest.fixture
+def marketing(db):
+    return UserFactory(email="margaux@oc-pizza.fr", groups=[roles.MARKETING])

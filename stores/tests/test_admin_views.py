@@ -4,30 +4,11 @@ import re
 
 import pytest
 
-from accounts.tests.factories import UserFactory
 from menu.tests.factories import IngredientFactory, product_with_recipe
-from ocpizza import roles
-from stores.models import StockLevel, StockMovement, StoreRole
+from stores.models import StockLevel, StockMovement
 from stores.services import reserve_ingredients
 
-from .factories import StoreMembershipFactory, stock
-
-
-@pytest.fixture
-def manager(bellecour):
-    user = UserFactory(email="romain@oc-pizza.fr", groups=[roles.STORE_MANAGERS])
-    StoreMembershipFactory(user=user, store=bellecour, role=StoreRole.MANAGER)
-    return user
-
-
-@pytest.fixture
-def head_office(db):
-    return UserFactory(email="henri@oc-pizza.fr", groups=[roles.HEAD_OFFICE])
-
-
-@pytest.fixture
-def marketing(db):
-    return UserFactory(email="margaux@oc-pizza.fr", groups=[roles.MARKETING])
+from .factories import stock
 
 
 def lines_data(*lines, **extra):

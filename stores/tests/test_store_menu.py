@@ -73,7 +73,7 @@ def test_the_store_menu_runs_a_bounded_number_of_queries(
     url = f"{menu_page.url}pizzeria/vaise/"
     client.get(url)  # warm the site and rendition caches
 
-    with django_assert_max_num_queries(21):
+    with django_assert_max_num_queries(22):
         response = client.get(url)
 
     assert response.content.decode().count('class="card product-card') == count
