@@ -12,7 +12,7 @@ import signal
 import time
 
 import pytest
-from deploy_scratch import DEPLOY, commit, processes_using, run
+from deploy_scratch import DEPLOY, PROOF_CACHE_URL, commit, in_ci, processes_using, run
 
 pytestmark = pytest.mark.usefixtures("deploy_tools")
 
@@ -98,7 +98,17 @@ def test_the_site_answers_through_nginx(scratch_server):
 
     status, _, body = scratch_server.request("/readyz")
     assert status == 200, body
-    assert b'"migrations": "ok"' in body
+    # The cache too: once there is content, Wagtail reads its site root paths from it on every page.
+    assert b'"migrations": "ok"' in body and b'"cache": "ok"' in body
+
+
+def test_the_install_uses_the_redis_of_the_manual(scratch_server):
+    env_file = (scratch_server.root / ".env").read_text()
+    cache_url = next(line for line in env_file.splitlines() if line.startswith("CACHE_URL="))
+
+    if cache_url == "CACHE_URL=locmemcache://" and not in_ci():
+        pytest.skip("Redis did not answer on 127.0.0.1:6379: the proof ran with locmemcache://")
+    assert cache_url == f"CACHE_URL={PROOF_CACHE_URL}"
 
     status, _, body = scratch_server.request("/admin/login/")
     assert status == 200 and b"csrfmiddlewaretoken" in body
