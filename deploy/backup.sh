@@ -19,8 +19,10 @@ old dumps are only removed after a good one was written.
   --keep-days N   retention in days (default: $OCPIZZA_BACKUP_DAYS, 10)
   --quiet         print nothing but errors (for cron)
 
-Run as root or as the postgres user. The server is reached the usual libpq way: local socket and
-peer authentication by default, or PGHOST, PGPORT, PGUSER, PGPASSWORD from the environment.
+Run as root or as the postgres user. As root, DIR and DIR/backup.log are left to the backup user
+($OCPIZZA_BACKUP_USER, postgres), so the nightly cron run can still write there. The server is
+reached the usual libpq way: local socket and peer authentication by default, or PGHOST, PGPORT,
+PGUSER, PGPASSWORD from the environment.
 EOF
 }
 
@@ -41,8 +43,23 @@ done
 [[ $OCPIZZA_BACKUP_DAYS =~ ^[1-9][0-9]*$ ]] || die "--keep-days wants a whole number of days, not '$OCPIZZA_BACKUP_DAYS'."
 
 umask 077
-mkdir -p "$OCPIZZA_BACKUP_DIR"
 log_file="$OCPIZZA_BACKUP_DIR/backup.log"
+# Cron runs this script as the backup user, update.sh and operators as root: what root creates here
+# must stay the backup user's, or every later cron run fails to write its log.
+if [ "$(id -u)" -eq 0 ] && [ "$OCPIZZA_BACKUP_USER" != root ]; then
+  id "$OCPIZZA_BACKUP_USER" >/dev/null 2>&1 || die "the backup user $OCPIZZA_BACKUP_USER does not exist."
+  [ -d "$OCPIZZA_BACKUP_DIR" ] || install -d -m 700 -o "$OCPIZZA_BACKUP_USER" -g "$(id -gn "$OCPIZZA_BACKUP_USER")" "$OCPIZZA_BACKUP_DIR"
+  if [ "$(stat -c %U "$OCPIZZA_BACKUP_DIR")" != "$OCPIZZA_BACKUP_USER" ]; then
+    warn "$OCPIZZA_BACKUP_DIR does not belong to $OCPIZZA_BACKUP_USER: the cron backup cannot write there."
+  fi
+  # Never follow a link planted in the folder; chown -h would only change the link itself anyway.
+  if [ ! -L "$log_file" ]; then
+    : >>"$log_file"
+    chown -h "$OCPIZZA_BACKUP_USER:" "$log_file"
+  fi
+else
+  mkdir -p "$OCPIZZA_BACKUP_DIR"
+fi
 
 log() {  # log LEVEL MESSAGE: to the log file, and to the terminal unless --quiet (errors always)
   local level="$1"; shift

@@ -1,16 +1,21 @@
 """Health checks for monitoring and load balancers.
 
 `/healthz` answers as long as a Gunicorn worker runs Django (liveness); `/readyz` also checks
-that the database answers and that every migration is applied (readiness): a load balancer
-sends traffic only to a ready server. Neither says more than "ok" or what failed: error details
-go to the log, never into the answer (no host names, no database names, no settings).
+that the database answers, that every migration is applied and that the cache answers
+(readiness): a load balancer sends traffic only to a ready server. The cache matters as much as
+the database: Wagtail looks the site up in it on every page, so with Redis down every page fails.
+Neither says more than "ok" or what failed: error details go to the log, never into the answer
+(no host names, no database names, no settings).
 """
 
 import logging
+import os
+import secrets
 import time
 from functools import lru_cache
 
 from django.conf import settings
+from django.core.cache import caches
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
@@ -23,6 +28,8 @@ logger = logging.getLogger(__name__)
 # migration graph on every probe would cost more than the probe is worth.
 MIGRATIONS_RECHECK_SECONDS = 30
 _migrations_ok_until = 0.0
+# The cache probe's key lives this long: one key per process, never piling up.
+CACHE_PROBE_SECONDS = 10
 
 
 @lru_cache(maxsize=1)
@@ -57,6 +64,21 @@ def migrations_applied(connection):
     return not plan
 
 
+def cache_answers(alias="default"):
+    """Write a short-lived key and read it back: True when the cache keeps what it is given."""
+    key = f"ocpizza:readyz:{os.getpid()}"
+    token = secrets.token_hex(8)
+    try:
+        cache = caches[alias]
+        cache.set(key, token, timeout=CACHE_PROBE_SECONDS)
+        if cache.get(key) == token:
+            return True
+        logger.error("readiness: the cache did not give back the value just written")
+    except Exception:
+        logger.exception("readiness: the cache does not answer")
+    return False
+
+
 def readiness(connection):
     """Return {check name: "ok" | "failed" | "pending" | "skipped"} for this connection."""
     global _migrations_ok_until
@@ -84,6 +106,7 @@ def healthz(request):
 @require_GET
 def readyz(request):
     checks = readiness(connections[DEFAULT_DB_ALIAS])
+    checks["cache"] = "ok" if cache_answers() else "failed"
     ready = all(value == "ok" for value in checks.values())
     return JsonResponse(
         {"status": "ready" if ready else "unavailable", "release": current_release(), "checks": checks},

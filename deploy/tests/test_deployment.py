@@ -6,13 +6,17 @@ missing; with CI set they fail instead.
 """
 
 import os
+import pwd
 import re
 import secrets
+import shutil
 import signal
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
-from deploy_scratch import DEPLOY, commit, processes_using, run
+from deploy_scratch import DEPLOY, PROOF_CACHE_URL, commit, in_ci, processes_using, run, skip_or_fail
 
 pytestmark = pytest.mark.usefixtures("deploy_tools")
 
@@ -98,7 +102,17 @@ def test_the_site_answers_through_nginx(scratch_server):
 
     status, _, body = scratch_server.request("/readyz")
     assert status == 200, body
-    assert b'"migrations": "ok"' in body
+    # The cache too: once there is content, Wagtail reads its site root paths from it on every page.
+    assert b'"migrations": "ok"' in body and b'"cache": "ok"' in body
+
+
+def test_the_install_uses_the_redis_of_the_manual(scratch_server):
+    env_file = (scratch_server.root / ".env").read_text()
+    cache_url = next(line for line in env_file.splitlines() if line.startswith("CACHE_URL="))
+
+    if cache_url == "CACHE_URL=locmemcache://" and not in_ci():
+        pytest.skip("Redis did not answer on 127.0.0.1:6379: the proof ran with locmemcache://")
+    assert cache_url == f"CACHE_URL={PROOF_CACHE_URL}"
 
     status, _, body = scratch_server.request("/admin/login/")
     assert status == 200 and b"csrfmiddlewaretoken" in body
@@ -218,6 +232,60 @@ def test_the_cron_entry_runs_a_backup(scratch_server):
 
     assert result.stdout.strip() and not result.stderr  # --quiet: the path only
     assert len(set(folder.glob("ocpizza_*.dump")) - before) == 1
+
+
+@pytest.mark.parametrize("folder_made_by", ["web.sh", "backup.sh"])
+def test_cron_backups_as_postgres_still_log_after_a_backup_as_root(scratch_server, folder_made_by):
+    # On a real server the folder belongs to postgres, update.sh's backup runs as root and the nightly
+    # one as postgres. The scratch install uses root for both, so this builds that split on the side:
+    # a folder and scripts the postgres user may reach, and a deploy.conf naming postgres.
+    try:
+        postgres = pwd.getpwnam("postgres")
+    except KeyError:
+        skip_or_fail("no postgres system user (apt-get install postgresql)")
+    side = Path(tempfile.mkdtemp(prefix="ocpz-backup-user-"))
+    try:
+        side.chmod(0o755)
+        (side / "deploy").mkdir(mode=0o755)
+        for name in ("backup.sh", "lib.sh"):
+            shutil.copy2(DEPLOY / name, side / "deploy" / name)
+        folder = side / "backups"
+        log = folder / "backup.log"
+        conf = side / "deploy.conf"
+        conf.write_text(
+            f': "${{OCPIZZA_BACKUP_DIR:={folder}}}"\n'
+            ': "${OCPIZZA_BACKUP_USER:=postgres}"\n'
+            f': "${{OCPIZZA_DB:={scratch_server.database}}}"\n'
+        )
+        conf.chmod(0o644)
+        if folder_made_by == "web.sh":  # install -d -m 700 -o postgres, as web.sh does
+            folder.mkdir(mode=0o700)
+            os.chown(folder, postgres.pw_uid, postgres.pw_gid)
+        pg = {key: value for key, value in scratch_server.env.items() if key.startswith("PG")}
+        backup = f"OCPIZZA_CONF={conf} {side}/deploy/backup.sh --quiet"
+
+        # 1. update.sh's backup, as root with root's usual umask.
+        as_root = run(["sh", "-c", f"umask 022; {backup}"], {**pg, "PATH": os.environ["PATH"]})
+        first_dump = Path(as_root.stdout.strip())
+        assert first_dump.parent == folder and first_dump.stat().st_size > 0
+        assert folder.stat().st_uid == postgres.pw_uid
+        assert log.stat().st_uid == postgres.pw_uid and log.stat().st_mode & 0o777 == 0o600
+        lines_before = log.read_text().splitlines()
+
+        # 2. The nightly cron run, as postgres, in cron's bare environment (the line web.sh installs).
+        cron_env = {**pg, "PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "HOME": postgres.pw_dir}
+        as_postgres = run(["runuser", "-u", "postgres", "--", "sh", "-c", backup], cron_env, check=False)
+
+        assert as_postgres.returncode == 0, as_postgres.stderr
+        assert not as_postgres.stderr
+        second_dump = Path(as_postgres.stdout.strip())
+        assert second_dump != first_dump and second_dump.stat().st_uid == postgres.pw_uid
+        run(["pg_restore", "--list", second_dump], scratch_server.env)
+        lines_after = log.read_text().splitlines()
+        assert lines_after[: len(lines_before)] == lines_before  # appended, not replaced
+        assert f"done: {second_dump}" in lines_after[-1]
+    finally:
+        shutil.rmtree(side, ignore_errors=True)
 
 
 def test_the_cron_entry_publishes_scheduled_content(scratch_server):

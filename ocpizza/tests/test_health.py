@@ -29,8 +29,34 @@ def test_readyz_is_ready_when_the_database_answers_and_is_migrated(client):
     response = client.get("/readyz")
 
     assert response.status_code == 200
-    assert response.json()["checks"] == {"database": "ok", "migrations": "ok"}
+    assert response.json()["checks"] == {"database": "ok", "migrations": "ok", "cache": "ok"}
     assert response.json()["status"] == "ready"
+
+
+DEAD_REDIS = "redis://127.0.0.1:9/0"  # the discard port: nothing listens there
+
+
+@pytest.mark.django_db
+def test_readyz_is_unavailable_when_the_cache_does_not_answer(client, settings):
+    # What a fresh server gets with .env.example's CACHE_URL and no Redis running: every page fails.
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": DEAD_REDIS}
+    }
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable"
+    assert response.json()["checks"] == {"database": "ok", "migrations": "ok", "cache": "failed"}
+    assert "127.0.0.1" not in response.content.decode() and ":9" not in response.content.decode()
+    # Liveness stays green: the process runs, it is just not ready for traffic.
+    assert client.get("/healthz").status_code == 200
+
+
+def test_a_cache_that_forgets_what_it_is_given_is_not_ready(settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+
+    assert health.cache_answers() is False
 
 
 @pytest.mark.django_db
