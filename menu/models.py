@@ -6,7 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
@@ -95,33 +95,47 @@ class Category(models.TextChoices):
     DESSERT = "dessert", _("Desserts")
 
 
+def menu_card_prefetches():
+    """What a menu card reads: sizes, ingredients with their allergens, the photo's renditions.
+
+    Fresh `Prefetch` objects on each call: Django may adjust them while prefetching.
+    """
+    image_model = get_image_model()
+    return [
+        Prefetch("sizes", queryset=ProductSize.objects.order_by("sort_order", "id")),
+        Prefetch("ingredients", queryset=Ingredient.objects.prefetch_related("allergens")),
+        Prefetch("photo", queryset=image_model.objects.prefetch_renditions()),
+    ]
+
+
+def recipe_lines_prefetch():
+    """The recipe, each line with its ingredient and the ingredient's allergens."""
+    return Prefetch(
+        "recipe_lines",
+        queryset=RecipeLine.objects.order_by("sort_order", "id").prefetch_related(
+            Prefetch("ingredient", queryset=Ingredient.objects.prefetch_related("allergens"))
+        ),
+    )
+
+
+def extras_prefetch():
+    """The options, each with its ingredient and the ingredient's allergens."""
+    return Prefetch(
+        "extras",
+        queryset=ProductExtra.objects.order_by("sort_order", "id").prefetch_related(
+            Prefetch("ingredient", queryset=Ingredient.objects.prefetch_related("allergens"))
+        ),
+    )
+
+
 class ProductQuerySet(PageQuerySet):
     def for_menu(self):
         """Everything a menu card shows, in a fixed number of queries whatever the menu's size."""
-        image_model = get_image_model()
-        return self.select_related("photo").prefetch_related(
-            Prefetch("sizes", queryset=ProductSize.objects.order_by("sort_order", "id")),
-            Prefetch("ingredients", queryset=Ingredient.objects.prefetch_related("allergens")),
-            Prefetch("photo", queryset=image_model.objects.prefetch_renditions()),
-        )
+        return self.select_related("photo").prefetch_related(*menu_card_prefetches())
 
     def with_recipes(self):
         """The menu's prefetches plus recipes and extras with their ingredients (still bounded)."""
-        with_allergens = Ingredient.objects.prefetch_related("allergens")
-        return self.for_menu().prefetch_related(
-            Prefetch(
-                "recipe_lines",
-                queryset=RecipeLine.objects.order_by("sort_order", "id").prefetch_related(
-                    Prefetch("ingredient", queryset=with_allergens)
-                ),
-            ),
-            Prefetch(
-                "extras",
-                queryset=ProductExtra.objects.order_by("sort_order", "id").prefetch_related(
-                    Prefetch("ingredient", queryset=with_allergens)
-                ),
-            ),
-        )
+        return self.for_menu().prefetch_related(recipe_lines_prefetch(), extras_prefetch())
 
 
 ProductManager = PageManager.from_queryset(ProductQuerySet)
@@ -291,6 +305,14 @@ class ProductPage(Page):
     class Meta:
         verbose_name = _("produit")
         verbose_name_plural = _("produits")
+
+    def get_context(self, request, *args, **kwargs):
+        # The template reads sizes, ingredients and options with their allergens: load them in a
+        # fixed number of queries. A preview's page holds the editor's unsaved relations in
+        # memory, which a prefetch would replace with the saved ones, so it is left alone.
+        if not getattr(request, "is_preview", False):
+            prefetch_related_objects([self], *menu_card_prefetches(), extras_prefetch())
+        return super().get_context(request, *args, **kwargs)
 
     @property
     def allergens(self):
