@@ -11,7 +11,7 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from wagtail.admin.forms import WagtailAdminPageForm
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField
 from wagtail.images import get_image_model
@@ -20,6 +20,7 @@ from wagtail.query import PageQuerySet
 from wagtail.search import index
 
 from .offers import chain_offers, store_menu_provider
+from .panels import PermissionedFormsetsMixin, PermissionedInlinePanel
 
 
 class Allergen(models.Model):
@@ -128,6 +129,11 @@ def extras_prefetch():
     )
 
 
+# Recipes, options, preparation, availability and recipe factors drive the kitchens and the stock:
+# head office edits them (ocpizza.roles), marketing edits the rest of a product.
+CHANGE_RECIPE = "menu.change_recipe"
+
+
 class ProductQuerySet(PageQuerySet):
     def for_menu(self):
         """Everything a menu card shows, in a fixed number of queries whatever the menu's size."""
@@ -200,11 +206,12 @@ class MenuPage(RoutablePageMixin, Page):
         return self.render(request, context_overrides=context)
 
 
-class ProductPageForm(WagtailAdminPageForm):
+class ProductPageForm(PermissionedFormsetsMixin, WagtailAdminPageForm):
     """The product editor's form: the product's ingredients are those of its recipe.
 
     Editors write the recipe once; the ingredient list customers read (and the allergens derived
-    from it) follows the recipe, so the two cannot disagree.
+    from it) follows the recipe, so the two cannot disagree. The recipe, options and preparation
+    are left out of the form of a user without `menu.change_recipe`, so they stay as they were.
     """
 
     def save(self, commit=True):
@@ -268,12 +275,16 @@ class ProductPage(Page):
         MultiFieldPanel(
             [
                 FieldRowPanel(
-                    [FieldPanel("is_vegetarian"), FieldPanel("is_spicy"), FieldPanel("is_available")]
+                    [
+                        FieldPanel("is_vegetarian"),
+                        FieldPanel("is_spicy"),
+                        FieldPanel("is_available", permission=CHANGE_RECIPE),
+                    ]
                 ),
             ],
             heading=_("Étiquettes"),
         ),
-        InlinePanel(
+        PermissionedInlinePanel(
             "sizes",
             heading=_("Tailles et prix"),
             label=_("taille"),
@@ -283,8 +294,9 @@ class ProductPage(Page):
                 "taille de référence, par exemple 1,40 pour une moyenne et 1,90 pour une grande."
             ),
         ),
-        InlinePanel(
+        PermissionedInlinePanel(
             "recipe_lines",
+            permission=CHANGE_RECIPE,
             heading=_("Recette (taille de référence)"),
             label=_("ingrédient"),
             help_text=_(
@@ -293,8 +305,15 @@ class ProductPage(Page):
                 "Une boisson ou un dessert est son propre ingrédient : 1 pièce."
             ),
         ),
-        InlinePanel("extras", heading=_("Suppléments et retraits"), label=_("option")),
-        InlinePanel("preparation_steps", heading=_("Préparation (pizzaiolo)"), label=_("étape")),
+        PermissionedInlinePanel(
+            "extras", permission=CHANGE_RECIPE, heading=_("Suppléments et retraits"), label=_("option")
+        ),
+        PermissionedInlinePanel(
+            "preparation_steps",
+            permission=CHANGE_RECIPE,
+            heading=_("Préparation (pizzaiolo)"),
+            label=_("étape"),
+        ),
     ]
     base_form_class = ProductPageForm
 
@@ -305,6 +324,7 @@ class ProductPage(Page):
     class Meta:
         verbose_name = _("produit")
         verbose_name_plural = _("produits")
+        permissions = [("change_recipe", _("Peut modifier les recettes, options et disponibilités"))]
 
     def get_context(self, request, *args, **kwargs):
         # The template reads sizes, ingredients and options with their allergens: load them in a
@@ -353,7 +373,11 @@ class ProductSize(Orderable):
         validators=[MinValueValidator(Decimal("0.01"))],
     )
 
-    panels = [FieldRowPanel([FieldPanel("name"), FieldPanel("price"), FieldPanel("recipe_factor")])]
+    panels = [
+        FieldRowPanel(
+            [FieldPanel("name"), FieldPanel("price"), FieldPanel("recipe_factor", permission=CHANGE_RECIPE)]
+        )
+    ]
 
     class Meta(Orderable.Meta):
         verbose_name = _("taille")
