@@ -61,7 +61,10 @@ class Allergen(models.Model):
 
 
 class Ingredient(index.Indexed, models.Model):
-    """Something a kitchen uses or sells, counted in one unit (stock and recipes use it)."""
+    """Something a kitchen uses or sells, counted in one unit (stock and recipes use it).
+
+    The unit is fixed once a recipe, an option or a stock level counts in it (`clean`).
+    """
 
     class Unit(models.TextChoices):
         GRAM = "g", _("grammes")
@@ -88,6 +91,27 @@ class Ingredient(index.Indexed, models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        saved_unit = Ingredient.objects.filter(pk=self.pk).values_list("unit", flat=True).first()
+        if saved_unit and self.unit != saved_unit and self.is_counted():
+            raise ValidationError(
+                {
+                    "unit": _(
+                        "Impossible de changer l'unité d'un ingrédient déjà utilisé dans une recette, "
+                        "une option ou un stock : les quantités enregistrées changeraient de sens. "
+                        "Créez un nouvel ingrédient."
+                    )
+                }
+            )
+
+    def is_counted(self):
+        """Whether quantities in this ingredient's unit are recorded: recipes, options or stock.
+
+        `stock_levels` is the stores app's relation (movements belong to a level); menu reads it
+        without importing stores.
+        """
+        return self.recipe_lines.exists() or self.extras.exists() or self.stock_levels.exists()
 
 
 class Category(models.TextChoices):
