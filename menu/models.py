@@ -6,12 +6,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from wagtail.admin.forms import WagtailAdminPageForm
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField
 from wagtail.images import get_image_model
@@ -20,6 +20,7 @@ from wagtail.query import PageQuerySet
 from wagtail.search import index
 
 from .offers import chain_offers, store_menu_provider
+from .panels import PermissionedFormsetsMixin, PermissionedInlinePanel
 
 
 class Allergen(models.Model):
@@ -60,7 +61,10 @@ class Allergen(models.Model):
 
 
 class Ingredient(index.Indexed, models.Model):
-    """Something a kitchen uses or sells, counted in one unit (stock and recipes use it)."""
+    """Something a kitchen uses or sells, counted in one unit (stock and recipes use it).
+
+    The unit is fixed once a recipe, an option or a stock level counts in it (`clean`).
+    """
 
     class Unit(models.TextChoices):
         GRAM = "g", _("grammes")
@@ -88,6 +92,27 @@ class Ingredient(index.Indexed, models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        saved_unit = Ingredient.objects.filter(pk=self.pk).values_list("unit", flat=True).first()
+        if saved_unit and self.unit != saved_unit and self.is_counted():
+            raise ValidationError(
+                {
+                    "unit": _(
+                        "Impossible de changer l'unité d'un ingrédient déjà utilisé dans une recette, "
+                        "une option ou un stock : les quantités enregistrées changeraient de sens. "
+                        "Créez un nouvel ingrédient."
+                    )
+                }
+            )
+
+    def is_counted(self):
+        """Whether quantities in this ingredient's unit are recorded: recipes, options or stock.
+
+        `stock_levels` is the stores app's relation (movements belong to a level); menu reads it
+        without importing stores.
+        """
+        return self.recipe_lines.exists() or self.extras.exists() or self.stock_levels.exists()
+
 
 class Category(models.TextChoices):
     PIZZA = "pizza", _("Pizzas")
@@ -95,33 +120,52 @@ class Category(models.TextChoices):
     DESSERT = "dessert", _("Desserts")
 
 
+def menu_card_prefetches():
+    """What a menu card reads: sizes, ingredients with their allergens, the photo's renditions.
+
+    Fresh `Prefetch` objects on each call: Django may adjust them while prefetching.
+    """
+    image_model = get_image_model()
+    return [
+        Prefetch("sizes", queryset=ProductSize.objects.order_by("sort_order", "id")),
+        Prefetch("ingredients", queryset=Ingredient.objects.prefetch_related("allergens")),
+        Prefetch("photo", queryset=image_model.objects.prefetch_renditions()),
+    ]
+
+
+def recipe_lines_prefetch():
+    """The recipe, each line with its ingredient and the ingredient's allergens."""
+    return Prefetch(
+        "recipe_lines",
+        queryset=RecipeLine.objects.order_by("sort_order", "id").prefetch_related(
+            Prefetch("ingredient", queryset=Ingredient.objects.prefetch_related("allergens"))
+        ),
+    )
+
+
+def extras_prefetch():
+    """The options, each with its ingredient and the ingredient's allergens."""
+    return Prefetch(
+        "extras",
+        queryset=ProductExtra.objects.order_by("sort_order", "id").prefetch_related(
+            Prefetch("ingredient", queryset=Ingredient.objects.prefetch_related("allergens"))
+        ),
+    )
+
+
+# Recipes, options, preparation, availability and recipe factors drive the kitchens and the stock:
+# head office edits them (ocpizza.roles), marketing edits the rest of a product.
+CHANGE_RECIPE = "menu.change_recipe"
+
+
 class ProductQuerySet(PageQuerySet):
     def for_menu(self):
         """Everything a menu card shows, in a fixed number of queries whatever the menu's size."""
-        image_model = get_image_model()
-        return self.select_related("photo").prefetch_related(
-            Prefetch("sizes", queryset=ProductSize.objects.order_by("sort_order", "id")),
-            Prefetch("ingredients", queryset=Ingredient.objects.prefetch_related("allergens")),
-            Prefetch("photo", queryset=image_model.objects.prefetch_renditions()),
-        )
+        return self.select_related("photo").prefetch_related(*menu_card_prefetches())
 
     def with_recipes(self):
         """The menu's prefetches plus recipes and extras with their ingredients (still bounded)."""
-        with_allergens = Ingredient.objects.prefetch_related("allergens")
-        return self.for_menu().prefetch_related(
-            Prefetch(
-                "recipe_lines",
-                queryset=RecipeLine.objects.order_by("sort_order", "id").prefetch_related(
-                    Prefetch("ingredient", queryset=with_allergens)
-                ),
-            ),
-            Prefetch(
-                "extras",
-                queryset=ProductExtra.objects.order_by("sort_order", "id").prefetch_related(
-                    Prefetch("ingredient", queryset=with_allergens)
-                ),
-            ),
-        )
+        return self.for_menu().prefetch_related(recipe_lines_prefetch(), extras_prefetch())
 
 
 ProductManager = PageManager.from_queryset(ProductQuerySet)
@@ -186,11 +230,12 @@ class MenuPage(RoutablePageMixin, Page):
         return self.render(request, context_overrides=context)
 
 
-class ProductPageForm(WagtailAdminPageForm):
+class ProductPageForm(PermissionedFormsetsMixin, WagtailAdminPageForm):
     """The product editor's form: the product's ingredients are those of its recipe.
 
     Editors write the recipe once; the ingredient list customers read (and the allergens derived
-    from it) follows the recipe, so the two cannot disagree.
+    from it) follows the recipe, so the two cannot disagree. The recipe, options and preparation
+    are left out of the form of a user without `menu.change_recipe`, so they stay as they were.
     """
 
     def save(self, commit=True):
@@ -254,12 +299,16 @@ class ProductPage(Page):
         MultiFieldPanel(
             [
                 FieldRowPanel(
-                    [FieldPanel("is_vegetarian"), FieldPanel("is_spicy"), FieldPanel("is_available")]
+                    [
+                        FieldPanel("is_vegetarian"),
+                        FieldPanel("is_spicy"),
+                        FieldPanel("is_available", permission=CHANGE_RECIPE),
+                    ]
                 ),
             ],
             heading=_("Étiquettes"),
         ),
-        InlinePanel(
+        PermissionedInlinePanel(
             "sizes",
             heading=_("Tailles et prix"),
             label=_("taille"),
@@ -269,8 +318,9 @@ class ProductPage(Page):
                 "taille de référence, par exemple 1,40 pour une moyenne et 1,90 pour une grande."
             ),
         ),
-        InlinePanel(
+        PermissionedInlinePanel(
             "recipe_lines",
+            permission=CHANGE_RECIPE,
             heading=_("Recette (taille de référence)"),
             label=_("ingrédient"),
             help_text=_(
@@ -279,8 +329,15 @@ class ProductPage(Page):
                 "Une boisson ou un dessert est son propre ingrédient : 1 pièce."
             ),
         ),
-        InlinePanel("extras", heading=_("Suppléments et retraits"), label=_("option")),
-        InlinePanel("preparation_steps", heading=_("Préparation (pizzaiolo)"), label=_("étape")),
+        PermissionedInlinePanel(
+            "extras", permission=CHANGE_RECIPE, heading=_("Suppléments et retraits"), label=_("option")
+        ),
+        PermissionedInlinePanel(
+            "preparation_steps",
+            permission=CHANGE_RECIPE,
+            heading=_("Préparation (pizzaiolo)"),
+            label=_("étape"),
+        ),
     ]
     base_form_class = ProductPageForm
 
@@ -291,6 +348,15 @@ class ProductPage(Page):
     class Meta:
         verbose_name = _("produit")
         verbose_name_plural = _("produits")
+        permissions = [("change_recipe", _("Peut modifier les recettes, options et disponibilités"))]
+
+    def get_context(self, request, *args, **kwargs):
+        # The template reads sizes, ingredients and options with their allergens: load them in a
+        # fixed number of queries. A preview's page holds the editor's unsaved relations in
+        # memory, which a prefetch would replace with the saved ones, so it is left alone.
+        if not getattr(request, "is_preview", False):
+            prefetch_related_objects([self], *menu_card_prefetches(), extras_prefetch())
+        return super().get_context(request, *args, **kwargs)
 
     @property
     def allergens(self):
@@ -331,7 +397,11 @@ class ProductSize(Orderable):
         validators=[MinValueValidator(Decimal("0.01"))],
     )
 
-    panels = [FieldRowPanel([FieldPanel("name"), FieldPanel("price"), FieldPanel("recipe_factor")])]
+    panels = [
+        FieldRowPanel(
+            [FieldPanel("name"), FieldPanel("price"), FieldPanel("recipe_factor", permission=CHANGE_RECIPE)]
+        )
+    ]
 
     class Meta(Orderable.Meta):
         verbose_name = _("taille")

@@ -1,8 +1,9 @@
 """The staff roles as Django groups, with their permissions, kept in step after every migrate.
 
-Each role lists the model permissions it holds; Marketing also gets page and image permissions
-on the whole tree. Running it twice changes nothing. Apps that add operational models (stock,
-orders) add their permissions to the roles that need them here, never to Marketing.
+Each role lists the model permissions it holds; Marketing and Siège also get page and image
+permissions on the whole tree. Running it twice changes nothing. Apps that add operational models
+(stock, orders) or operational fields of pages (recipes, delivery, payment) add their permissions
+to the roles that need them here, never to Marketing.
 """
 
 from django.contrib.auth.models import Group, Permission
@@ -17,6 +18,11 @@ PIZZAIOLOS = "Pizzaiolos"
 DRIVERS = "Livreurs"
 
 ADMIN_ACCESS = "wagtailadmin.access_admin"
+
+# What a page holds that drives the kitchens, the stock, deliveries and payments: the product's
+# recipe, options, preparation, availability and recipe factors, the store's delivery postcodes
+# and payment location. The editor shows these fields only to holders (menu.panels).
+OPERATIONAL_PAGE_PERMISSIONS = ["menu.change_recipe", "stores.change_store_operations"]
 
 # Stock screens and services (stores.access.stock_stores): Siège sees every store, managers theirs.
 STOCK_PERMISSIONS = [
@@ -47,6 +53,7 @@ ROLE_PERMISSIONS = {
         "stores.delete_storemembership",
         "stores.view_storemembership",
         *STOCK_PERMISSIONS,
+        *OPERATIONAL_PAGE_PERMISSIONS,
     ],
     STORE_MANAGERS: [ADMIN_ACCESS, *STOCK_PERMISSIONS],
     STORE_STAFF: [],
@@ -55,6 +62,8 @@ ROLE_PERMISSIONS = {
 }
 
 # Page permissions on the whole tree, and image/document permissions on the root collection.
+# Siège edits the same pages as Marketing for their operational fields (above), and chooses or
+# uploads the photos of preparation steps.
 MARKETING_PAGE_PERMISSIONS = ["add_page", "change_page", "publish_page", "lock_page", "unlock_page"]
 MARKETING_COLLECTION_PERMISSIONS = [
     "wagtailimages.add_image",
@@ -64,6 +73,12 @@ MARKETING_COLLECTION_PERMISSIONS = [
     "wagtaildocs.change_document",
     "wagtaildocs.choose_document",
 ]
+HEAD_OFFICE_PAGE_PERMISSIONS = MARKETING_PAGE_PERMISSIONS
+HEAD_OFFICE_COLLECTION_PERMISSIONS = ["wagtailimages.add_image", "wagtailimages.choose_image"]
+TREE_PERMISSIONS = {
+    MARKETING: (MARKETING_PAGE_PERMISSIONS, MARKETING_COLLECTION_PERMISSIONS),
+    HEAD_OFFICE: (HEAD_OFFICE_PAGE_PERMISSIONS, HEAD_OFFICE_COLLECTION_PERMISSIONS),
+}
 
 
 def _permissions(names):
@@ -84,14 +99,15 @@ def sync_role_groups(**kwargs):
         group, _ = Group.objects.get_or_create(name=name)
         group.permissions.set(_permissions(permission_names))
 
-    marketing = Group.objects.get(name=MARKETING)
     root_page = Page.get_first_root_node()
-    if root_page is not None:
-        for permission in _permissions(f"wagtailcore.{c}" for c in MARKETING_PAGE_PERMISSIONS):
-            GroupPagePermission.objects.get_or_create(group=marketing, page=root_page, permission=permission)
     root_collection = Collection.get_first_root_node()
-    if root_collection is not None:
-        for permission in _permissions(MARKETING_COLLECTION_PERMISSIONS):
-            GroupCollectionPermission.objects.get_or_create(
-                group=marketing, collection=root_collection, permission=permission
-            )
+    for name, (page_permissions, collection_permissions) in TREE_PERMISSIONS.items():
+        group = Group.objects.get(name=name)
+        if root_page is not None:
+            for permission in _permissions(f"wagtailcore.{c}" for c in page_permissions):
+                GroupPagePermission.objects.get_or_create(group=group, page=root_page, permission=permission)
+        if root_collection is not None:
+            for permission in _permissions(collection_permissions):
+                GroupCollectionPermission.objects.get_or_create(
+                    group=group, collection=root_collection, permission=permission
+                )

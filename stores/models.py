@@ -52,6 +52,10 @@ class StoreQuerySet(PageQuerySet):
         )
 
 
+# Where a store delivers and where its payments go: head office's (ocpizza.roles), not marketing's.
+CHANGE_STORE_OPERATIONS = "stores.change_store_operations"
+
+
 class StorePage(Page):
     """One pizzeria: where it is, when it is open, what it delivers, and its payment location."""
 
@@ -115,7 +119,10 @@ class StorePage(Page):
         FieldPanel("photo"),
         InlinePanel("opening_hours", heading=_("Horaires d'ouverture"), label=_("créneau")),
         MultiFieldPanel(
-            [FieldPanel("delivery_postcodes"), FieldPanel("payment_location_id")],
+            [
+                FieldPanel("delivery_postcodes", permission=CHANGE_STORE_OPERATIONS),
+                FieldPanel("payment_location_id", permission=CHANGE_STORE_OPERATIONS),
+            ],
             heading=_("Livraison et paiement"),
         ),
     ]
@@ -127,6 +134,12 @@ class StorePage(Page):
     class Meta:
         verbose_name = _("point de vente")
         verbose_name_plural = _("points de vente")
+        permissions = [
+            (
+                "change_store_operations",
+                _("Peut modifier la zone de livraison et le paiement des points de vente"),
+            )
+        ]
 
     @property
     def full_address(self):

@@ -1,12 +1,15 @@
 """Marketing edits pages, images and promotions, and sees nothing operational."""
 
 import pytest
+from django.contrib.auth.models import Group
 from django.test import RequestFactory
 from django.urls import reverse
 from wagtail.admin.menu import admin_menu
+from wagtail.test.utils.form_data import inline_formset, nested_form_data
 
 from accounts.tests.factories import PASSWORD, UserFactory
 from ocpizza import roles
+from stores.models import StorePage
 from stores.tests.factories import StorePageFactory
 
 # What marketing may find in the admin menu. Anything operational (stock, orders, staff, users)
@@ -75,6 +78,59 @@ def test_marketing_can_edit_a_store_page_but_not_its_staff(marketing_client, sto
         302,
         403,
     )
+
+
+def test_only_head_office_holds_the_operational_page_permissions(db):
+    def holds(group_name):
+        group = Group.objects.get(name=group_name)
+        return {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()}
+
+    assert set(roles.OPERATIONAL_PAGE_PERMISSIONS) == {"menu.change_recipe", "stores.change_store_operations"}
+    assert set(roles.OPERATIONAL_PAGE_PERMISSIONS) <= holds(roles.HEAD_OFFICE)
+    for name in roles.ROLE_PERMISSIONS.keys() - {roles.HEAD_OFFICE}:
+        assert not holds(name) & set(roles.OPERATIONAL_PAGE_PERMISSIONS), name
+
+
+def test_store_delivery_and_payment_fields_are_for_head_office_only(client, store_index):
+    store = StorePageFactory(parent=store_index)
+    url = reverse("wagtailadmin_pages:edit", args=[store.id])
+    fields = ['name="delivery_postcodes"', 'name="payment_location_id"']
+
+    client.login(username=UserFactory(groups=[roles.MARKETING]).email, password=PASSWORD)
+    marketing_form = client.get(url).content.decode()
+    client.login(username=UserFactory(groups=[roles.HEAD_OFFICE]).email, password=PASSWORD)
+    head_office_form = client.get(url).content.decode()
+
+    assert 'name="intro"' in marketing_form
+    assert [field for field in fields if field in marketing_form] == []
+    assert [field for field in fields if field not in head_office_form] == []
+
+
+def test_marketing_publishes_a_store_page_without_changing_delivery_or_payment(marketing_client, store_index):
+    store = StorePageFactory(parent=store_index, delivery_postcodes="69002", payment_location_id="L-LYON-2")
+    hours = list(store.opening_hours.all())
+    data = nested_form_data(
+        {
+            **{field: getattr(store, field) for field in ["title", "slug", "street_address", "postcode"]},
+            **{field: getattr(store, field) for field in ["city", "phone", "latitude", "longitude"]},
+            "intro": "Au cœur de la Presqu'île.",
+            "delivery_postcodes": "69001, 69002, 69003",
+            "payment_location_id": "L-ELSEWHERE",
+            "opening_hours": inline_formset(
+                [{"id": h.id, "weekday": h.weekday, "opens": h.opens, "closes": h.closes} for h in hours],
+                initial=len(hours),
+            ),
+            "comments": inline_formset([]),
+            "action-publish": "publish",
+        }
+    )
+
+    response = marketing_client.post(reverse("wagtailadmin_pages:edit", args=[store.id]), data)
+
+    assert response.status_code == 302, response.context["form"].errors
+    store = StorePage.objects.get(id=store.id)
+    assert store.intro == "Au cœur de la Presqu'île."
+    assert (store.delivery_postcodes, store.payment_location_id) == ("69002", "L-LYON-2")
 
 
 def test_marketing_can_upload_images_and_create_promotions(marketing_client, home_page):

@@ -7,7 +7,7 @@ from django.utils import translation
 from home.models import HomePage
 from menu.models import Category, MenuPage, ProductPage
 
-from .factories import IngredientFactory, ProductPageFactory
+from .factories import IngredientFactory, ProductExtraFactory, ProductPageFactory, product_with_recipe
 
 
 def fill_menu(menu, count):
@@ -82,3 +82,33 @@ def test_page_tree_rules(menu_page):
     assert MenuPage.can_create_at(menu_page.get_parent()) is False  # max_count=1, one exists
     assert ProductPage.can_create_at(menu_page)
     assert not ProductPage.can_create_at(HomePage.objects.get())
+
+
+@pytest.mark.parametrize(("ingredient_count", "option_count"), [(3, 1), (12, 6)])
+def test_product_page_runs_a_bounded_number_of_queries(
+    client, menu_page, ingredient_count, option_count, django_assert_max_num_queries
+):
+    ingredients = [
+        IngredientFactory(name=f"Ingrédient {n}", allergens=["milk", "gluten"])
+        for n in range(ingredient_count)
+    ]
+    product = product_with_recipe(
+        menu_page,
+        title="Regina",
+        recipe=dict.fromkeys(ingredients, 50),
+        sizes=[("Petite", "9.00", "1.00"), ("Grande", "14.50", "1.90")],
+    )
+    for n in range(option_count):
+        ProductExtraFactory(
+            product=product,
+            ingredient=IngredientFactory(name=f"Option {n}", allergens=["fish"]),
+            sort_order=n,
+        )
+    client.get(product.url)  # warm the site and rendition caches
+
+    with django_assert_max_num_queries(18):  # was 21 and 40 before the prefetches
+        response = client.get(product.url)
+
+    html = response.content.decode()
+    assert html.count("Ingrédient ") == ingredient_count
+    assert html.count("(allergènes : Poissons)") == option_count
