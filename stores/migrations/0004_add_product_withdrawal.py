@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('menu', '0003_add_recipes'),
-        ('stores', '0002_add_stock'),
+        ('stores', '0003_add_change_store_operations_permission'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
