@@ -138,3 +138,45 @@ def test_head_office_changes_the_recipe_and_the_availability(client, product):
     assert [size.recipe_factor for size in product.sizes.all()] == [Decimal("1.50")] * 2
     assert product.extras.count() == 0
     assert not product.is_available
+
+
+def test_head_office_removes_and_adds_back_the_same_ingredient_in_one_save(client, product):
+    data = publish_data(product, summary=product.summary, recipe_quantity=150, recipe_factor="1.00")
+    cheese_line = product.recipe_lines.get(ingredient__name="Mozzarella")
+    index = next(i for i in range(2) if data[f"recipe_lines-{i}-id"] == cheese_line.id)
+    data[f"recipe_lines-{index}-DELETE"] = "1"
+    data.update(
+        {
+            "recipe_lines-TOTAL_FORMS": "3",
+            "recipe_lines-2-id": "",
+            "recipe_lines-2-ingredient": cheese_line.ingredient_id,
+            "recipe_lines-2-quantity": "120",
+            "recipe_lines-2-ORDER": "3",
+            "recipe_lines-2-DELETE": "",
+        }
+    )
+
+    response = login(client, roles.HEAD_OFFICE).post(edit_url(product), data)
+
+    assert response.status_code == 302, response.context["form"].errors
+    assert ProductPage.objects.get(id=product.id).recipe_lines.get(ingredient__name="Mozzarella").quantity == 120
+
+
+def test_the_same_ingredient_twice_in_a_recipe_is_a_form_error_not_a_crash(client, product):
+    data = publish_data(product, summary=product.summary, recipe_quantity=150, recipe_factor="1.00")
+    cheese = product.recipe_lines.get(ingredient__name="Mozzarella").ingredient_id
+    data.update(
+        {
+            "recipe_lines-TOTAL_FORMS": "3",
+            "recipe_lines-2-id": "",
+            "recipe_lines-2-ingredient": cheese,
+            "recipe_lines-2-quantity": "120",
+            "recipe_lines-2-ORDER": "3",
+            "recipe_lines-2-DELETE": "",
+        }
+    )
+
+    response = login(client, roles.HEAD_OFFICE).post(edit_url(product), data)
+
+    assert response.status_code == 200
+    assert sorted(line.quantity for line in product.recipe_lines.all()) == [100, 200]
