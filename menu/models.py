@@ -314,8 +314,9 @@ class ProductPage(Page):
             label=_("taille"),
             min_num=1,
             help_text=_(
-                "Le coefficient de recette multiplie les quantités de la recette : 1,00 pour la "
-                "taille de référence, par exemple 1,40 pour une moyenne et 1,90 pour une grande."
+                "Prix TTC de chaque taille. Le coefficient de recette (réglé par le siège) multiplie "
+                "les quantités de la recette : 1,00 pour la taille de référence, par exemple 1,40 "
+                "pour une moyenne et 1,90 pour une grande."
             ),
         ),
         PermissionedInlinePanel(
