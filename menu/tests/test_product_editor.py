@@ -159,7 +159,8 @@ def test_head_office_removes_and_adds_back_the_same_ingredient_in_one_save(clien
     response = login(client, roles.HEAD_OFFICE).post(edit_url(product), data)
 
     assert response.status_code == 302, response.context["form"].errors
-    assert ProductPage.objects.get(id=product.id).recipe_lines.get(ingredient__name="Mozzarella").quantity == 120
+    lines = ProductPage.objects.get(id=product.id).recipe_lines
+    assert lines.get(ingredient__name="Mozzarella").quantity == 120
 
 
 def test_the_same_ingredient_twice_in_a_recipe_is_a_form_error_not_a_crash(client, product):
