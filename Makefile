@@ -12,7 +12,7 @@ DEV_ENV := DEBUG=true
 .PHONY: run test venv lint format migrations messages demo bench clean
 
 ## run: build the venv, migrate, load the demo chain once, serve on http://127.0.0.1:8000
-run: $(STAMP)
+run: $(STAMP) .env
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
 	$(DEV_ENV) $(PY) manage.py load_demo_data
 	$(DEV_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
@@ -22,6 +22,12 @@ test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 venv: $(STAMP)
+
+# A developer's own settings (git-ignored): DEBUG on and a random key, so that plain
+# `.venv/bin/python manage.py …` works in this checkout too. Production writes its own (deploy/web.sh).
+.env:
+	@echo "Creating .env for development (DEBUG=true, a random DJANGOSECRETKEY); see .env.example"
+	@printf 'DEBUG=true\nDJANGOSECRETKEY=%s\n' "$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" > $@
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
