@@ -28,3 +28,36 @@ def test_the_store_menu_greys_out_the_pizza_it_cannot_make(live_server, browser_
     assert "Épuisé" in margherita.inner_text() and "Plus de mozzarella" in margherita.inner_text()
     assert float(margherita.evaluate("card => getComputedStyle(card).opacity")) < 1
     assert "is-unavailable" not in marinara.get_attribute("class")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_manager_records_a_delivery_and_sees_the_new_level(live_server, browser_page, store_index):
+    from accounts.tests.factories import PASSWORD, UserFactory
+    from ocpizza import roles
+    from stores.models import StoreMembership, StoreRole
+
+    cheese = IngredientFactory(name="Mozzarella")
+    bellecour = StorePageFactory(parent=store_index, title="OC Pizza Bellecour", slug="bellecour")
+    stock(bellecour, {cheese: 100}, thresholds={cheese: 500})
+    manager = UserFactory(email="romain@oc-pizza.fr", groups=[roles.STORE_MANAGERS])
+    StoreMembership.objects.create(user=manager, store=bellecour, role=StoreRole.MANAGER)
+    page = browser_page
+
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("input[name=username]", manager.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/admin/")
+    page.goto(f"{live_server.url}/admin/stock/")  # one store: straight to its stock
+    row = page.locator("tr", has_text="Mozzarella")
+    assert row.get_attribute("data-low") is not None
+    page.get_by_role("link", name="Enregistrer une livraison").click()
+    page.select_option("select[name=lines-0-ingredient]", label="Mozzarella")
+    page.fill("input[name=lines-0-quantity]", "2000")
+    page.get_by_role("button", name="Enregistrer").click()
+
+    page.wait_for_url(f"**/admin/stock/{bellecour.id}/")
+    row = page.locator("tr", has_text="Mozzarella")
+    assert "2100" in row.inner_text()
+    assert row.get_attribute("data-low") is None
+    assert "Livraison enregistrée." in page.content()
