@@ -1,6 +1,7 @@
 """Settings come from the environment; production refuses to start without its secret."""
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -88,3 +89,21 @@ def test_server_errors_get_the_branded_500_page(client, db):
 
     assert response.status_code == 500
     assert "Le four a surchauffé" in response.content.decode()
+
+
+def test_a_redis_that_never_answers_fails_fast_instead_of_holding_the_worker():
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()  # accepts connections, never says a word
+    port = silent.getsockname()[1]
+    probe = (
+        "from django.core.cache import cache\n"
+        "try:\n    cache.set('probe', 1)\n    print('answered')\n"
+        "except Exception as error:\n    print(type(error).__name__)"
+    )
+    try:
+        result = manage("shell", "-c", probe, CACHE_URL=f"redis://127.0.0.1:{port}/0", **PRODUCTION)
+    finally:
+        silent.close()
+
+    assert result.stdout.strip().splitlines()[-1] == "TimeoutError", result.stderr
