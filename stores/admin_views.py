@@ -107,15 +107,11 @@ class StockIndexView(StockView):
 
     def get_context_data(self, **kwargs):
         stores = list(self.stores.order_by("path"))
-        # Same rule as the store's own screen: an ingredient with no level yet counts as low.
-        ingredients = Ingredient.objects.count()
-        stocked = {}
-        for level in StockLevel.objects.filter(store__in=stores).only(
-            "store_id", "quantity", "alert_threshold"
-        ):
-            if not level.is_low:
-                stocked[level.store_id] = stocked.get(level.store_id, 0) + 1
-        rows = [(store, ingredients - stocked.get(store.id, 0)) for store in stores]
+        ingredient_ids = list(Ingredient.objects.values_list("id", flat=True))
+        levels = _levels_by_store_and_ingredient(StockLevel.objects.filter(store__in=stores))
+        rows = [
+            (store, sum(_cell(levels.get((store.id, i)))["low"] for i in ingredient_ids)) for store in stores
+        ]
         return super().get_context_data(
             rows=rows,
             head_office=is_head_office(self.request.user),
@@ -130,17 +126,10 @@ class StoreStockDetailView(StoreStockView):
 
     def get_context_data(self, **kwargs):
         levels = {level.ingredient_id: level for level in StockLevel.objects.filter(store=self.store)}
-        rows = []
-        for ingredient in Ingredient.objects.order_by("name"):
-            level = levels.get(ingredient.id)
-            rows.append(
-                {
-                    "ingredient": ingredient,
-                    "quantity": level.quantity if level else 0,
-                    "threshold": level.alert_threshold if level else 0,
-                    "low": level.is_low if level else True,
-                }
-            )
+        rows = [
+            {"ingredient": ingredient, **_cell(levels.get(ingredient.id))}
+            for ingredient in Ingredient.objects.order_by("name")
+        ]
         rows.sort(key=lambda row: (not row["low"], row["ingredient"].name))
         return super().get_context_data(
             rows=rows,
@@ -356,21 +345,29 @@ class GroupStockView(StockView):
 
     def get_context_data(self, **kwargs):
         stores = list(StorePage.objects.order_by("path"))
-        levels = {(level.store_id, level.ingredient_id): level for level in StockLevel.objects.all()}
-        rows = []
-        for ingredient in Ingredient.objects.order_by("name"):
-            cells = []
-            for store in stores:
-                level = levels.get((store.id, ingredient.id))
-                cells.append(
-                    {
-                        "store": store,
-                        "quantity": level.quantity if level else 0,
-                        "low": level.is_low if level else True,
-                    }
-                )
-            rows.append({"ingredient": ingredient, "cells": cells})
+        levels = _levels_by_store_and_ingredient(StockLevel.objects.all())
+        rows = [
+            {
+                "ingredient": ingredient,
+                "cells": [
+                    {"store": store, **_cell(levels.get((store.id, ingredient.id)))} for store in stores
+                ],
+            }
+            for ingredient in Ingredient.objects.order_by("name")
+        ]
         return super().get_context_data(stores=stores, rows=rows, **kwargs)
+
+
+def _levels_by_store_and_ingredient(levels):
+    return {(level.store_id, level.ingredient_id): level for level in levels}
+
+
+def _cell(level):
+    """What a stock screen shows of a level. One rule for every screen: an ingredient never
+    delivered to the store (no level row) is empty, hence low."""
+    if level is None:
+        return {"quantity": 0, "threshold": 0, "low": True}
+    return {"quantity": level.quantity, "threshold": level.alert_threshold, "low": level.is_low}
 
 
 def open_alerts(user):
