@@ -44,7 +44,7 @@ class StoreMenuProvider:
     """Interface the stores app implements (see `stores.menu`)."""
 
     def store_links(self, menu_page):
-        """[(store title, url of its menu)] for the store picker, in a bounded number of queries."""
+        """[(store title, url of its menu, store slug)] for the store picker, in bounded queries."""
         raise NotImplementedError
 
     def store_menu_context(self, menu_page, request, store_slug):
