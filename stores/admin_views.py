@@ -7,6 +7,7 @@ Any other store answers 403. Views parse a form, call one service, and show its 
 import csv
 
 from django.contrib import messages
+from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -223,8 +224,10 @@ class InventoryView(PerIngredientView):
     page_title = _("Inventaire")
     success_message = _("Inventaire enregistré : les écarts sont notés comme corrections.")
     intro = _(
-        "Saisissez ce qui est réellement en rayon. Un ingrédient laissé vide n'est pas compté ; "
-        "chaque écart avec le stock calculé est enregistré comme une correction."
+        "Saisissez ce qui est réellement en rayon, y compris ce que réservent les commandes que la "
+        "cuisine n'a pas encore commencées : ces ingrédients sont encore là. Un ingrédient laissé vide "
+        "n'est pas compté ; chaque écart avec le stock calculé est enregistré comme une correction, et "
+        "les réservations des commandes sont conservées."
     )
 
     def initial_values(self, levels):
@@ -232,19 +235,49 @@ class InventoryView(PerIngredientView):
 
     def get_context_data(self, **kwargs):
         # Kept from the first display through error re-displays: where this count began.
-        counted_after = self.counted_after() if self.request.method == "POST" else None
-        if counted_after is None:
-            counted_after = services.last_movement_id(self.store)
-        return super().get_context_data(counted_after=counted_after, **kwargs)
+        started = self.request.POST.get("count_started", "") if self.request.method == "POST" else ""
+        if self.counted_after() is None:
+            started = count_started_token(self.store)
+        return super().get_context_data(count_started=started, **kwargs)
 
     def counted_after(self):
-        value = self.request.POST.get("counted_after", "")
-        return int(value) if value.isdigit() else None
+        """The store's last movement id when this count's form was first shown, or None if the
+        token is missing, forged, for another store, or older than COUNT_MAX_AGE."""
+        try:
+            value = COUNT_SIGNER.unsign(self.request.POST.get("count_started", ""), max_age=COUNT_MAX_AGE)
+        except signing.BadSignature:  # SignatureExpired included
+            return None
+        store_id, _sep, counted_after = value.partition(":")
+        if services.parse_id(store_id) != self.store.id:
+            return None
+        return services.parse_id(counted_after)
+
+    def post(self, request, *args, **kwargs):
+        if request.method == "POST" and self.counted_after() is None:
+            # The form always carries where the count began: without it (a tampered, truncated or
+            # day-old form) the kitchen's use during the count would be erased or counted twice.
+            form = self.make_form(request.POST)
+            form.is_valid()
+            form.add_error(
+                None, _("Ce formulaire d'inventaire n'est plus valide : rechargez la page et recomptez.")
+            )
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        return super().post(request, *args, **kwargs)
 
     def save(self, entered):
         services.count_inventory(
             store=self.store, counts=entered, user=self.request.user, counted_after=self.counted_after()
         )
+
+
+# The inventory form carries where the count began (the store's last movement id), signed so it
+# cannot be forged, and valid for a working day: a form left open longer must be reloaded.
+COUNT_SIGNER = signing.TimestampSigner(salt="stores.inventory.count_started")
+COUNT_MAX_AGE = 12 * 60 * 60
+
+
+def count_started_token(store):
+    return COUNT_SIGNER.sign(f"{store.id}:{services.last_movement_id(store)}")
 
 
 class ThresholdsView(PerIngredientView):
@@ -258,7 +291,9 @@ class ThresholdsView(PerIngredientView):
     def save(self, entered):
         with transaction.atomic():
             for ingredient, threshold in entered:
-                services.set_alert_threshold(store=self.store, ingredient=ingredient, threshold=threshold)
+                services.set_alert_threshold(
+                    store=self.store, ingredient=ingredient, threshold=threshold, user=self.request.user
+                )
 
 
 class ProductsView(StoreStockView):
@@ -268,17 +303,25 @@ class ProductsView(StoreStockView):
     template_name = "stores/admin/store_products.html"
 
     def get_context_data(self, **kwargs):
-        withdrawals = {w.product_id: w for w in ProductWithdrawal.objects.filter(store=self.store)}
+        withdrawals = {
+            w.product_id: w
+            for w in ProductWithdrawal.objects.active().filter(store=self.store).select_related("user")
+        }
         products = ProductPage.objects.live().order_by("path").only("id", "title", "category", "is_available")
         rows = [(product, withdrawals.get(product.id)) for product in products]
+        history = (
+            ProductWithdrawal.objects.filter(store=self.store)
+            .select_related("product", "user", "restored_by")
+            .order_by("-created_at", "-id")[:20]
+        )
         can_change = self.request.user.has_perm(CHANGE_STOCK)
-        return super().get_context_data(rows=rows, can_change=can_change, **kwargs)
+        return super().get_context_data(rows=rows, history=history, can_change=can_change, **kwargs)
 
     def post(self, request, *args, **kwargs):
         if not request.user.has_perm(CHANGE_STOCK):
             return TemplateResponse(request, "stores/admin/forbidden.html", status=403)
-        product_id = request.POST.get("product", "")
-        product = ProductPage.objects.live().filter(id=product_id).first() if product_id.isdigit() else None
+        product_id = services.parse_id(request.POST.get("product", ""))
+        product = ProductPage.objects.live().filter(id=product_id).first() if product_id is not None else None
         if product is None:
             messages.error(request, _("Produit inconnu."))
             return redirect("stock:products", store_id=self.store.id)
@@ -364,10 +407,18 @@ def _levels_by_store_and_ingredient(levels):
 
 def _cell(level):
     """What a stock screen shows of a level. One rule for every screen: an ingredient never
-    delivered to the store (no level row) is empty, hence low."""
+    delivered to the store (no level row) is empty, hence low; what is low is what is free
+    (on hand − reserved); a shortage is more reserved than on the shelf."""
     if level is None:
-        return {"quantity": 0, "threshold": 0, "low": True}
-    return {"quantity": level.quantity, "threshold": level.alert_threshold, "low": level.is_low}
+        return {"on_hand": 0, "reserved": 0, "free": 0, "shortage": 0, "threshold": 0, "low": True}
+    return {
+        "on_hand": level.on_hand,
+        "reserved": level.reserved,
+        "free": level.free,
+        "shortage": level.shortage,
+        "threshold": level.alert_threshold,
+        "low": level.is_low,
+    }
 
 
 def open_alerts(user):
@@ -384,9 +435,11 @@ CSV_HEADER = [
     _("Point de vente"),
     _("Ingrédient"),
     _("Type"),
-    _("Quantité"),
+    _("Variation en rayon"),
+    _("Variation réservée"),
     _("Unité"),
-    _("Niveau après"),
+    _("En rayon après"),
+    _("Réservé après"),
     _("Par"),
     _("Commande"),
     _("Note"),
@@ -407,9 +460,11 @@ def movements_csv(movements):
                 _csv_text(movement.store.title),
                 _csv_text(movement.ingredient.name),
                 movement.get_kind_display(),
-                movement.quantity,
+                movement.on_hand_change,
+                movement.reserved_change,
                 movement.ingredient.get_unit_display(),
-                movement.level_after,
+                movement.on_hand_after,
+                movement.reserved_after,
                 _csv_text(movement.user.email if movement.user else ""),
                 _csv_text(movement.order_reference),
                 _csv_text(movement.note),

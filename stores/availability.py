@@ -57,20 +57,24 @@ class MenuAvailability:
 
 
 def stock_levels(store, ingredient_ids=None):
-    """{ingredient id: quantity} for the store, in one query."""
+    """{ingredient id: free quantity} for the store (on hand − reserved, never below 0), in one query."""
     levels = StockLevel.objects.filter(store=store)
     if ingredient_ids is not None:
         levels = levels.filter(ingredient_id__in=ingredient_ids)
-    return dict(levels.values_list("ingredient_id", "quantity"))
+    return {
+        ingredient_id: max(on_hand - reserved, 0)
+        for ingredient_id, on_hand, reserved in levels.values_list("ingredient_id", "on_hand", "reserved")
+    }
 
 
 def withdrawn_products(store):
-    """Ids of the products `store` took off its own menu, in one query."""
-    return set(ProductWithdrawal.objects.filter(store=store).values_list("product_id", flat=True))
+    """Ids of the products `store` took off its own menu (open withdrawals), in one query."""
+    return set(ProductWithdrawal.objects.active().filter(store=store).values_list("product_id", flat=True))
 
 
 def portions(needs, levels, ingredients):
-    """Availability of one portion needing `needs` ({ingredient id: quantity}) given `levels`."""
+    """Availability of one portion needing `needs` ({ingredient id: quantity}) given the free
+    quantities `levels`: the portions on sale now."""
     if not needs:
         return Availability(portions=None)
     count = min(levels.get(ingredient_id, 0) // amount for ingredient_id, amount in needs.items())

@@ -145,7 +145,7 @@ def build_stock(stores, ingredient_portions, *, user=None):
             single = ingredient.unit == ingredient.Unit.PIECE and portion == 1
             in_stock = (BOTTLES_IN_STOCK if single else PORTIONS_IN_STOCK * portion) + number * portion
             threshold = BOTTLES_THRESHOLD if single else PORTIONS_THRESHOLD * portion
-            set_alert_threshold(store=store, ingredient=ingredient, threshold=threshold)
+            set_alert_threshold(store=store, ingredient=ingredient, threshold=threshold, user=user)
             lines.append((ingredient, in_stock))
         restock(store=store, lines=lines, user=user, supplier="Livraison d'ouverture")
         if store.slug == SHORT_STORE:
@@ -154,7 +154,7 @@ def build_stock(stores, ingredient_portions, *, user=None):
             # A spoiled delivery leaves less than one small pizza's worth.
             record_waste(
                 store=store,
-                lines=[(short, level.quantity - ingredient_portions[short] // 2)],
+                lines=[(short, level.on_hand - ingredient_portions[short] // 2)],
                 user=user,
                 reason="Livraison avariée (rupture de la chaîne du froid)",
             )

@@ -1,16 +1,37 @@
 """Forms of the stock screens: they parse and check input; the services do the writing."""
 
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from menu.models import Ingredient
 
-from .models import StockMovement
+from .models import MAX_LINE_QUANTITY, StockMovement
 
 QUANTITY_ERRORS = {
     "invalid": _("La quantité doit être un nombre entier."),
     "required": _("Indiquez une quantité."),
+    "max_value": _("La quantité ne peut pas dépasser %(limit_value)s."),
 }
+
+
+class QuantityField(forms.IntegerField):
+    """A whole number of units, at most MAX_LINE_QUANTITY; never a 500 on a huge or odd number."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_value", MAX_LINE_QUANTITY)
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("inputmode", "numeric")
+
+    def to_python(self, value):
+        # IntegerField would accept "١٢" (Arabic-Indic digits) or pass a 4,000-digit string to
+        # int(); only plain digits, and a bounded number of them, reach the bound check.
+        if isinstance(value, str):
+            value = value.strip()
+            if value and not re.fullmatch(r"[+-]?[0-9]{1,100}", value, flags=re.ASCII):
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
 
 
 class IngredientLineForm(forms.Form):
@@ -24,7 +45,7 @@ class IngredientLineForm(forms.Form):
             "required": _("Choisissez un ingrédient."),
         },
     )
-    quantity = forms.IntegerField(
+    quantity = QuantityField(
         label=_("Quantité"),
         min_value=1,
         error_messages={**QUANTITY_ERRORS, "min_value": _("La quantité doit être positive.")},
@@ -66,7 +87,7 @@ class PerIngredientForm(forms.Form):
         self.ingredients = list(ingredients)
         initial_values = initial_values or {}
         for ingredient in self.ingredients:
-            self.fields[f"field_{ingredient.id}"] = forms.IntegerField(
+            self.fields[f"field_{ingredient.id}"] = QuantityField(
                 label=ingredient.name,
                 min_value=0,
                 required=False,

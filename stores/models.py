@@ -248,11 +248,22 @@ class StoreMembership(models.Model):
         return f"{self.user} — {self.store.title} ({self.get_role_display()})"
 
 
+# Quantities are whole units (g, ml, pieces); one line of a form or a service call is at most
+# MAX_LINE_QUANTITY, and no level may pass MAX_LEVEL (the column's range, PostgreSQL's integer).
+MAX_LINE_QUANTITY = 1_000_000
+MAX_LEVEL = 2_147_483_647
+
+
 class StockLevel(models.Model):
-    """How much of one ingredient one store has right now, in the ingredient's unit.
+    """How much of one ingredient one store has, in the ingredient's unit: two quantities.
+
+    `on_hand` is what is physically in the store (deliveries, waste, counts and the kitchen change
+    it); `reserved` is what open orders hold and the kitchen has not used yet. What can be sold is
+    `free` = on hand − reserved. A count may find less on the shelf than is reserved: `free` is
+    then negative, shown as a shortage to act on (nothing constrains reserved ≤ on hand).
 
     Written only by `stores.services`, which appends a `StockMovement` in the same transaction:
-    the quantity always equals the sum of the store's movements for the ingredient.
+    each quantity always equals the sum of the store's movements for the ingredient.
     `below_threshold` remembers that an alert was raised, so one crossing raises one alert.
     """
 
@@ -262,13 +273,23 @@ class StockLevel(models.Model):
     ingredient = models.ForeignKey(
         "menu.Ingredient", on_delete=models.PROTECT, related_name="stock_levels", verbose_name=_("ingrédient")
     )
-    quantity = models.IntegerField(_("quantité"), default=0)
+    on_hand = models.IntegerField(_("en rayon"), default=0)
+    reserved = models.IntegerField(_("réservé"), default=0)
     alert_threshold = models.PositiveIntegerField(
         _("seuil d'alerte"),
         default=0,
-        help_text=_("Alerte quand la quantité passe à ce niveau ou en dessous."),
+        help_text=_("Alerte quand la quantité disponible passe à ce niveau ou en dessous."),
     )
     below_threshold = models.BooleanField(_("sous le seuil"), default=False, editable=False)
+    threshold_set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("seuil fixé par"),
+    )
+    threshold_set_at = models.DateTimeField(_("seuil fixé le"), null=True, blank=True)
     updated_at = models.DateTimeField(_("mis à jour le"), auto_now=True)
 
     class Meta:
@@ -278,16 +299,29 @@ class StockLevel(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["store", "ingredient"], name="stores_stocklevel_unique"),
             models.CheckConstraint(
-                condition=models.Q(quantity__gte=0), name="stores_stocklevel_quantity_not_negative"
+                condition=models.Q(on_hand__gte=0), name="stores_stocklevel_on_hand_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(reserved__gte=0), name="stores_stocklevel_reserved_not_negative"
             ),
         ]
 
     def __str__(self):
-        return f"{self.store.title} — {self.ingredient.name} : {self.quantity}"
+        return f"{self.store.title} — {self.ingredient.name} : {self.on_hand} ({self.reserved})"
+
+    @property
+    def free(self):
+        """What can still be sold: on hand − reserved (negative when a count found a shortage)."""
+        return self.on_hand - self.reserved
+
+    @property
+    def shortage(self):
+        """How much open orders hold beyond what is on the shelf (0 when there is enough)."""
+        return max(self.reserved - self.on_hand, 0)
 
     @property
     def is_low(self):
-        return self.quantity <= self.alert_threshold
+        return self.free <= self.alert_threshold
 
 
 class StockMovementQuerySet(models.QuerySet):
@@ -298,14 +332,21 @@ class StockMovementQuerySet(models.QuerySet):
 class StockMovement(models.Model):
     """One change of a stock level (append-only: never edited, never deleted).
 
-    `quantity` is signed: negative for a sale or waste, positive for a restock or a cancellation,
-    either for an inventory correction. `order_reference` names the order of a sale or a
-    cancellation (the ordering app stores its order number there; nothing here imports it).
+    Each movement changes on hand, reserved, or both, by signed amounts (never both zero):
+    - `reservation`: an order holds ingredients (reserved +);
+    - `release`: an order cancelled or changed before the kitchen started gives them back
+      (reserved −);
+    - `consumption`: the kitchen starts the order and uses what it held (on hand − and reserved −);
+    - `restock` (on hand +), `waste` (on hand −), `correction` (an inventory count, on hand ±).
+    `order_reference` names the order (the ordering app stores its order number there; nothing
+    here imports it). Movements written before reservations existed (kinds sale and cancellation)
+    were migrated to `consumption` and `release` with their on-hand change and no reserved change.
     """
 
     class Kind(models.TextChoices):
-        SALE = "sale", _("vente")
-        CANCELLATION = "cancellation", _("annulation")
+        RESERVATION = "reservation", _("réservation")
+        RELEASE = "release", _("libération")
+        CONSUMPTION = "consumption", _("consommation")
         RESTOCK = "restock", _("livraison")
         CORRECTION = "correction", _("correction d'inventaire")
         WASTE = "waste", _("perte")
@@ -320,8 +361,10 @@ class StockMovement(models.Model):
         verbose_name=_("ingrédient"),
     )
     kind = models.CharField(_("type"), max_length=12, choices=Kind.choices)
-    quantity = models.IntegerField(_("quantité"))
-    level_after = models.IntegerField(_("niveau après"))
+    on_hand_change = models.IntegerField(_("variation en rayon"), default=0)
+    reserved_change = models.IntegerField(_("variation réservée"), default=0)
+    on_hand_after = models.IntegerField(_("en rayon après"))
+    reserved_after = models.IntegerField(_("réservé après"), default=0)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -342,12 +385,16 @@ class StockMovement(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=~models.Q(quantity=0), name="stores_stockmovement_quantity_not_zero"
+                condition=~models.Q(on_hand_change=0, reserved_change=0),
+                name="stores_stockmovement_changes_something",
             ),
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.quantity:+d} {self.ingredient.name} ({self.store.title})"
+        return (
+            f"{self.get_kind_display()} {self.on_hand_change:+d}/{self.reserved_change:+d} "
+            f"{self.ingredient.name} ({self.store.title})"
+        )
 
 
 class StockAlert(models.Model):
@@ -359,7 +406,7 @@ class StockAlert(models.Model):
     ingredient = models.ForeignKey(
         "menu.Ingredient", on_delete=models.CASCADE, related_name="stock_alerts", verbose_name=_("ingrédient")
     )
-    quantity = models.IntegerField(_("quantité au moment de l'alerte"))
+    quantity = models.IntegerField(_("disponible au moment de l'alerte"))
     threshold = models.PositiveIntegerField(_("seuil"))
     created_at = models.DateTimeField(_("date"), default=timezone.now)
     resolved_at = models.DateTimeField(_("résolue le"), null=True, blank=True)
@@ -373,11 +420,18 @@ class StockAlert(models.Model):
         return f"{self.store.title} — {self.ingredient.name} : {self.quantity}"
 
 
+class ProductWithdrawalQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(restored_at__isnull=True)
+
+
 class ProductWithdrawal(models.Model):
-    """A product a store takes off its own menu for now (its oven is down, a supplier is late…).
+    """A product a store takes off its own menu for a while (its oven is down, a supplier is late…).
 
     The chain-wide switch is `ProductPage.is_available`; this row only concerns one store. The
     store's managers put it and remove it from the stock screens; it never touches the stock.
+    Putting the product back on sale closes the row (`restored_at`, `restored_by`): the rows are
+    the store's history of withdrawals, at most one of them open per product.
     """
 
     store = models.ForeignKey(
@@ -396,12 +450,28 @@ class ProductWithdrawal(models.Model):
         verbose_name=_("par"),
     )
     created_at = models.DateTimeField(_("depuis le"), default=timezone.now)
+    restored_at = models.DateTimeField(_("remis en vente le"), null=True, blank=True)
+    restored_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("remis en vente par"),
+    )
+
+    objects = ProductWithdrawalQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("produit retiré de la vente")
         verbose_name_plural = _("produits retirés de la vente")
+        ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["store", "product"], name="stores_withdrawal_unique"),
+            models.UniqueConstraint(
+                fields=["store", "product"],
+                condition=models.Q(restored_at__isnull=True),
+                name="stores_withdrawal_one_open",
+            ),
         ]
 
     def __str__(self):

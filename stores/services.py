@@ -1,12 +1,18 @@
 """Every write to the stock: each service updates the levels and appends the movements together.
 
-All of them run in one transaction (a savepoint inside the caller's transaction), lock the levels
+A level has two quantities: *on hand* (on the shelf) and *reserved* (held by open orders the
+kitchen has not started); what can be sold is on hand − reserved. Reservations, releases and
+consumptions follow an order (`order_reference`); deliveries, waste and counts change on hand only.
+
+All services run in one transaction (a savepoint inside the caller's transaction), lock the levels
 they change with `select_for_update()` in ingredient id order (a fixed order, so two writers never
 deadlock), and refuse bad input with a `StockError` whose message is shown as is; on refusal
-nothing is written. A level that goes down to its alert threshold raises one `StockAlert` and,
-after commit, one e-mail to the store's managers; it rearms when the level goes back above.
+nothing is written. A level whose free quantity goes down to its alert threshold raises one
+`StockAlert` and, after commit, one e-mail to the store's managers; it rearms when the free
+quantity goes back above.
 """
 
+import re
 from collections import Counter
 from decimal import Decimal, InvalidOperation
 
@@ -19,30 +25,43 @@ from menu.models import Ingredient
 from menu.recipes import UnknownLineError, needs_for_lines
 
 from .exceptions import StockError
-from .models import ProductWithdrawal, StockAlert, StockLevel, StockMovement
+from .models import MAX_LEVEL, MAX_LINE_QUANTITY, ProductWithdrawal, StockAlert, StockLevel, StockMovement
 from .tasks import send_low_stock_alert
 
 Kind = StockMovement.Kind
+ORDER_KINDS = [Kind.RESERVATION, Kind.RELEASE, Kind.CONSUMPTION]
 
 
 @transaction.atomic
 def restock(*, store, lines, user, supplier="", now=None):
     """Record a delivery: `lines` are `(ingredient, quantity)` with positive quantities.
 
-    Returns the movements written. Raises StockError on an empty delivery, an unknown ingredient
-    or a quantity that is not a positive whole number.
+    Raises on hand. Returns the movements written. Raises StockError on an empty delivery, an
+    unknown ingredient, a quantity that is not a positive whole number of at most
+    MAX_LINE_QUANTITY, or a level that would pass MAX_LEVEL.
     """
     changes = _positive_lines(lines, empty=_("Une livraison doit contenir au moins un ingrédient."))
-    return _apply(store=store, changes=changes, kind=Kind.RESTOCK, user=user, note=supplier, now=now)
+    return _apply(
+        store=store,
+        changes={ingredient.id: (quantity, 0) for ingredient, quantity in changes.items()},
+        kind=Kind.RESTOCK,
+        user=user,
+        note=supplier,
+        now=now,
+    )
 
 
 @transaction.atomic
 def record_waste(*, store, lines, user, reason="", now=None):
-    """Record thrown-away stock: `lines` are `(ingredient, quantity)` with positive quantities."""
+    """Record thrown-away stock: `lines` are `(ingredient, quantity)` with positive quantities.
+
+    Lowers on hand (never below 0). Food held by orders can be thrown away too: the level then
+    shows a shortage (reserved above on hand) for the manager to act on.
+    """
     changes = _positive_lines(lines, empty=_("Indiquez au moins un ingrédient perdu."))
     return _apply(
         store=store,
-        changes={ingredient: -quantity for ingredient, quantity in changes.items()},
+        changes={ingredient.id: (-quantity, 0) for ingredient, quantity in changes.items()},
         kind=Kind.WASTE,
         user=user,
         note=reason,
@@ -54,12 +73,15 @@ def record_waste(*, store, lines, user, reason="", now=None):
 def count_inventory(*, store, counts, user, counted_after=None, now=None):
     """Record what is on the shelf: `counts` are `(ingredient, counted quantity >= 0)`.
 
-    Each difference with the current level is written as a correction; an ingredient whose count
-    matches writes nothing. Returns the corrections written.
+    Sets on hand to the count and keeps every reservation (the food of open orders is still on the
+    shelf, so it was counted). Each difference with the current on hand is written as a
+    correction; an ingredient whose count matches writes nothing. Returns the corrections written.
 
     `counted_after` is the id of the store's last movement when the count began (the inventory
-    form carries it): movements recorded since — sales during service while the manager counted —
-    are applied on top of the count instead of being erased by it.
+    form carries it): on-hand changes recorded since — the kitchen using stock, a delivery put
+    away while the manager counted — are applied on top of the count instead of being erased by
+    it. Corrections are left out of that: a count posted twice, or by two managers at once, then
+    gives the shelf figure once (the second post finds nothing to change).
     """
     counted = {}
     for ingredient, quantity in counts:
@@ -69,42 +91,65 @@ def count_inventory(*, store, counts, user, counted_after=None, now=None):
         counted[ingredient] = whole_number(quantity, ingredient=ingredient, minimum=0)
     if not counted:
         raise StockError(_("Saisissez au moins une quantité comptée."))
+    levels = _locked_levels(store, sorted(i.id for i in counted), create=True)
+    since = {}
     if counted_after is not None:
-        _locked_levels(store, sorted(i.id for i in counted), create=True)
+        counted_after = parse_id(counted_after)
+        if counted_after is None:
+            raise StockError(_("Ce formulaire d'inventaire n'est pas valide : rechargez la page."))
         since = dict(
             StockMovement.objects.filter(store=store, ingredient__in=counted, id__gt=counted_after)
+            .exclude(kind=Kind.CORRECTION)
             .values("ingredient_id")
-            .annotate(total=Sum("quantity"))
+            .annotate(total=Sum("on_hand_change"))
             .values_list("ingredient_id", "total")
         )
-        counted = {i: max(quantity + since.get(i.id, 0), 0) for i, quantity in counted.items()}
-    return _apply(store=store, changes=counted, kind=Kind.CORRECTION, user=user, absolute=True, now=now)
+    changes = {}
+    for ingredient, quantity in counted.items():
+        target = min(max(quantity + (since.get(ingredient.id) or 0), 0), MAX_LEVEL)
+        changes[ingredient.id] = (target - levels[ingredient.id].on_hand, 0)
+    return _apply(store=store, changes=changes, kind=Kind.CORRECTION, user=user, now=now)
 
 
 @transaction.atomic
-def set_alert_threshold(*, store, ingredient, threshold):
-    """Set the level below which the store's managers are alerted (creates an empty level if none)."""
+def set_alert_threshold(*, store, ingredient, threshold, user=None, now=None):
+    """Set the free quantity at or below which the store's managers are alerted.
+
+    Creates an empty level if none; records who set it and when. Raising the threshold above the
+    free quantity raises no alert (only a decrease crosses it); lowering it below rearms it.
+    """
+    now = now or timezone.now()
     ingredient = _ingredient(ingredient)
     threshold = whole_number(threshold, ingredient=ingredient, minimum=0)
     level = _locked_levels(store, [ingredient.id], create=True)[ingredient.id]
     level.alert_threshold = threshold
-    if level.below_threshold and level.quantity > threshold:
+    level.threshold_set_by = _user(user)
+    level.threshold_set_at = now
+    if level.below_threshold and level.free > threshold:
         level.below_threshold = False
-        _resolve_alerts(level, timezone.now())
-    level.save(update_fields=["alert_threshold", "below_threshold", "updated_at"])
+        _resolve_alerts(level, now)
+    level.save(
+        update_fields=[
+            "alert_threshold",
+            "threshold_set_by",
+            "threshold_set_at",
+            "below_threshold",
+            "updated_at",
+        ]
+    )
     return level
 
 
 @transaction.atomic
 def reserve_ingredients(*, store, lines, user=None, order_reference="", now=None):
-    """Take the ingredients of order `lines` from the store's stock, all or nothing.
+    """Hold the ingredients of order `lines` at the store, all or nothing (placing an order).
 
     `lines` are `(size, quantity, extras)`: a ProductSize, a number of portions and the chosen
-    ProductExtra rows. Runs inside the caller's transaction (as a savepoint) with row locks, so
-    concurrent reservations for the last portions cannot both succeed and a level never goes
-    below zero. An order (`order_reference`) holds one reservation at a time: to change its lines,
-    release them first. Raises StockError naming the first missing ingredient and the line that
-    needs it, or for a quantity, size or option that does not exist.
+    ProductExtra rows. Raises reserved; refuses when on hand − reserved is short. Runs inside the
+    caller's transaction (as a savepoint) with row locks, so concurrent reservations for the last
+    portions cannot both succeed. An order (`order_reference`) holds one reservation at a time: to
+    change its lines, release them first. Raises StockError naming the first missing ingredient
+    and the line that needs it, or for a quantity, size or option that does not exist.
     """
     lines = [(size, whole_number(quantity, minimum=1), extras) for size, quantity, extras in lines]
     needs, resolved = _needs_for_lines(lines)
@@ -119,8 +164,8 @@ def reserve_ingredients(*, store, lines, user=None, order_reference="", now=None
             )
     return _apply(
         store=store,
-        changes={ingredient_id: -amount for ingredient_id, amount in needs.items()},
-        kind=Kind.SALE,
+        changes={ingredient_id: (0, amount) for ingredient_id, amount in needs.items()},
+        kind=Kind.RESERVATION,
         user=user,
         order_reference=order_reference,
         now=now,
@@ -130,24 +175,20 @@ def reserve_ingredients(*, store, lines, user=None, order_reference="", now=None
 
 @transaction.atomic
 def release_ingredients(*, store, order_reference, user=None, now=None):
-    """Give back what the order `order_reference` still holds at `store` (a cancellation).
+    """Give back what the order `order_reference` still holds at `store` (cancel or change before
+    the kitchen starts): lowers reserved, on hand is untouched.
 
     What comes back is what the reservation took, read from the order's own movements: a recipe
-    edited since changes nothing, and releasing twice gives nothing the second time.
+    edited since changes nothing, releasing twice gives nothing the second time, and an order whose
+    ingredients were consumed gives nothing back (the food is gone and already counted as used).
     """
     if not order_reference:
         raise StockError(_("Indiquez la référence de la commande à annuler."))
-    ingredient_ids = sorted(_held_for_order(store, order_reference))
-    if not ingredient_ids:
-        return []
-    _locked_levels(store, ingredient_ids, create=False)
-    held = _held_for_order(store, order_reference)  # again, under the locks: a concurrent release won
-    if not held:
-        return []
+    held = _held_locked(store, order_reference)
     return _apply(
         store=store,
-        changes=held,
-        kind=Kind.CANCELLATION,
+        changes={ingredient_id: (0, -amount) for ingredient_id, amount in held.items()},
+        kind=Kind.RELEASE,
         user=user,
         order_reference=order_reference,
         now=now,
@@ -155,20 +196,62 @@ def release_ingredients(*, store, order_reference, user=None, now=None):
 
 
 @transaction.atomic
-def withdraw_product(*, store, product, user, reason=""):
-    """Take `product` off `store`'s menu until `restore_product` (the stock is not touched)."""
-    withdrawal, _created = ProductWithdrawal.objects.update_or_create(
+def consume_reservation(*, store, order_reference, user=None, now=None):
+    """The kitchen starts the order `order_reference`: what it holds moves from reserved to used.
+
+    On hand and reserved both go down by the order's share; calling it again consumes nothing.
+    If a count found less on the shelf than was reserved, on hand goes down to 0 at most (the
+    kitchen can use only what is there) while the whole reservation is lifted.
+    """
+    if not order_reference:
+        raise StockError(_("Indiquez la référence de la commande à préparer."))
+    held = _held_locked(store, order_reference)
+    levels = _locked_levels(store, sorted(held), create=False) if held else {}
+    return _apply(
         store=store,
-        product=product,
-        defaults={"reason": reason.strip()[:120], "user": user if user and user.is_authenticated else None},
+        changes={
+            ingredient_id: (-min(amount, levels[ingredient_id].on_hand), -amount)
+            for ingredient_id, amount in held.items()
+        },
+        kind=Kind.CONSUMPTION,
+        user=user,
+        order_reference=order_reference,
+        now=now,
     )
+
+
+@transaction.atomic
+def withdraw_product(*, store, product, user, reason="", now=None):
+    """Take `product` off `store`'s menu until `restore_product` (the stock is not touched).
+
+    Withdrawing a product already withdrawn updates the reason of the open withdrawal.
+    """
+    withdrawal = (
+        ProductWithdrawal.objects.select_for_update().active().filter(store=store, product=product).first()
+    )
+    reason = reason.strip()[:120]
+    if withdrawal is None:
+        return ProductWithdrawal.objects.create(
+            store=store, product=product, reason=reason, user=_user(user), created_at=now or timezone.now()
+        )
+    withdrawal.reason = reason
+    withdrawal.save(update_fields=["reason"])
     return withdrawal
 
 
 @transaction.atomic
-def restore_product(*, store, product, user):
-    """Put `product` back on `store`'s menu (what it can make still depends on its stock)."""
-    ProductWithdrawal.objects.filter(store=store, product=product).delete()
+def restore_product(*, store, product, user, now=None):
+    """Put `product` back on `store`'s menu, recording who and when (what it can make still depends
+    on its stock). Returns the withdrawal closed, or None if the product was not withdrawn."""
+    withdrawal = (
+        ProductWithdrawal.objects.select_for_update().active().filter(store=store, product=product).first()
+    )
+    if withdrawal is None:
+        return None
+    withdrawal.restored_at = now or timezone.now()
+    withdrawal.restored_by = _user(user)
+    withdrawal.save(update_fields=["restored_at", "restored_by"])
+    return withdrawal
 
 
 def shortage_message(ingredient_name, resolved, ingredient_id):
@@ -194,64 +277,87 @@ def _needs_for_lines(lines):
 
 
 def _held_for_order(store, order_reference):
-    """{ingredient id: quantity} that the order's sales took and no cancellation gave back yet."""
+    """{ingredient id: quantity} that the order reserved and has neither released nor consumed."""
     totals = (
-        StockMovement.objects.filter(
-            store=store, order_reference=order_reference, kind__in=[Kind.SALE, Kind.CANCELLATION]
-        )
+        StockMovement.objects.filter(store=store, order_reference=order_reference, kind__in=ORDER_KINDS)
         .values("ingredient_id")
-        .annotate(total=Sum("quantity"))
+        .annotate(total=Sum("reserved_change"))
     )
-    return {row["ingredient_id"]: -row["total"] for row in totals if row["total"] < 0}
+    return {row["ingredient_id"]: row["total"] for row in totals if row["total"] > 0}
 
 
-def _apply(*, store, changes, kind, user, note="", order_reference="", now=None, absolute=False, resolved=()):
-    """Change the levels of `changes` ({ingredient or id: delta}, or the new quantity if `absolute`)."""
+def _held_locked(store, order_reference):
+    """What the order holds, read again under the locks of its levels (a concurrent writer won)."""
+    ingredient_ids = sorted(_held_for_order(store, order_reference))
+    if not ingredient_ids:
+        return {}
+    _locked_levels(store, ingredient_ids, create=False)
+    return _held_for_order(store, order_reference)
+
+
+def _apply(*, store, changes, kind, user, note="", order_reference="", now=None, resolved=()):
+    """Change the levels by `changes` ({ingredient id: (on hand delta, reserved delta)}).
+
+    Refuses (StockError) on hand going below 0, a reservation beyond what is free, or a level
+    passing MAX_LEVEL; raises and resolves low-stock alerts on the free quantity.
+    """
     now = now or timezone.now()
-    changes = {getattr(key, "pk", key): value for key, value in changes.items()}
     ids = sorted(changes)
-    levels = _locked_levels(store, ids, create=absolute or all(v > 0 for v in changes.values()))
+    creating = any(on_hand > 0 for on_hand, _reserved in changes.values())
+    levels = _locked_levels(store, ids, create=creating)
     movements = []
     alerts = []
     for ingredient_id in ids:
-        level = levels.get(ingredient_id)
-        current = level.quantity if level else 0
-        delta = changes[ingredient_id] - current if absolute else changes[ingredient_id]
-        if delta == 0:
+        on_hand_delta, reserved_delta = changes[ingredient_id]
+        if on_hand_delta == 0 and reserved_delta == 0:
             continue
-        if current + delta < 0:
-            name = Ingredient.objects.get(id=ingredient_id).name
-            if resolved:
-                raise StockError(shortage_message(name, resolved, ingredient_id))
+        level = levels.get(ingredient_id) or StockLevel(store=store, ingredient_id=ingredient_id)
+        free_before = level.free
+        if reserved_delta > 0 and level.free < reserved_delta:
+            raise StockError(shortage_message(_ingredient_name(ingredient_id), resolved, ingredient_id))
+        if level.on_hand + on_hand_delta < 0:
             raise StockError(
                 _("Il ne reste que %(quantity)s de %(ingredient)s : impossible d'en retirer %(asked)s.")
-                % {"quantity": current, "ingredient": name.lower(), "asked": -delta}
+                % {
+                    "quantity": level.on_hand,
+                    "ingredient": _ingredient_name(ingredient_id).lower(),
+                    "asked": -on_hand_delta,
+                }
             )
-        level.quantity = current + delta
-        # Only a decrease crosses the threshold: a delivery that leaves the level low raises nothing.
-        if delta < 0 and not level.below_threshold and level.quantity <= level.alert_threshold:
+        if level.on_hand + on_hand_delta > MAX_LEVEL or level.reserved + reserved_delta > MAX_LEVEL:
+            raise StockError(
+                _("Quantité trop grande : le stock de %(ingredient)s dépasserait %(maximum)s.")
+                % {"ingredient": _ingredient_name(ingredient_id).lower(), "maximum": MAX_LEVEL}
+            )
+        level.on_hand += on_hand_delta
+        level.reserved = max(level.reserved + reserved_delta, 0)
+        # Only a decrease of what is free crosses the threshold: a delivery that leaves the level
+        # low raises nothing.
+        if level.free < free_before and not level.below_threshold and level.is_low:
             level.below_threshold = True
             alerts.append(
                 StockAlert(
                     store=store,
                     ingredient_id=ingredient_id,
-                    quantity=level.quantity,
+                    quantity=level.free,
                     threshold=level.alert_threshold,
                     created_at=now,
                 )
             )
-        elif level.below_threshold and level.quantity > level.alert_threshold:
+        elif level.below_threshold and not level.is_low:
             level.below_threshold = False
             _resolve_alerts(level, now)
-        level.save(update_fields=["quantity", "below_threshold", "updated_at"])
+        level.save(update_fields=["on_hand", "reserved", "below_threshold", "updated_at"])
         movements.append(
             StockMovement(
                 store=store,
                 ingredient_id=ingredient_id,
                 kind=kind,
-                quantity=delta,
-                level_after=level.quantity,
-                user=user if user and user.is_authenticated else None,
+                on_hand_change=on_hand_delta,
+                reserved_change=reserved_delta,
+                on_hand_after=level.on_hand,
+                reserved_after=level.reserved,
+                user=_user(user),
                 order_reference=order_reference,
                 note=note,
                 created_at=now,
@@ -262,6 +368,14 @@ def _apply(*, store, changes, kind, user, note="", order_reference="", now=None,
         alert.save()
         transaction.on_commit(lambda alert_id=alert.id: send_low_stock_alert.enqueue(alert_id))
     return movements
+
+
+def _ingredient_name(ingredient_id):
+    return Ingredient.objects.values_list("name", flat=True).get(id=ingredient_id)
+
+
+def _user(user):
+    return user if user is not None and user.is_authenticated else None
 
 
 def _locked_levels(store, ingredient_ids, *, create):
@@ -308,13 +422,19 @@ def _ingredient(value):
         raise StockError(_("Ingrédient inconnu : %(value)s.") % {"value": value}) from None
 
 
-def whole_number(value, *, ingredient=None, minimum):
-    """`value` as an int >= minimum; strings of digits are accepted, floats and fractions are not."""
+def whole_number(value, *, ingredient=None, minimum, maximum=MAX_LINE_QUANTITY):
+    """`value` as an int in [minimum, maximum]; strings of digits are accepted, floats, fractions
+    and numbers past `maximum` (a sane bound per line) are not."""
     if isinstance(value, bool):
         value = None
     elif isinstance(value, str):
+        value = value.strip()
         try:
-            value = Decimal(value.strip())
+            value = (
+                Decimal(value)
+                if re.fullmatch(r"[+-]?[0-9]{1,100}(\.[0-9]{1,100})?", value, flags=re.ASCII)
+                else None
+            )
         except InvalidOperation:
             value = None
     if isinstance(value, Decimal):
@@ -327,11 +447,27 @@ def whole_number(value, *, ingredient=None, minimum):
             if minimum == 0
             else _("La quantité doit être positive.")
         )
+    elif value > maximum:
+        message = _("La quantité ne peut pas dépasser %(maximum)s.") % {"maximum": _thousands(maximum)}
     else:
         return value
     if ingredient is not None:
         message = f"{ingredient.name} : {message}"
     raise StockError(message)
+
+
+def _thousands(number):
+    """1000000 as « 1 000 000 » (French thousands, narrow no-break spaces)."""
+    return f"{number:,}".replace(",", "\u202f")
+
+
+def parse_id(value):
+    """An id from a form or a URL: digits only (no «²», no sign, no spaces), within a bigint."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,18}", value, flags=re.ASCII):
+        return int(value)
+    return None
 
 
 def last_movement_id(store):

@@ -25,8 +25,9 @@ def send_low_stock_alert(alert_id):
         "store": alert.store.title,
     }
     body = _(
-        "Bonjour,\n\nIl ne reste que %(quantity)s %(unit)s de %(ingredient)s à %(store)s "
-        "(seuil d'alerte : %(threshold)s %(unit)s).\n\nPensez à commander une livraison.\n\n"
+        "Bonjour,\n\nIl ne reste que %(quantity)s %(unit)s de %(ingredient)s disponibles à la vente à "
+        "%(store)s (seuil d'alerte : %(threshold)s %(unit)s), une fois servies les commandes en cours.\n\n"
+        "Pensez à commander une livraison.\n\n"
         "Le stock du point de vente : %(url)s\n"
     ) % {
         "quantity": alert.quantity,

@@ -1,14 +1,23 @@
 import csv
+import datetime
 import io
 import re
 
 import pytest
+from django.utils import timezone
 
 from menu.tests.factories import IngredientFactory, product_with_recipe
+from stores.admin_views import count_started_token
 from stores.models import StockLevel, StockMovement
-from stores.services import reserve_ingredients
+from stores.services import consume_reservation, reserve_ingredients
 
 from .factories import stock
+
+
+def count_started(client, store):
+    """The token the inventory form carries: where this count began."""
+    form = client.get(f"/admin/stock/{store.id}/inventaire/").content.decode()
+    return re.search(r'name="count_started" value="([^"]+)"', form).group(1)
 
 
 def lines_data(*lines, **extra):
@@ -111,7 +120,7 @@ def test_a_delivery_of_several_ingredients_is_recorded_at_once(client, manager, 
     )
 
     assert response.status_code == 302
-    assert dict(StockLevel.objects.values_list("ingredient__name", "quantity")) == {
+    assert dict(StockLevel.objects.values_list("ingredient__name", "on_hand")) == {
         "Mozzarella": 2000,
         "Pâte": 5000,
     }
@@ -169,7 +178,7 @@ def test_waste_beyond_the_stock_is_refused_with_the_services_message(client, man
 
     assert response.status_code == 400
     assert "Il ne reste que 100 de mozzarella" in response.content.decode()
-    assert StockLevel.objects.get().quantity == 100
+    assert StockLevel.objects.get().on_hand == 100
 
 
 def test_an_inventory_count_records_the_differences(client, manager, bellecour, cheese, dough):
@@ -177,41 +186,50 @@ def test_an_inventory_count_records_the_differences(client, manager, bellecour, 
     client.force_login(manager)
 
     response = client.post(
-        f"/admin/stock/{bellecour.id}/inventaire/", {f"field_{cheese.id}": "920", f"field_{dough.id}": ""}
+        f"/admin/stock/{bellecour.id}/inventaire/",
+        {
+            f"field_{cheese.id}": "920",
+            f"field_{dough.id}": "",
+            "count_started": count_started(client, bellecour),
+        },
     )
 
     assert response.status_code == 302
     correction = StockMovement.objects.get(kind="correction")
-    assert (correction.ingredient, correction.quantity, correction.level_after) == (cheese, -80, 920)
+    assert (correction.ingredient, correction.on_hand_change, correction.on_hand_after) == (cheese, -80, 920)
 
 
 def test_sales_made_while_the_count_was_being_entered_are_kept(client, manager, bellecour, cheese, menu_page):
     stock(bellecour, {cheese: 1000})
     client.force_login(manager)
-    form = client.get(f"/admin/stock/{bellecour.id}/inventaire/").content.decode()
-    counted_after = re.search(r'name="counted_after" value="(\d+)"', form).group(1)
+    started = count_started(client, bellecour)
     pizza = product_with_recipe(menu_page, title="Margherita", recipe={cheese: 100})
-    reserve_ingredients(store=bellecour, lines=[(pizza.sizes.get(), 2, [])])  # sold during the count
+    # Sold and cooked during the count: 200 g left the shelf after it was counted.
+    reserve_ingredients(store=bellecour, lines=[(pizza.sizes.get(), 2, [])], order_reference="S-1")
+    consume_reservation(store=bellecour, order_reference="S-1")
 
     client.post(
         f"/admin/stock/{bellecour.id}/inventaire/",
-        {f"field_{cheese.id}": "950", "counted_after": counted_after},
+        {f"field_{cheese.id}": "950", "count_started": started},
     )
 
-    # 950 on the shelf when counted, 200 sold since: 750 now, not 950.
-    assert StockLevel.objects.get(ingredient=cheese).quantity == 750
-    assert StockMovement.objects.get(kind="correction").quantity == -50
+    # 950 on the shelf when counted, 200 used since: 750 now, not 950.
+    assert StockLevel.objects.get(ingredient=cheese).on_hand == 750
+    assert StockMovement.objects.get(kind="correction").on_hand_change == -50
 
 
 def test_a_negative_inventory_count_is_refused(client, manager, bellecour, cheese):
     stock(bellecour, {cheese: 1000})
     client.force_login(manager)
 
-    response = client.post(f"/admin/stock/{bellecour.id}/inventaire/", {f"field_{cheese.id}": "-5"})
+    response = client.post(
+        f"/admin/stock/{bellecour.id}/inventaire/",
+        {f"field_{cheese.id}": "-5", "count_started": count_started(client, bellecour)},
+    )
 
     assert response.status_code == 400
     assert "La quantité ne peut pas être négative." in response.content.decode()
-    assert StockLevel.objects.get().quantity == 1000
+    assert StockLevel.objects.get().on_hand == 1000
 
 
 def test_thresholds_are_set_per_ingredient(client, manager, bellecour, cheese):
@@ -233,8 +251,23 @@ def test_the_movement_history_exports_the_filtered_movements_as_csv(
 
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     assert response["Content-Type"].startswith("text/csv")
-    assert rows[0][:5] == ["Date", "Point de vente", "Ingrédient", "Type", "Quantité"]
-    assert [row[1:5] for row in rows[1:]] == [["OC Pizza Bellecour", "Mozzarella", "livraison", "1000"]]
+    assert rows[0] == [
+        "Date",
+        "Point de vente",
+        "Ingrédient",
+        "Type",
+        "Variation en rayon",
+        "Variation réservée",
+        "Unité",
+        "En rayon après",
+        "Réservé après",
+        "Par",
+        "Commande",
+        "Note",
+    ]
+    assert [row[1:9] for row in rows[1:]] == [
+        ["OC Pizza Bellecour", "Mozzarella", "livraison", "1000", "0", "grammes", "1000", "0"]
+    ]
 
 
 def test_the_csv_export_never_lets_a_spreadsheet_run_a_formula(client, manager, bellecour, cheese):
@@ -248,7 +281,7 @@ def test_the_csv_export_never_lets_a_spreadsheet_run_a_formula(client, manager, 
 
     row = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))[1]
     assert row[-1] == '\'=HYPERLINK("http://evil.example","x")'
-    assert row[5] == "grammes"  # the unit as people read it
+    assert row[6] == "grammes"  # the unit as people read it
 
 
 def test_an_invalid_filter_shows_its_error_and_exports_nothing(client, manager, bellecour, cheese):
@@ -284,3 +317,116 @@ def test_the_dashboard_shows_the_low_stock_alerts_of_the_managers_stores(
     html = client.get("/admin/").content.decode()
 
     assert "Stock bas dans vos points de vente" in html and "Mozzarella" in html
+
+
+def test_an_inventory_form_posted_three_times_gives_the_shelf_figure_once(client, manager, bellecour, cheese):
+    stock(bellecour, {cheese: 50})
+    client.force_login(manager)
+    data = {f"field_{cheese.id}": "37", "count_started": count_started(client, bellecour)}
+
+    responses = [client.post(f"/admin/stock/{bellecour.id}/inventaire/", data) for _press in range(3)]
+
+    assert [response.status_code for response in responses] == [302, 302, 302]
+    assert StockLevel.objects.get(store=bellecour, ingredient=cheese).on_hand == 37
+
+
+def test_the_stock_screen_shows_on_hand_reserved_free_and_a_shortage(
+    client, manager, bellecour, cheese, dough, menu_page
+):
+    pizza = product_with_recipe(menu_page, title="Margherita", recipe={cheese: 100, dough: 200})
+    stock(bellecour, {cheese: 1000, dough: 1000})
+    reserve_ingredients(store=bellecour, lines=[(pizza.sizes.get(), 3, [])], order_reference="T-1")
+    StockLevel.objects.filter(store=bellecour, ingredient=dough).update(on_hand=500)  # a count found less
+    client.force_login(manager)
+
+    html = client.get(f"/admin/stock/{bellecour.id}/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+    table = html.split('class="listing stock-table"')[1]
+    rows = {re.search(r"<td>([^<]+)", row).group(1): row for row in table.split("<tr")[2:]}
+    cells = {name: re.findall(r'<td class="num">(-?\d+)</td>', row) for name, row in rows.items()}
+    assert cells["Mozzarella"] == ["1000", "300", "700", "0"]
+    assert cells["Pâte"] == ["500", "600", "-100", "0"]
+    assert "data-shortage" in rows["Pâte"] and "data-shortage" not in rows["Mozzarella"]
+    assert "Manque 100 grammes pour les commandes en cours" in rows["Pâte"]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("2147483648", "La quantité ne peut pas dépasser 1000000."),
+        ("9" * 50, "La quantité ne peut pas dépasser 1000000."),
+        ("²", "La quantité doit être un nombre entier."),
+        ("١٢", "La quantité doit être un nombre entier."),
+    ],
+)
+def test_a_huge_or_odd_delivery_is_refused_with_a_message(client, manager, bellecour, cheese, value, message):
+    client.force_login(manager)
+
+    response = client.post(
+        f"/admin/stock/{bellecour.id}/livraison/", lines_data((cheese.id, value)), HTTP_ACCEPT_LANGUAGE="fr"
+    )
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not StockMovement.objects.exists()
+
+
+@pytest.mark.parametrize("screen", ["inventaire", "seuils"])
+@pytest.mark.parametrize("value", ["2147483648", "9" * 50])
+def test_a_huge_count_or_threshold_is_refused_with_a_message(
+    client, manager, bellecour, cheese, screen, value
+):
+    stock(bellecour, {cheese: 100})
+    client.force_login(manager)
+
+    response = client.post(
+        f"/admin/stock/{bellecour.id}/{screen}/",
+        {f"field_{cheese.id}": value, "count_started": count_started(client, bellecour)},
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+
+    assert response.status_code == 400
+    assert "La quantité ne peut pas dépasser 1000000." in response.content.decode()
+    level = StockLevel.objects.get(store=bellecour, ingredient=cheese)
+    assert (level.on_hand, level.alert_threshold) == (100, 0)
+
+
+@pytest.mark.parametrize("tampering", ["²", "0", "", "signed for another store", "edited", "a day old"])
+def test_an_inventory_with_a_tampered_or_stale_start_is_refused(
+    client, manager, bellecour, vaise, cheese, tampering, time_machine
+):
+    stock(bellecour, {cheese: 100})
+    client.force_login(manager)
+    if tampering == "signed for another store":
+        tampering = count_started_token(vaise)
+    elif tampering == "edited":
+        tampering = count_started(client, bellecour).replace(f"{bellecour.id}:", f"{bellecour.id}:0", 1)
+    elif tampering == "a day old":
+        time_machine.move_to(timezone.now() - datetime.timedelta(hours=13))
+        tampering = count_started(client, bellecour)
+        time_machine.move_to(timezone.now() + datetime.timedelta(hours=13))
+
+    response = client.post(
+        f"/admin/stock/{bellecour.id}/inventaire/",
+        {f"field_{cheese.id}": "90", "count_started": tampering},
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+
+    assert response.status_code == 400
+    assert (
+        "Ce formulaire d&#x27;inventaire n&#x27;est plus valide : rechargez la page et recomptez."
+        in response.content.decode()
+    )
+    assert StockLevel.objects.get(store=bellecour, ingredient=cheese).on_hand == 100
+
+
+@pytest.mark.parametrize("product", ["²", "-1", "99999999999999999999999", ""])
+def test_a_tampered_product_id_is_a_message_not_an_error(client, manager, bellecour, product):
+    client.force_login(manager)
+
+    response = client.post(
+        f"/admin/stock/{bellecour.id}/produits/", {"product": product, "action": "withdraw"}
+    )
+
+    assert response.status_code == 302
+    assert [m.message for m in response.wsgi_request._messages] == ["Produit inconnu."]

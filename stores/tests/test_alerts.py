@@ -81,3 +81,16 @@ def test_the_alert_mail_waits_for_the_commit(
 
     assert len(callbacks) == 1 and mailoutbox == []  # the mail waits for the commit
     assert StockLevel.objects.get().below_threshold
+
+
+def test_the_alert_watches_what_is_free_not_what_is_on_the_shelf(
+    store, cheese, margherita, django_capture_on_commit_callbacks
+):
+    stock(store, {cheese: 1000}, thresholds={cheese: 300})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sell(store, margherita, 7)  # held by an order: still on the shelf, but not for sale
+
+    alert = StockAlert.objects.get()
+    assert (alert.quantity, alert.threshold) == (300, 300)
+    assert StockLevel.objects.get(store=store, ingredient=cheese).on_hand == 1000

@@ -113,3 +113,32 @@ def test_the_cart_refuses_lines_the_store_cannot_make_all_together(store, marghe
         check_lines_available(store, [(small, 2, []), (large, 1, [])])
 
     assert refused.value.message == "Plus assez de mozzarella pour Margherita (Petite)."
+
+
+def test_portions_held_by_open_orders_are_not_on_sale(store, margherita, dough, cheese):
+    from stores.services import consume_reservation, release_ingredients, reserve_ingredients
+
+    stock(store, {dough: 2000, cheese: 500})
+    small, _large = margherita.sizes.all()
+    reserve_ingredients(store=store, lines=[(small, 3, [])], order_reference="A-1")
+
+    assert availability_of(store).sizes[small.id].portions == 2
+    with pytest.raises(StockError, match="Plus assez de mozzarella pour Margherita"):
+        check_lines_available(store, [(small, 3, [])])
+
+    consume_reservation(store=store, order_reference="A-1")
+    assert availability_of(store).sizes[small.id].portions == 2  # used: gone from the shelf too
+    release_ingredients(store=store, order_reference="A-1")
+    assert availability_of(store).sizes[small.id].portions == 2  # nothing comes back
+
+
+def test_a_shortage_shows_nothing_on_sale_rather_than_a_negative_count(store, margherita, dough, cheese):
+    from stores.models import StockLevel
+    from stores.services import reserve_ingredients
+
+    stock(store, {dough: 1000, cheese: 500})
+    small, _large = margherita.sizes.all()
+    reserve_ingredients(store=store, lines=[(small, 4, [])], order_reference="A-2")
+    StockLevel.objects.filter(store=store, ingredient=cheese).update(on_hand=200)  # a count found less
+
+    assert availability_of(store).sizes[small.id].portions == 0

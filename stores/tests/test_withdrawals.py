@@ -1,6 +1,7 @@
 """A store takes a product off its own menu for a while, without touching the chain or the stock."""
 
 import pytest
+from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from menu.tests.factories import product_with_recipe
@@ -64,7 +65,29 @@ def test_a_manager_puts_the_product_back_on_sale(client, manager, bellecour, mar
 
     html = client.get(f"{menu_page.url}pizzeria/bellecour/").content.decode()
     assert "is-unavailable" not in card_of(html, "margherita").split(">")[0]
-    assert not ProductWithdrawal.objects.exists()
+    withdrawal = ProductWithdrawal.objects.get()  # kept, closed: who put it back, and when
+    assert (withdrawal.user, withdrawal.restored_by) == (manager, manager)
+    assert withdrawal.restored_at is not None and withdrawal.restored_at >= withdrawal.created_at
+    history = client.get(url).content.decode().split("data-withdrawal-history")[1]
+    assert (
+        "Margherita" in history
+        and timezone.localtime(withdrawal.restored_at).strftime("%d/%m/%Y %H:%M") in history
+    )
+
+
+def test_a_product_withdrawn_again_opens_a_new_withdrawal(client, manager, bellecour, margherita, stocked):
+    client.force_login(manager)
+    url = f"/admin/stock/{bellecour.id}/produits/"
+    client.post(url, {"product": margherita.id, "action": "withdraw", "reason": "Four en panne"})
+    client.post(url, {"product": margherita.id, "action": "restore"})
+
+    client.post(url, {"product": margherita.id, "action": "withdraw", "reason": "Plus de basilic"})
+
+    withdrawals = ProductWithdrawal.objects.order_by("id")
+    assert [(w.reason, w.restored_at is None) for w in withdrawals] == [
+        ("Four en panne", False),
+        ("Plus de basilic", True),
+    ]
 
 
 def test_a_manager_of_another_store_gets_403_and_nothing_changes(
