@@ -1,5 +1,8 @@
 """Who may see which store: head office sees the whole group, staff only their own stores."""
 
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
 from .models import StoreMembership, StorePage, StoreRole
 
 HEAD_OFFICE_GROUP = "Siège"
@@ -45,3 +48,15 @@ def stock_stores(user):
     if is_head_office(user):
         return StorePage.objects.all()
     return managed_stores(user)
+
+
+def staff_accounts():
+    """Active accounts of people who work for OC Pizza, the only ones a store may employ.
+
+    A staff account is active and either holds a role group (every group is a staff role: the
+    groups of `ocpizza/roles.py` and Wagtail's editors; customers hold none), or carries Django's
+    staff flag, or is a superuser. A customer account stays a customer even if a store
+    membership was wrongly given to it.
+    """
+    users = get_user_model().objects.filter(is_active=True)
+    return users.filter(Q(groups__isnull=False) | Q(is_staff=True) | Q(is_superuser=True)).distinct()

@@ -5,15 +5,16 @@ from django.core.mail import send_mail
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from .access import staff_accounts
 from .models import StockAlert, StoreMembership, StoreRole
 
 
 @task()
 def send_low_stock_alert(alert_id):
-    """E-mail the managers of the alert's store; returns how many people were written to."""
+    """E-mail the store's managers (staff accounts only); returns how many people were written to."""
     alert = StockAlert.objects.select_related("store", "ingredient").get(id=alert_id)
     recipients = sorted(
-        StoreMembership.objects.filter(store=alert.store, role=StoreRole.MANAGER, user__is_active=True)
+        StoreMembership.objects.filter(store=alert.store, role=StoreRole.MANAGER, user__in=staff_accounts())
         .exclude(user__email="")
         .values_list("user__email", flat=True)
     )

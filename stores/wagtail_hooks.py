@@ -1,21 +1,83 @@
+from django.core.exceptions import PermissionDenied
 from django.urls import include, path, reverse_lazy
 from django.utils.translation import gettext_lazy as _
+from django.views.defaults import permission_denied
 from wagtail import hooks
+from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
+from wagtail.admin.panels import ObjectList
 from wagtail.admin.ui.components import Component
+from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views import chooser
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from . import admin_urls
-from .access import VIEW_STOCK, is_head_office
+from .access import VIEW_STOCK, is_head_office, staff_accounts
 from .admin_views import open_alerts
 from .models import StoreMembership
+
+# Whoever holds one of these may list memberships (Wagtail's rule for a snippet listing).
+LIST_MEMBERSHIPS = ["add", "change", "delete", "view"]
+
+
+class MayListMemberships:
+    """Answers 403 to whoever may not list memberships, as the listing refuses them.
+
+    Wagtail checks no permission on a snippet's chooser views, and turns a raised
+    PermissionDenied into a redirect to the dashboard, which means nothing inside the chooser's
+    modal: the 403 is answered here.
+    """
+
+    def dispatch(self, request, *args, **kwargs):
+        policy = ModelPermissionPolicy(StoreMembership)
+        if not policy.user_has_any_permission(request.user, LIST_MEMBERSHIPS):
+            return permission_denied(request, PermissionDenied())
+        return super().dispatch(request, *args, **kwargs)
+
+
+class ChooseMembershipView(MayListMemberships, chooser.ChooseView):
+    pass
+
+
+class ChooseMembershipResultsView(MayListMemberships, chooser.ChooseResultsView):
+    pass
+
+
+class ChosenMembershipView(MayListMemberships, chooser.SnippetChosenView):
+    pass
+
+
+class ChosenMembershipsView(MayListMemberships, chooser.SnippetChosenMultipleView):
+    pass
+
+
+class CreateMembershipInChooserView(MayListMemberships, chooser.SnippetCreateView):
+    pass
+
+
+class StoreMembershipChooserViewSet(chooser.SnippetChooserViewSet):
+    choose_view_class = ChooseMembershipView
+    choose_results_view_class = ChooseMembershipResultsView
+    chosen_view_class = ChosenMembershipView
+    chosen_multiple_view_class = ChosenMembershipsView
+    create_view_class = CreateMembershipInChooserView
+
+
+class StoreMembershipForm(WagtailAdminModelForm):
+    """Offers staff accounts only (`stores.access.staff_accounts`): a customer is never staff."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = staff_accounts()
 
 
 class StoreMembershipViewSet(SnippetViewSet):
     """Who works where (head office only: the permission is held by the Siège group)."""
 
     model = StoreMembership
+    edit_handler = ObjectList(StoreMembership.panels, base_form_class=StoreMembershipForm)
+    chooser_viewset_class = StoreMembershipChooserViewSet
     icon = "group"
     menu_label = _("Affectations")
     menu_order = 300

@@ -62,7 +62,7 @@ def test_account_page_needs_a_login(client, db):
     response = client.get(reverse("accounts:account"))
 
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("accounts:login"))
+    assert response["Location"] == f"{reverse('accounts:login')}?next={reverse('accounts:account')}"
 
 
 def test_customer_updates_their_phone(client, db):
@@ -84,7 +84,9 @@ def test_password_reset_sends_a_french_email_with_a_working_link(client, db, mai
     body = mailoutbox[0].body
     link = next(line for line in body.splitlines() if "/compte/mot-de-passe/nouveau/" in line)
     path = link.split("testserver", 1)[1]
-    assert client.get(path, follow=True).status_code == 200
+    form = client.get(path, follow=True, HTTP_ACCEPT_LANGUAGE="fr")
+    assert form.status_code == 200
+    assert 'name="new_password1"' in form.content.decode() and 'name="new_password2"' in form.content.decode()
     assert "nouveau mot de passe" in mailoutbox[0].subject
 
 
@@ -94,4 +96,6 @@ def test_logout_is_a_post(client, db):
 
     assert client.get(reverse("accounts:logout")).status_code == 405
     client.post(reverse("accounts:logout"))
-    assert client.get(reverse("accounts:account")).status_code == 302
+    after = client.get(reverse("accounts:account"))
+    assert after.status_code == 302
+    assert after["Location"] == f"{reverse('accounts:login')}?next={reverse('accounts:account')}"

@@ -44,6 +44,7 @@ def test_unit_of_an_ingredient_in_stock_cannot_change(marketing_client, store_in
     response = change_unit(marketing_client, cheese, Ingredient.Unit.MILLILITRE)
 
     assert response.status_code == 200
+    assert "Impossible de changer l&#x27;unité" in response.content.decode()
     cheese.refresh_from_db()
     assert cheese.unit == Ingredient.Unit.GRAM
 

@@ -2,10 +2,14 @@
 
 import copy
 import io
+import os
+import subprocess
+import sys
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection, reset_queries
 from django.test.utils import CaptureQueriesContext
 from wagtail.models import Page
@@ -15,10 +19,13 @@ from menu.models import Category, ProductPage
 from ocpizza.management.commands.load_demo_data import DEMO_USERS, PASSWORD
 from stores.models import StoreMembership, StorePage
 
+# The tests run with DEBUG off, as production does: they load the demo the way an operator must.
+PRODUCTION_FLAG = "--i-know-this-is-production"
+
 
 @pytest.fixture
 def demo(db):
-    call_command("load_demo_data", stdout=io.StringIO())
+    call_command("load_demo_data", PRODUCTION_FLAG, stdout=io.StringIO())
 
 
 def test_demo_builds_a_believable_chain(demo):
@@ -35,10 +42,46 @@ def test_demo_builds_a_believable_chain(demo):
 def test_demo_command_prints_the_accounts(db):
     out = io.StringIO()
 
-    call_command("load_demo_data", stdout=out)
+    call_command("load_demo_data", PRODUCTION_FLAG, stdout=out)
 
     assert PASSWORD in out.getvalue()
     assert all(email in out.getvalue() for email, *_ in DEMO_USERS)
+
+
+def test_demo_refuses_to_load_with_debug_off_and_creates_nothing(db):
+    with pytest.raises(CommandError) as refusal:
+        call_command("load_demo_data", stdout=io.StringIO())
+
+    assert PRODUCTION_FLAG in str(refusal.value)
+    assert not get_user_model().objects.exists()
+    assert not HomePage.objects.exists()
+
+
+def test_demo_refusal_tells_the_operator_on_stderr_and_exits_non_zero(tmp_path):
+    # A scratch database: should the refusal ever break, nothing real is written.
+    environment = {**os.environ, "DEBUG": "false", "DATABASE_URL": f"sqlite:///{tmp_path / 'scratch.db'}"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "load_demo_data"],
+        cwd=django_settings.BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "DEBUG est désactivé" in result.stderr
+    assert f"admin@oc-pizza.fr ({PASSWORD})" in result.stderr
+    assert PRODUCTION_FLAG in result.stderr
+
+
+def test_demo_loads_with_debug_on_without_the_flag(db, settings):
+    settings.DEBUG = True
+
+    call_command("load_demo_data", stdout=io.StringIO())
+
+    assert get_user_model().objects.filter(email="admin@oc-pizza.fr", is_superuser=True).exists()
 
 
 def test_every_demo_account_logs_in_with_the_documented_password(demo, client):
@@ -51,7 +94,7 @@ def test_every_demo_account_logs_in_with_the_documented_password(demo, client):
 def test_loading_the_demo_twice_adds_nothing(demo):
     counts = (Page.objects.count(), get_user_model().objects.count(), StoreMembership.objects.count())
 
-    call_command("load_demo_data", stdout=io.StringIO())
+    call_command("load_demo_data", PRODUCTION_FLAG, stdout=io.StringIO())
 
     assert (Page.objects.count(), get_user_model().objects.count(), StoreMembership.objects.count()) == counts
 

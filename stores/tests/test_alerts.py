@@ -2,6 +2,7 @@ import pytest
 
 from accounts.tests.factories import UserFactory
 from menu.tests.factories import product_with_recipe
+from ocpizza import roles
 from stores.models import StockAlert, StockLevel, StoreRole
 from stores.services import count_inventory, reserve_ingredients, restock
 
@@ -11,8 +12,10 @@ from .factories import StoreMembershipFactory, StorePageFactory, stock
 @pytest.fixture
 def store(store_index):
     store = StorePageFactory(parent=store_index, title="OC Pizza Vaise", slug="vaise")
-    StoreMembershipFactory(store=store, role=StoreRole.MANAGER, user=UserFactory(email="chef@oc-pizza.fr"))
-    StoreMembershipFactory(store=store, role=StoreRole.PIZZAIOLO, user=UserFactory(email="paolo@oc-pizza.fr"))
+    chef = UserFactory(email="chef@oc-pizza.fr", groups=[roles.STORE_MANAGERS])
+    StoreMembershipFactory(store=store, role=StoreRole.MANAGER, user=chef)
+    paolo = UserFactory(email="paolo@oc-pizza.fr", groups=[roles.PIZZAIOLOS])
+    StoreMembershipFactory(store=store, role=StoreRole.PIZZAIOLO, user=paolo)
     return store
 
 

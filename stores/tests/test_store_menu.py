@@ -30,8 +30,13 @@ def test_a_store_with_enough_stock_shows_the_pizza_available(client, menu_page, 
     product_with_recipe(menu_page, title="Margherita", recipe={dough: 200, cheese: 100})
     stock(bellecour, {dough: 5000, cheese: 5000})
 
-    html = client.get(f"{menu_page.url}pizzeria/bellecour/").content.decode()
+    response = client.get(f"{menu_page.url}pizzeria/bellecour/", HTTP_ACCEPT_LANGUAGE="fr")
 
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "La carte de OC Pizza Bellecour" in html
+    margherita = card_of(html, "margherita")
+    assert ">Margherita</a></h3>" in margherita and "9,00\u00a0€" in margherita
     assert "is-unavailable" not in html and "Épuisé" not in html
 
 
@@ -45,11 +50,20 @@ def test_the_chain_menu_links_to_every_store_menu(client, menu_page, vaise, bell
 def test_a_product_page_still_answers_under_the_menu(client, menu_page, dough):
     product = product_with_recipe(menu_page, title="Focaccia", recipe={dough: 200})
 
-    assert client.get(product.url).status_code == 200
+    response = client.get(product.url, HTTP_ACCEPT_LANGUAGE="fr")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<h1>Focaccia</h1>" in html
+    assert '<td>Petite</td><td class="price">9,00\u00a0€</td>' in html
+    assert "<p>Pâte</p>" in html
 
 
 def test_an_unknown_store_menu_is_not_found(client, menu_page):
-    assert client.get(f"{menu_page.url}pizzeria/atlantide/").status_code == 404
+    response = client.get(f"{menu_page.url}pizzeria/atlantide/", HTTP_ACCEPT_LANGUAGE="fr")
+
+    assert response.status_code == 404
+    assert "Oups, cette page n’est pas au menu" in response.content.decode()
 
 
 def test_the_store_page_links_to_its_menu(client, menu_page, vaise):

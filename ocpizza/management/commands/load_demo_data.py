@@ -1,11 +1,14 @@
 """Build the demo chain: page tree, five stores, the menu, a promotion and one user per role.
 
 Safe to run again: what exists is kept, what is missing is added. Prints the demo accounts.
+With DEBUG off it refuses to run unless given --i-know-this-is-production: it creates a
+superuser whose password is published in the README.
 """
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from home.demo import build_home, build_promotion, fill_home
@@ -65,7 +68,21 @@ ROLE_LABELS = {
 class Command(BaseCommand):
     help = "Load the demo chain (idempotent) and print the demo accounts."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--i-know-this-is-production",
+            action="store_true",
+            help="Load the demo even with DEBUG off (it creates a superuser with a published password).",
+        )
+
     def handle(self, *args, **options):
+        if not settings.DEBUG and not options["i_know_this_is_production"]:
+            raise CommandError(
+                "DEBUG est désactivé : ce serveur ressemble à la production. Les données de "
+                f"démonstration créent le superutilisateur admin@oc-pizza.fr ({PASSWORD}), un mot de "
+                "passe publié. Rien n'a été chargé. Pour les charger quand même (serveur de "
+                "démonstration), relancez avec --i-know-this-is-production."
+            )
         with transaction.atomic():
             roles.sync_role_groups()
             created = self.build()
