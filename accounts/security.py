@@ -1,0 +1,84 @@
+"""Login protection: who is trying (address, account) and what a locked-out visitor sees.
+
+django-axes does the counting and the locking (see the settings block "Login protection"); these
+are the callables it is configured with, plus the log line written when it locks someone out.
+The same `client_ip` feeds the password-reset and sign-up rate limits (`accounts/ratelimit.py`).
+"""
+
+import logging
+import math
+
+from axes.helpers import get_cool_off
+from axes.signals import user_locked_out
+from django.conf import settings
+from django.dispatch import receiver
+from django.shortcuts import render
+from django.utils import timezone
+
+logger = logging.getLogger("accounts.security")
+
+
+def client_ip(request):
+    """The visitor's IP address, which a visitor cannot choose.
+
+    Behind Nginx (`BEHIND_REVERSE_PROXY`), Gunicorn listens on a Unix socket that only Nginx
+    reaches, and Nginx overwrites `X-Real-IP` with the address it sees: that header is the truth.
+    `X-Forwarded-For` is not used: Nginx appends to whatever the client sent, so its first entry
+    is the client's own claim. Without the proxy (development) every header is the client's claim,
+    so only the socket's `REMOTE_ADDR` counts.
+    """
+    if settings.BEHIND_REVERSE_PROXY:
+        forwarded = request.META.get("HTTP_X_REAL_IP", "").strip()
+        if forwarded:
+            return forwarded
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def login_identifier(request, credentials):
+    """The account a login attempt is for: the e-mail, stripped and lower-cased.
+
+    Users log in by e-mail, case-insensitively (`UserManager.get_by_natural_key`), so
+    `Camille@Example.fr` and `camille@example.fr` must count against the same account. Django's
+    and Wagtail's forms pass it as `username`; django-allauth passes `email`.
+    """
+    credentials = credentials or {}
+    value = credentials.get("username") or credentials.get("email")
+    if value is None and request is not None:
+        data = getattr(request, "POST", {})
+        value = data.get("username") or data.get("email") or data.get("login")
+    if not value:
+        return None
+    return str(value).strip().lower()[:255]
+
+
+def lockout_response(request, original_response=None, credentials=None):
+    """The page a locked-out visitor gets instead of the login form: 429 with when to retry.
+
+    Every attempt during a lockout starts the cool-off again (axes' default), so the visitor may
+    retry one cool-off period from now.
+    """
+    cool_off = get_cool_off(request)
+    minutes = math.ceil(cool_off.total_seconds() / 60)
+    retry_at = timezone.localtime(timezone.now() + cool_off)
+    template = (
+        "accounts/admin/locked_out.html" if request.path.startswith("/admin/") else "accounts/locked_out.html"
+    )
+    response = render(
+        request,
+        template,
+        {"cooloff_minutes": minutes, "retry_at": retry_at},
+        status=settings.AXES_HTTP_RESPONSE_CODE,
+    )
+    response["Retry-After"] = str(int(cool_off.total_seconds()))
+    return response
+
+
+@receiver(user_locked_out)
+def log_lockout(sender, request, username, ip_address, **kwargs):
+    logger.warning(
+        "Login locked out: account=%s address=%s path=%s (unlock: manage.py axes_reset_username / "
+        "axes_reset_ip, or Paramètres > Tentatives de connexion)",
+        username,
+        ip_address,
+        getattr(request, "path", ""),
+    )
