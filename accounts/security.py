@@ -9,8 +9,11 @@ import logging
 import math
 
 from axes.helpers import get_cool_off
+from axes.models import AccessAttempt
 from axes.signals import user_locked_out
+from axes.utils import reset
 from django.conf import settings
+from django.db.models import Max, Sum
 from django.dispatch import receiver
 from django.shortcuts import render
 from django.utils import timezone
@@ -82,3 +85,47 @@ def log_lockout(sender, request, username, ip_address, **kwargs):
         ip_address,
         getattr(request, "path", ""),
     )
+
+
+LOCK_KINDS = {"ip_address": "adresse", "username": "compte"}
+
+
+def current_lockouts(now=None):
+    """Who is locked out now: one entry per address and per account over the failure limit.
+
+    The same rule as axes' (`AXES_LOCKOUT_PARAMETERS`): the failures of the attempts still inside
+    the cool-off are summed per address and per account. Each entry: kind ("ip_address" or
+    "username"), value, failures, until (aware datetime).
+    """
+    now = now or timezone.now()
+    cool_off = get_cool_off()
+    recent = AccessAttempt.objects.filter(attempt_time__gte=now - cool_off)
+    lockouts = []
+    for kind in LOCK_KINDS:
+        rows = (
+            recent.exclude(**{f"{kind}__isnull": True})
+            .values(kind)
+            .annotate(failures=Sum("failures_since_start"), last=Max("attempt_time"))
+            .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
+            .order_by("-last")
+        )
+        lockouts += [
+            {"kind": kind, "value": row[kind], "failures": row["failures"], "until": row["last"] + cool_off}
+            for row in rows
+        ]
+    return lockouts
+
+
+def unlock(*, kind, value, user):
+    """Forget the failed attempts of an address or an account, which lifts its lockout now.
+
+    Returns how many attempt rows were removed; the failure log (AccessFailureLog) is kept.
+    Raises ValueError for an unknown kind.
+    """
+    if kind not in LOCK_KINDS:
+        raise ValueError(f"Unknown lockout kind: {kind!r}")
+    if not value or not value.strip():
+        raise ValueError("An address or an account is required")  # axes' reset() would wipe all
+    removed = reset(ip=value) if kind == "ip_address" else reset(username=value.strip().lower())
+    logger.warning("Login unlocked by %s: %s=%s (%d attempt rows removed)", user, kind, value, removed)
+    return removed
