@@ -20,6 +20,7 @@ from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from menu.models import Ingredient, ProductPage
+from ocpizza.spreadsheets import csv_safe
 
 from . import services
 from .access import CHANGE_STOCK, is_head_office, stock_stores
@@ -404,25 +405,18 @@ def movements_csv(movements):
         writer.writerow(
             [
                 timezone.localtime(movement.created_at).strftime("%Y-%m-%d %H:%M:%S"),
-                _csv_text(movement.store.title),
-                _csv_text(movement.ingredient.name),
+                csv_safe(movement.store.title),
+                csv_safe(movement.ingredient.name),
                 movement.get_kind_display(),
                 movement.quantity,
                 movement.ingredient.get_unit_display(),
                 movement.level_after,
-                _csv_text(movement.user.email if movement.user else ""),
-                _csv_text(movement.order_reference),
-                _csv_text(movement.note),
+                csv_safe(movement.user.email if movement.user else ""),
+                csv_safe(movement.order_reference),
+                csv_safe(movement.note),
             ]
         )
     return response
-
-
-def _csv_text(value):
-    """Free text for a spreadsheet cell: never read as a formula (CSV injection)."""
-    if value and value[0] in "=+-@\t\r":
-        return "'" + value
-    return value
 
 
 def _without(query, key):
