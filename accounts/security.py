@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db.models import Max, Sum
 from django.dispatch import receiver
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 
 logger = logging.getLogger("accounts.security")
@@ -64,7 +65,9 @@ def lockout_response(request, original_response=None, credentials=None):
     minutes = math.ceil(cool_off.total_seconds() / 60)
     retry_at = timezone.localtime(timezone.now() + cool_off)
     template = (
-        "accounts/admin/locked_out.html" if request.path.startswith("/admin/") else "accounts/locked_out.html"
+        "accounts/admin/locked_out.html"
+        if request.path.startswith(reverse("wagtailadmin_home"))
+        else "accounts/locked_out.html"
     )
     response = render(
         request,
