@@ -37,9 +37,10 @@ def signup(request):
             ip=client_ip(request),
             email=request.POST.get("email", ""),
         ):
-            form.is_valid()  # keep the visitor's input and field errors on the page
-            form.add_error(None, SIGNUP_LIMITED)
-            return render(request, "accounts/signup.html", {"form": form}, status=TOO_MANY_REQUESTS)
+            # Not validated: whether the e-mail is taken stays unsaid. The input is kept.
+            form = SignupForm(initial={name: request.POST.get(name, "") for name in SignupForm.Meta.fields})
+            context = {"form": form, "limit_error": SIGNUP_LIMITED}
+            return render(request, "accounts/signup.html", context, status=TOO_MANY_REQUESTS)
         if form.is_valid():
             user = form.save()
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
