@@ -8,6 +8,9 @@ class OcpizzaConfig(AppConfig):
 
     def ready(self):
         from .roles import sync_role_groups
+        from .spreadsheets import escape_formulas_in_wagtail_exports
+
+        escape_formulas_in_wagtail_exports()  # every CSV export of the admin (see the module)
 
         # Sent once per migrate for this app (it has a models module for that reason), and last,
         # since the app is last in INSTALLED_APPS: every other app's permissions exist by then.

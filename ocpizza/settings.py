@@ -5,6 +5,7 @@ project root (see `.env.example`, which documents each of them). Two names are f
 operations manual: `DJANGOSECRETKEY` and `GOOGLEAPIKEY`.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -201,6 +202,38 @@ GOOGLEAPIKEY = env.str("GOOGLEAPIKEY", default="")
 SQUARE_ACCESS_TOKEN = env.str("SQUARE_ACCESS_TOKEN", default="")
 SQUARE_ENVIRONMENT = env.str("SQUARE_ENVIRONMENT", default="sandbox")
 
+# --- Login protection and rate limits (accounts/security.py, docs/exploitation.md) ----------------
+# django-axes counts failed logins in the database and locks an account, and separately an address,
+# after LOGIN_FAILURE_LIMIT failures within LOGIN_COOLOFF_MINUTES. It works in the authentication
+# backend, so every form that calls `authenticate(request, ...)` is covered: the Wagtail admin, the
+# customer login, and any later one (django-allauth) without per-view code.
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last: turns a flagged request into the lockout page
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.LoginLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+# Either one locks: an account under attack from many addresses, an address trying many accounts.
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+# A success must not wipe failures: an attacker would log into their own account between guesses.
+AXES_RESET_ON_SUCCESS = False
+AXES_USERNAME_CALLABLE = "accounts.security.login_identifier"  # e-mail, lower-cased: one account
+AXES_CLIENT_IP_CALLABLE = "accounts.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.security.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429  # Too Many Requests: the page says when to retry (Retry-After too)
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # one row per failure, kept for the admin screen
+AXES_ENABLE_ADMIN = False  # no Django admin here; the Wagtail screen replaces it
+# Behind Nginx (Gunicorn listens on a Unix socket only Nginx reaches) the client's address is the
+# X-Real-IP header Nginx overwrites with $remote_addr. Without the proxy (development) the header
+# would be the client's own word, so only REMOTE_ADDR counts.
+BEHIND_REVERSE_PROXY = env.bool("BEHIND_REVERSE_PROXY", default=not DEBUG)
+# Password reset and sign-up: requests per hour, per address and per e-mail (cache counters).
+PASSWORD_RESET_LIMIT_PER_HOUR = env.int("PASSWORD_RESET_LIMIT_PER_HOUR", default=5)
+SIGNUP_LIMIT_PER_HOUR = env.int("SIGNUP_LIMIT_PER_HOUR", default=5)
+# --- end of login protection ----------------------------------------------------------------------
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -212,6 +245,8 @@ LOGGING = {
         # Wagtail's actions are audited in its own log table; keep the console for what matters.
         "wagtail": {"level": "WARNING"},
         "django_tasks": {"level": "WARNING"},
+        # Failed logins and lockouts (accounts.security logs each lockout at WARNING).
+        "axes": {"level": "WARNING"},
     },
 }
 

@@ -33,6 +33,7 @@ from .forms import (
     WasteForm,
 )
 from .models import ProductWithdrawal, StockAlert, StockLevel, StockMovement, StorePage
+from .spreadsheets import csv_safe
 
 
 class StockView(WagtailAdminTemplateMixin, TemplateView):
@@ -457,27 +458,20 @@ def movements_csv(movements):
         writer.writerow(
             [
                 timezone.localtime(movement.created_at).strftime("%Y-%m-%d %H:%M:%S"),
-                _csv_text(movement.store.title),
-                _csv_text(movement.ingredient.name),
+                csv_safe(movement.store.title),
+                csv_safe(movement.ingredient.name),
                 movement.get_kind_display(),
                 movement.on_hand_change,
                 movement.reserved_change,
                 movement.ingredient.get_unit_display(),
                 movement.on_hand_after,
                 movement.reserved_after,
-                _csv_text(movement.user.email if movement.user else ""),
-                _csv_text(movement.order_reference),
-                _csv_text(movement.note),
+                csv_safe(movement.user.email if movement.user else ""),
+                csv_safe(movement.order_reference),
+                csv_safe(movement.note),
             ]
         )
     return response
-
-
-def _csv_text(value):
-    """Free text for a spreadsheet cell: never read as a formula (CSV injection)."""
-    if value and value[0] in "=+-@\t\r":
-        return "'" + value
-    return value
 
 
 def _without(query, key):

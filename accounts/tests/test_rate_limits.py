@@ -1,0 +1,148 @@
+"""Password reset and sign-up are rate-limited per address and per e-mail."""
+
+import logging
+import re
+
+from django.contrib.auth import get_user_model
+from django.test import override_settings
+from django.urls import reverse
+
+from .factories import UserFactory
+
+User = get_user_model()
+RESET = reverse("accounts:password_reset")
+ADMIN_RESET = "/admin/password_reset/"
+SIGNUP = reverse("accounts:signup")
+RESET_MESSAGE = (
+    "Trop de demandes de réinitialisation depuis votre connexion ou pour cette adresse e-mail. "
+    "Réessayez dans une heure."
+)
+SIGNUP_MESSAGE = (
+    "Trop de créations de compte depuis votre connexion ou pour cette adresse e-mail. "
+    "Réessayez dans une heure."
+)
+DEAD_REDIS = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:9/0",  # nothing listens on the discard port
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
+}
+
+
+def request_reset(client, email, ip="203.0.113.7", url=RESET):
+    return client.post(url, {"email": email}, HTTP_X_REAL_IP=ip, HTTP_ACCEPT_LANGUAGE="fr")
+
+
+def without_csrf_token(response):
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
+
+
+def sign_up(client, email, ip="203.0.113.7"):
+    data = {
+        "email": email,
+        "first_name": "Jeanne",
+        "last_name": "Durand",
+        "password1": "une-pizza-bien-cuite",
+        "password2": "une-pizza-bien-cuite",
+    }
+    response = client.post(SIGNUP, data, HTTP_X_REAL_IP=ip, HTTP_ACCEPT_LANGUAGE="fr")
+    client.logout()
+    return response
+
+
+def test_the_sixth_reset_request_from_one_address_gets_the_message(client, db, mailoutbox):
+    UserFactory(email="oubli@example.fr")
+    for n in range(5):
+        assert request_reset(client, f"inconnu{n}@example.fr").status_code == 302
+
+    response = request_reset(client, "oubli@example.fr")
+
+    assert response.status_code == 429
+    assert RESET_MESSAGE in response.content.decode()
+    assert mailoutbox == []
+
+
+def test_the_sixth_reset_request_for_one_email_gets_the_message_from_any_address(client, db, mailoutbox):
+    UserFactory(email="oubli@example.fr")
+    for n in range(5):
+        request_reset(client, "oubli@example.fr", ip=f"198.51.100.{n}")
+
+    response = request_reset(client, "OUBLI@example.fr", ip="192.0.2.1")
+
+    assert response.status_code == 429
+    assert RESET_MESSAGE in response.content.decode()
+    assert len(mailoutbox) == 5
+
+
+def test_the_reset_limit_answers_alike_for_an_email_without_an_account(client, db):
+    UserFactory(email="oubli@example.fr")
+    for n in range(5):
+        request_reset(client, "oubli@example.fr", ip=f"198.51.100.{n}")
+        request_reset(client, "personne@example.fr", ip=f"198.51.100.{n}")
+
+    known = request_reset(client, "oubli@example.fr", ip="192.0.2.1")
+    unknown = request_reset(client, "personne@example.fr", ip="192.0.2.2")
+
+    assert (known.status_code, unknown.status_code) == (429, 429)
+    assert without_csrf_token(known).replace("oubli@", "personne@") == without_csrf_token(unknown)
+
+
+def test_the_admin_password_reset_is_limited_too(client, db, mailoutbox):
+    UserFactory(email="chef@oc-pizza.fr", is_staff=True, is_superuser=True)
+    for _ in range(5):
+        assert request_reset(client, "chef@oc-pizza.fr", url=ADMIN_RESET).status_code == 302
+
+    response = request_reset(client, "chef@oc-pizza.fr", url=ADMIN_RESET)
+
+    assert response.status_code == 429
+    assert RESET_MESSAGE in response.content.decode()
+    assert len(mailoutbox) == 5
+
+
+def test_the_sixth_sign_up_from_one_address_gets_the_message(client, db):
+    for n in range(5):
+        assert sign_up(client, f"client{n}@example.fr").status_code == 302
+
+    response = sign_up(client, "client5@example.fr")
+
+    html = response.content.decode()
+    assert response.status_code == 429
+    assert SIGNUP_MESSAGE in html
+    assert 'value="Jeanne"' in html
+    assert not User.objects.filter(email="client5@example.fr").exists()
+
+
+def test_probing_one_email_at_sign_up_is_limited_from_any_address(client, db):
+    UserFactory(email="pris@example.fr")
+    for n in range(5):
+        assert sign_up(client, "pris@example.fr", ip=f"198.51.100.{n}").status_code == 200
+
+    response = sign_up(client, "pris@example.fr", ip="192.0.2.1")
+
+    html = response.content.decode()
+    assert response.status_code == 429
+    assert SIGNUP_MESSAGE in html
+    assert "Un compte existe déjà" not in html  # past the limit, the answer tells nothing
+
+
+def test_a_successful_sign_up_below_the_limit_is_not_disturbed(client, db):
+    for n in range(4):
+        sign_up(client, f"client{n}@example.fr")
+
+    response = sign_up(client, "client4@example.fr")
+
+    assert response.status_code == 302
+    assert User.objects.filter(email="client4@example.fr").exists()
+
+
+@override_settings(CACHES=DEAD_REDIS)
+def test_with_the_cache_down_a_reset_is_allowed_and_a_warning_logged(client, db, mailoutbox, caplog):
+    UserFactory(email="oubli@example.fr")
+
+    with caplog.at_level(logging.WARNING, logger="accounts.security"):
+        responses = [request_reset(client, "oubli@example.fr") for _ in range(6)]
+
+    assert [r.status_code for r in responses] == [302] * 6
+    assert len(mailoutbox) == 6
+    assert "Rate limit not applied: the cache is unavailable" in caplog.text
