@@ -25,6 +25,7 @@ fi
 : "${OCPIZZA_USER:=ocpizza}"                              # system user that runs Gunicorn
 : "${OCPIZZA_PYTHON:=python3}"                            # used to create the virtualenv (3.12 on Ubuntu 24.04)
 : "${OCPIZZA_LOG_DIR:=${OCPIZZA_PREFIX}/var/log/ocpizza}"
+: "${OCPIZZA_SCRIPTS_DIR:=${OCPIZZA_PREFIX}/usr/local/lib/ocpizza}"   # root-owned copy of backup.sh for cron
 : "${OCPIZZA_KEEP_RELEASES:=5}"                           # old releases kept for a quick roll-back
 
 # Web server
@@ -46,7 +47,7 @@ fi
 : "${OCPIZZA_DB:=ocpizza}"                                # database name; server from libpq's PGHOST...
 : "${OCPIZZA_BACKUP_DIR:=${OCPIZZA_PREFIX}/var/backups/ocpizza}"
 : "${OCPIZZA_BACKUP_DAYS:=10}"
-: "${OCPIZZA_BACKUP_USER:=postgres}"                      # OS user that runs pg_dump (peer authentication)
+: "${OCPIZZA_BACKUP_USER:=postgres}"                      # OS user that runs pg_dump, psql (peer authentication)
 : "${OCPIZZA_BACKUP_TIME:=30 3}"                          # cron minute and hour of the daily backup
 
 # Paths derived from the above, never set by hand.
@@ -59,7 +60,7 @@ OCPIZZA_MEDIA_ROOT="${OCPIZZA_ROOT}/media"
 
 # The variables web.sh records in $OCPIZZA_CONF.
 OCPIZZA_CONFIG_VARS=(
-  OCPIZZA_ROOT OCPIZZA_VENV OCPIZZA_ENV_FILE OCPIZZA_USER OCPIZZA_PYTHON OCPIZZA_LOG_DIR
+  OCPIZZA_ROOT OCPIZZA_VENV OCPIZZA_ENV_FILE OCPIZZA_USER OCPIZZA_PYTHON OCPIZZA_LOG_DIR OCPIZZA_SCRIPTS_DIR
   OCPIZZA_KEEP_RELEASES OCPIZZA_SERVER_NAMES OCPIZZA_LISTEN_ADDRESS OCPIZZA_HTTP_PORT
   OCPIZZA_HTTPS_PORT OCPIZZA_ACME_ROOT OCPIZZA_TLS_CERT OCPIZZA_TLS_KEY OCPIZZA_NGINX_DIR OCPIZZA_NGINX_LOG_DIR
   OCPIZZA_SUPERVISOR_CONF OCPIZZA_SUPERVISOR_DIR OCPIZZA_PROGRAM OCPIZZA_CRON_FILE OCPIZZA_DB
@@ -102,4 +103,26 @@ supervisor_running() {
   local rc=0
   supctl status >/dev/null 2>&1 || rc=$?
   [ "$rc" -eq 0 ] || [ "$rc" -eq 3 ]
+}
+
+# app_running: true when Supervisor runs the application (Gunicorn or the task worker), i.e. when
+# something may be writing to the database and the media folder.
+app_running() {
+  supervisor_running || return 1
+  supctl status "$OCPIZZA_PROGRAM" "$OCPIZZA_PROGRAM-worker" 2>/dev/null \
+    | grep -Eq '[[:space:]](RUNNING|STARTING|BACKOFF|STOPPING)([[:space:]]|$)'
+}
+
+# install_tools SOURCE DEST: copy the scripts cron runs as root (SOURCE's backup.sh and the lib.sh
+# it reads) into DEST, owned by root and writable by root only, so no file the application user
+# could change is ever run by root. web.sh and update.sh call it; cron runs DEST/backup.sh.
+install_tools() {
+  local source="$1" dest="$2" name mode
+  install -d -m 755 -o root -g root "$dest"
+  for name in lib.sh backup.sh; do
+    mode=644
+    [ "$name" != backup.sh ] || mode=755
+    install -m "$mode" -o root -g root "$source/$name" "$dest/.$name.new"
+    mv -f "$dest/.$name.new" "$dest/$name"
+  done
 }

@@ -18,14 +18,16 @@ Installs the release found in SOURCE, which is one of:
 The first installation is done the same way, after web.sh.
 
 Steps, stopping at the first error (the site keeps serving the release it had):
-  1. back up the database (backup.sh);
-  2. unpack the release into releases/<date>-<commit>, linked to the shared .env;
+  1. back up the database and the uploaded files (backup.sh);
+  2. unpack the release into releases/<date>-<commit>, linked to the shared .env; whatever owners
+     and modes the archive carries, the release belongs to root and only root may write to it;
   3. create the virtualenv if missing, pip install -r requirements.txt;
   4. manage.py check --deploy, then migrate;
   5. manage.py collectstatic;
   6. point `current` at the new release and reload Gunicorn gracefully (SIGHUP: running
      requests finish in the old workers); then wait until /healthz answers from the new release,
-     or point `current` back and reload again; restart the task worker;
+     or point `current` back and reload again; restart the task worker; refresh the root-owned
+     copy of backup.sh that cron runs;
   7. keep the last OCPIZZA_KEEP_RELEASES releases, delete older ones.
 Migrations run while the old release still serves: they must be additive (new columns nullable
 or with defaults, removals in a later release), as Django's migrations usually are.
@@ -83,7 +85,7 @@ step() { printf '\n==> [%s] %s\n' "$1" "$2"; }
 manage() { (cd "$release" && "$OCPIZZA_VENV/bin/python" manage.py "$@"); }
 
 # --- 1. Backup ----------------------------------------------------------------------------------
-step 1/7 "database backup"
+step 1/7 "backup of the database and the uploaded files"
 "$DEPLOY_DIR/backup.sh"
 
 # --- 2. The new release -------------------------------------------------------------------------
@@ -94,7 +96,8 @@ case "$source_arg" in
   *.zip)
     mkdir -p "$src"; unzip -q "$source_arg" -d "$src" ;;
   *.tar.gz|*.tgz)
-    mkdir -p "$src"; tar -xzf "$source_arg" -C "$src" ;;
+    # Never the archive's owners and modes: they would be kept as root extracts it.
+    mkdir -p "$src"; tar -xzf "$source_arg" -C "$src" --no-same-owner --no-same-permissions ;;
   *)
     if [ -n "$ref" ] || [ -e "$source_arg/.git" ] || [[ $source_arg == *.git ]] || [[ $source_arg == *://* ]]; then
       git clone --quiet --no-checkout "$source_arg" "$src"
@@ -105,7 +108,7 @@ case "$source_arg" in
       mkdir -p "$src"
       (cd "$source_arg" && tar -cf - --exclude=./.venv --exclude=./.venv312 --exclude=./.env \
         --exclude=./db.sqlite3 --exclude=./media --exclude=./staticfiles --exclude=__pycache__ .) \
-        | tar -xf - -C "$src"
+        | tar -xf - -C "$src" --no-same-owner --no-same-permissions
     else
       die "$source_arg is neither an archive, a git repository nor a folder."
     fi ;;
@@ -121,7 +124,10 @@ release_id="$(date '+%Y%m%d-%H%M%S')${commit:+-$commit}"
 release="$OCPIZZA_RELEASES/$release_id"
 [ ! -e "$release" ] || die "$release already exists (two updates in the same second?)."
 mv "$src" "$release"
-chmod 755 "$release"
+# The code runs as the application user, as root (migrate, collectstatic) and its backup.sh was
+# run by cron: nobody but root may change it. Links inside are left alone, never followed.
+chown -R --no-dereference root:root "$release"
+chmod -R u+rwX,go+rX,go-w "$release"
 ln -s "$OCPIZZA_ENV_FILE" "$release/.env"
 printf '%s\n' "$release_id" >"$release/RELEASE"
 say "release $release_id"
@@ -204,6 +210,8 @@ if reload_gunicorn && wait_for_release "$release_id"; then
   if supctl status "$OCPIZZA_PROGRAM-worker" >/dev/null 2>&1 || [ "$?" -eq 3 ]; then
     supctl restart "$OCPIZZA_PROGRAM-worker" >/dev/null && say "task worker restarted"
   fi
+  install_tools "$release/deploy" "$OCPIZZA_SCRIPTS_DIR"
+  say "backup script of $release_id copied to $OCPIZZA_SCRIPTS_DIR (run by cron)"
 else
   if [ -n "$previous" ]; then
     warn "the new release does not answer: back to $(basename "$previous")."

@@ -14,10 +14,12 @@ Usage: sudo deploy/web.sh [--prefix DIR] [--no-reload] [--help]
 Installs, or brings up to date, everything the operating system needs to run OC Pizza:
   - the system user, the folders (releases, static, media, run, logs, backups);
   - the .env file from .env.example with a fresh DJANGOSECRETKEY, if there is none yet
-    (never overwritten: fill in DATABASE_URL and the keys afterwards);
+    (never overwritten: fill in DATABASE_URL and the keys afterwards); its owner and mode
+    (root:ocpizza, 640) are put back on every run;
   - the Nginx site (sites-available/ocpizza, its link in sites-enabled, snippets/ocpizza-headers.conf);
     without a Let's Encrypt certificate yet, a self-signed one stands in (see docs/exploitation.md);
   - the Supervisor program (conf.d/ocpizza.conf) that runs Gunicorn;
+  - a root-owned copy of backup.sh (/usr/local/lib/ocpizza), run as root by cron;
   - the cron entries: the daily backup and Wagtail's scheduled publishing (cron.d/ocpizza).
 Then checks the Nginx configuration (nginx -t) and reloads Nginx and Supervisor.
 Running it again changes nothing that is already right.
@@ -90,11 +92,23 @@ web_group=www-data
 getent group "$web_group" >/dev/null || web_group="$(id -gn "$OCPIZZA_USER")"
 
 # --- 2. Folders ---------------------------------------------------------------------------------
-install -d -m 755 "$OCPIZZA_ROOT" "$OCPIZZA_RELEASES" "$OCPIZZA_STATIC_ROOT" "$OCPIZZA_ACME_ROOT" \
-  "$OCPIZZA_LOG_DIR" "$OCPIZZA_NGINX_LOG_DIR"
+# Code, configuration and static files: root's, readable by all, writable by root only.
+install -d -m 755 -o root -g root "$OCPIZZA_ROOT" "$OCPIZZA_RELEASES" "$OCPIZZA_STATIC_ROOT" "$OCPIZZA_ACME_ROOT"
+install -d -m 755 "$OCPIZZA_NGINX_LOG_DIR"
 install -d -m 2750 -o "$OCPIZZA_USER" -g "$web_group" "$OCPIZZA_RUN_DIR"
 install -d -m 2770 -o "$OCPIZZA_USER" -g "$web_group" "$OCPIZZA_MEDIA_ROOT"
-install -d -m 700 -o "$OCPIZZA_BACKUP_USER" "$OCPIZZA_BACKUP_DIR"
+# Backups hold the customers' personal data: root's only (backup.sh runs as root).
+install -d -m 700 -o root -g root "$OCPIZZA_BACKUP_DIR"
+# Logs (Supervisor writes them as root) may show e-mail addresses and tokens in URLs: readable by
+# root and the adm group (Ubuntu's log readers) only. Existing files get 640 too; the files
+# Supervisor creates when it rotates them stay out of reach in the 750 folder.
+log_group=adm
+getent group "$log_group" >/dev/null || log_group=root
+install -d -m 750 -o root -g "$log_group" "$OCPIZZA_LOG_DIR"
+for log in gunicorn-access.log gunicorn-error.log worker.log; do
+  [ -e "$OCPIZZA_LOG_DIR/$log" ] || install -m 640 -o root -g "$log_group" /dev/null "$OCPIZZA_LOG_DIR/$log"
+done
+find "$OCPIZZA_LOG_DIR" -maxdepth 1 -type f -name '*.log*' -exec chown root:"$log_group" {} + -exec chmod 640 {} +
 say "folders ready under $OCPIZZA_ROOT, logs in $OCPIZZA_LOG_DIR, backups in $OCPIZZA_BACKUP_DIR"
 
 # --- 3. Recorded configuration (read back by update.sh, backup.sh and cron) ---------------------
@@ -108,8 +122,12 @@ say "folders ready under $OCPIZZA_ROOT, logs in $OCPIZZA_LOG_DIR, backups in $OC
 install_file "$work/deploy.conf" "$OCPIZZA_CONF" 644
 
 # --- 4. The .env file (secrets: created once, never overwritten) --------------------------------
+[ ! -L "$OCPIZZA_ENV_FILE" ] || die "$OCPIZZA_ENV_FILE is a symbolic link: replace it with the file itself."
 if [ -f "$OCPIZZA_ENV_FILE" ]; then
-  say "kept as it is: $OCPIZZA_ENV_FILE"
+  # Secrets: whatever an editor or a copy did to the file, root:ocpizza 640 again on every run.
+  chown root:"$OCPIZZA_USER" "$OCPIZZA_ENV_FILE"
+  chmod 640 "$OCPIZZA_ENV_FILE"
+  say "kept as it is (root:$OCPIZZA_USER, 640): $OCPIZZA_ENV_FILE"
 else
   secret="$(openssl rand -base64 48 | tr -d '\n/+=' | cut -c1-60)"
   sed -e "s|^DJANGOSECRETKEY=.*|DJANGOSECRETKEY=$secret|" \
@@ -149,10 +167,11 @@ OCPIZZA_TLS_CERT="$tls_cert" OCPIZZA_TLS_KEY="$tls_key" render "$DEPLOY_DIR/ngin
 render "$DEPLOY_DIR/nginx/ocpizza-headers.conf" >"$work/headers"
 render "$DEPLOY_DIR/supervisor/ocpizza.conf" >"$work/supervisor"
 cat >"$work/cron" <<EOF
-# OC Pizza: daily database backup, kept $OCPIZZA_BACKUP_DAYS days (installed by deploy/web.sh).
+# OC Pizza: daily backup of the database and the uploaded files, kept $OCPIZZA_BACKUP_DAYS days
+# (installed by deploy/web.sh). Run as root from the root-owned copy, never from a release.
 SHELL=/bin/sh
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-$OCPIZZA_BACKUP_TIME * * * $OCPIZZA_BACKUP_USER OCPIZZA_CONF=$OCPIZZA_CONF $OCPIZZA_CURRENT/deploy/backup.sh --quiet
+$OCPIZZA_BACKUP_TIME * * * root OCPIZZA_CONF=$OCPIZZA_CONF $OCPIZZA_SCRIPTS_DIR/backup.sh --quiet
 # Wagtail's scheduled publishing (pages and promotions with a "go live" date), every 5 minutes.
 */5 * * * * $OCPIZZA_USER $OCPIZZA_VENV/bin/python $OCPIZZA_CURRENT/deploy/with_env.py $OCPIZZA_ENV_FILE $OCPIZZA_VENV/bin/python $OCPIZZA_CURRENT/manage.py publish_scheduled
 EOF
@@ -166,6 +185,8 @@ if [ "$(readlink "$OCPIZZA_NGINX_DIR/sites-enabled/ocpizza" 2>/dev/null)" != "$O
 fi
 install_file "$work/supervisor" "$OCPIZZA_SUPERVISOR_DIR/$OCPIZZA_PROGRAM.conf" 644
 install_file "$work/cron" "$OCPIZZA_CRON_FILE" 644
+install_tools "$DEPLOY_DIR" "$OCPIZZA_SCRIPTS_DIR"
+say "backup script copied to $OCPIZZA_SCRIPTS_DIR (root's, run by cron)"
 
 # --- 7. Check, then reload ----------------------------------------------------------------------
 nginx_conf="$OCPIZZA_NGINX_DIR/nginx.conf"

@@ -193,6 +193,17 @@ WAGTAIL_I18N_ENABLED = False
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILIMAGES_IMAGE_MODEL = "wagtailimages.Image"
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "xlsx"]
+# Documents are always served by Wagtail's view, which checks a private collection's restrictions
+# first (Nginx refuses /media/documents/). In production the view then hands the file to Nginx
+# (X-Accel-Redirect to the internal /_documents/ location of deploy/nginx/ocpizza) instead of
+# streaming it through a Gunicorn worker; elsewhere Django streams it.
+WAGTAILDOCS_SERVE_METHOD = "serve_view"
+# Private pages and documents send visitors to our login (not Wagtail's bare /_util/login/).
+WAGTAIL_FRONTEND_LOGIN_URL = LOGIN_URL
+if env.bool("DOCUMENTS_SERVED_BY_NGINX", default=False):
+    SENDFILE_BACKEND = "django_sendfile.backends.nginx"
+    SENDFILE_ROOT = str(Path(MEDIA_ROOT) / "documents")
+    SENDFILE_URL = "/_documents"
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_GRAVATAR_PROVIDER_URL = None  # no avatars fetched from a third party
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES

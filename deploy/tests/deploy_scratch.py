@@ -146,6 +146,15 @@ class ScratchServer:
     def supervisor_conf(self):
         return self.prefix / "etc/supervisor/supervisord.conf"
 
+    def password_file(self, password=None):
+        """The role's password in a file only its owner may read, as the manual asks."""
+        path = self.prefix / "root/ocpizza-db.password"
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.chmod(0o600)
+        path.write_text((password or self.password) + "\n")
+        return path
+
     def script(self, name, *args, check=True, **kwargs):
         return run([DEPLOY / name, *args], env=self.env, check=check, **kwargs)
 
@@ -167,19 +176,25 @@ class ScratchServer:
             dbname=database or "postgres",
         )
 
-    def request(self, path, https=True, headers=None):
-        """GET path through the scratch Nginx; returns (status, headers dict, body bytes)."""
+    def request(self, path, https=True, headers=None, method="GET", body=None, source="127.0.0.1"):
+        """Ask Nginx for path; returns (status, headers dict, body bytes).
+
+        `source` is the client's address: any 127.x.y.z reaches the loopback, so a test can be a
+        client of its own for Nginx's per-address limits.
+        """
         if https:
             context = ssl.create_default_context()
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE  # the scratch certificate is self-signed
             connection = http.client.HTTPSConnection(
-                "127.0.0.1", self.https_port, timeout=15, context=context
+                "127.0.0.1", self.https_port, timeout=15, context=context, source_address=(source, 0)
             )
         else:
-            connection = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=15)
+            connection = http.client.HTTPConnection(
+                "127.0.0.1", self.http_port, timeout=15, source_address=(source, 0)
+            )
         try:
-            connection.request("GET", path, headers={"Host": HOST, **(headers or {})})
+            connection.request(method, path, body=body, headers={"Host": HOST, **(headers or {})})
             response = connection.getresponse()
             return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
         finally:
@@ -195,6 +210,19 @@ class ScratchServer:
                     return last
             time.sleep(0.5)
         raise AssertionError(f"timed out waiting for {message} (last: {last!r})")
+
+    def manage(self, *args, check=True):
+        """manage.py of the installed release, with its .env, as cron and operators run it."""
+        venv_python = self.root / "venv/bin/python"
+        current = self.root / "current"
+        command = [
+            venv_python,
+            current / "deploy/with_env.py",
+            self.root / ".env",
+            venv_python,
+            current / "manage.py",
+        ]
+        return run([*command, *args], {"PATH": os.environ["PATH"]}, check=check)
 
     def release(self):
         status, _, body = self.request("/healthz")
@@ -262,6 +290,15 @@ serverurl=unix://{prefix}/run/supervisor.sock
 files = {prefix}/etc/supervisor/conf.d/*.conf
 """
     )
+
+
+def database_script(env, check=True, **variables):
+    """script_database.sql as the manual runs it: psql -X -v NAME=VALUE... < deploy/script_database.sql"""
+    command = ["psql", "-X", "-q"]
+    for name, value in variables.items():
+        command += ["-v", f"{name}={value}"]
+    with (DEPLOY / "script_database.sql").open() as script:
+        return run(command, env, check=check, stdin=script)
 
 
 def make_release_repo(path, env):
@@ -390,13 +427,9 @@ def scratch_server(deploy_tools):
         (server.root / "venv").symlink_to(Path(sys.prefix))
         make_release_repo(repo, env)
 
-        # Chapter 4.1: the database, with the script of the manual.
+        # Chapter 4.1: the database, with the script of the manual (password from a 600 file).
         server.databases.append(server.database)
-        run(
-            ["psql", "-X", "-q", "-v", f"password={server.password}", "-v", f"role={server.role}",
-             "-v", f"dbname={server.database}", "-f", DEPLOY / "script_database.sql"],
-            env,
-        )  # fmt: skip
+        database_script(env, password_file=server.password_file(), role=server.role, dbname=server.database)
         # Chapter 4.2: web.sh, then .env.
         server.script("web.sh", "--prefix", prefix)
         set_env_file(
