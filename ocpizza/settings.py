@@ -108,12 +108,22 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Cache: a Redis outage degrades to "no cache", never to an error page -----------------------
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
-if CACHES["default"]["BACKEND"].endswith("RedisCache"):
-    # A Redis that hangs must fail a request (and /readyz) quickly: 2 s, tighter than redis-py's 5 s.
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # Django's RedisCache, but a dead or hung Redis reads as an empty cache (ocpizza/cache.py);
+    # /readyz still reports it. A hung Redis costs one request 2 s (tighter than redis-py's 5 s),
+    # then Redis is skipped for 10 s before the next try; a warning at most every 60 s.
+    CACHES["default"]["BACKEND"] = "ocpizza.cache.FailSoftRedisCache"
     CACHES["default"].setdefault("OPTIONS", {})
     CACHES["default"]["OPTIONS"].setdefault("socket_connect_timeout", 2)
     CACHES["default"]["OPTIONS"].setdefault("socket_timeout", 2)
+    CACHES["default"]["OPTIONS"].setdefault("RETRY_AFTER", 10)
+    CACHES["default"]["OPTIONS"].setdefault("WARNING_INTERVAL", 60)
+# Sessions live in the database (Django's default engine), never in the cache: a Redis outage
+# must not log anybody out.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# --- end of cache ---------------------------------------------------------------------------------
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
