@@ -90,7 +90,7 @@ class CircuitBreaker:
 class FailSoftRedisCache(RedisCache):
     """Django's `RedisCache` that behaves as an empty cache while Redis is unreachable."""
 
-    DEFAULT_RETRY_AFTER = 5  # seconds without trying Redis after a failure
+    DEFAULT_RETRY_AFTER = 10  # seconds without trying Redis after a failure
     DEFAULT_WARNING_INTERVAL = 60  # seconds between two warnings about the same outage
 
     def __init__(self, server, params):

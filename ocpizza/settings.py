@@ -222,12 +222,12 @@ csp_extra = {
 # Wagtail's userbar (shown to editors on the storefront) loads its script and CSS from the origin of
 # WAGTAILADMIN_BASE_URL, which may not be the host name the editor browses (www. or not).
 wagtail_url = urlsplit(WAGTAILADMIN_BASE_URL)
-wagtail_origin = [f"{wagtail_url.scheme}://{wagtail_url.netloc}"] if wagtail_url.netloc else []
+wagtail_origins = [f"{wagtail_url.scheme}://{wagtail_url.netloc}"] if wagtail_url.netloc else []
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
-        "script-src": [SELF, NONCE, *wagtail_origin, *csp_extra["script-src"]],
-        "style-src": [SELF, NONCE, *wagtail_origin],
+        "script-src": [SELF, NONCE, *wagtail_origins, *csp_extra["script-src"]],
+        "style-src": [SELF, NONCE, *wagtail_origins],
         "img-src": [SELF, *csp_extra["img-src"]],
         "font-src": [SELF],
         "connect-src": [SELF, *csp_extra["connect-src"]],
@@ -244,8 +244,8 @@ CONTENT_SECURITY_POLICY_ADMIN = {
         **CONTENT_SECURITY_POLICY["DIRECTIVES"],
         # Wagtail's templates carry inline <script> blocks (inline panels, choosers) and its
         # bundled libraries insert <style> elements. A nonce would switch 'unsafe-inline' off.
-        "script-src": [SELF, UNSAFE_INLINE, *wagtail_origin, *csp_extra["script-src"]],
-        "style-src": [SELF, UNSAFE_INLINE, *wagtail_origin],
+        "script-src": [SELF, UNSAFE_INLINE, *wagtail_origins, *csp_extra["script-src"]],
+        "style-src": [SELF, UNSAFE_INLINE, *wagtail_origins],
         # Thumbnails of the images picked for a multiple upload are blob: URLs made in the browser.
         "img-src": [SELF, "blob:", *csp_extra["img-src"]],
         # The editor's live preview shows the page in a frame of the admin itself.
