@@ -88,13 +88,52 @@ def chromium():
         browser.close()
 
 
+# Run in every frame before the page's own scripts: each violation of the Content-Security-Policy
+# is written to the console, where `watch_csp_violations` sees it (Chromium's own "Refused to ..."
+# messages are caught too, but the event also names the directive and the blocked resource).
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`Content Security Policy violation: ${event.effectiveDirective} blocked `
+    + `${event.blockedURI || "inline"} in ${event.documentURI} (${event.sourceFile}:${event.lineNumber})`);
+}, true);
+"""
+CSP_MESSAGE_MARKERS = ("Content Security Policy", "Refused to")
+
+
+def watch_csp_violations(context, violations):
+    """Append to `violations` every CSP violation any page of `context` reports."""
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
+
+    def on_console(message):
+        if any(marker in message.text for marker in CSP_MESSAGE_MARKERS):
+            violations.append(message.text)
+
+    context.on("console", on_console)
+
+
 @pytest.fixture
-def browser_page(chromium, request):
-    """A French-speaking phone-sized page; a screenshot is kept after each test."""
+def csp_violations():
+    """The Content-Security-Policy violations reported while `browser_page` browsed.
+
+    `browser_page` fails the test when this list is not empty at the end; a test that provokes a
+    violation on purpose reads it, then empties it.
+    """
+    return []
+
+
+@pytest.fixture
+def browser_page(chromium, request, csp_violations):
+    """A French-speaking phone-sized page; a screenshot is kept after each test.
+
+    The test fails if any page it visited violated the Content-Security-Policy.
+    """
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     context = chromium.new_context(locale="fr-FR", viewport={"width": 412, "height": 915})
+    watch_csp_violations(context, csp_violations)
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
     page.screenshot(path=SCREENSHOTS / f"{request.node.name}.png", full_page=True)
     context.close()
+    if csp_violations:
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(csp_violations), pytrace=False)

@@ -7,8 +7,10 @@ operations manual: `DJANGOSECRETKEY` and `GOOGLEAPIKEY`.
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -53,6 +55,7 @@ INSTALLED_APPS = [
     "wagtail",
     "modelcluster",
     "taggit",
+    "csp",
     "django_filters",
     "django_tasks",
     "django_tasks_db",
@@ -69,6 +72,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "ocpizza.csp.ContentSecurityPolicyMiddleware",  # first after security: every response gets it
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -109,12 +113,22 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Cache: a Redis outage degrades to "no cache", never to an error page -----------------------
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
-if CACHES["default"]["BACKEND"].endswith("RedisCache"):
-    # A Redis that hangs must fail a request (and /readyz) quickly: 2 s, tighter than redis-py's 5 s.
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # Django's RedisCache, but a dead or hung Redis reads as an empty cache (ocpizza/cache.py);
+    # /readyz still reports it. A hung Redis costs one request 2 s (tighter than redis-py's 5 s),
+    # then Redis is skipped for 10 s before the next try; a warning at most every 60 s.
+    CACHES["default"]["BACKEND"] = "ocpizza.cache.FailSoftRedisCache"
     CACHES["default"].setdefault("OPTIONS", {})
     CACHES["default"]["OPTIONS"].setdefault("socket_connect_timeout", 2)
     CACHES["default"]["OPTIONS"].setdefault("socket_timeout", 2)
+    CACHES["default"]["OPTIONS"].setdefault("RETRY_AFTER", 10)
+    CACHES["default"]["OPTIONS"].setdefault("WARNING_INTERVAL", 60)
+# Sessions live in the database (Django's default engine), never in the cache: a Redis outage
+# must not log anybody out.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# --- end of cache ---------------------------------------------------------------------------------
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -207,6 +221,54 @@ if env.bool("DOCUMENTS_SERVED_BY_NGINX", default=False):
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_GRAVATAR_PROVIDER_URL = None  # no avatars fetched from a third party
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
+
+# --- Content-Security-Policy (django-csp 4, ocpizza/csp.py) ----------------------------------------
+# Storefront: our own files only; an inline <script>/<style> needs the request's nonce
+# ({{ request.csp_nonce }}); style="" attributes are never allowed. Later integrations (Square's Web
+# Payments SDK, Google Maps) add their origins through CSP_EXTRA_* instead of loosening the policy.
+# The Wagtail admin gets its own allowances under /admin/; docs/security.md explains each one.
+csp_extra = {
+    directive: env.list(f"CSP_EXTRA_{directive.upper().replace('-', '_')}", default=[])
+    for directive in ("script-src", "connect-src", "frame-src", "img-src")
+}
+# Wagtail's userbar (shown to editors on the storefront) loads its script and CSS from the origin of
+# WAGTAILADMIN_BASE_URL, which may not be the host name the editor browses (www. or not).
+wagtail_url = urlsplit(WAGTAILADMIN_BASE_URL)
+wagtail_origins = [f"{wagtail_url.scheme}://{wagtail_url.netloc}"] if wagtail_url.netloc else []
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE, *wagtail_origins, *csp_extra["script-src"]],
+        "style-src": [SELF, NONCE, *wagtail_origins],
+        "img-src": [SELF, *csp_extra["img-src"]],
+        "font-src": [SELF],
+        "connect-src": [SELF, *csp_extra["connect-src"]],
+        "frame-src": [SELF, *csp_extra["frame-src"]],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "report-uri": env.str("CSP_REPORT_URI", default="") or None,
+    }
+}
+CONTENT_SECURITY_POLICY_ADMIN = {
+    "DIRECTIVES": {
+        **CONTENT_SECURITY_POLICY["DIRECTIVES"],
+        # Wagtail's templates carry inline <script> blocks (inline panels, choosers) and its
+        # bundled libraries insert <style> elements. A nonce would switch 'unsafe-inline' off.
+        "script-src": [SELF, UNSAFE_INLINE, *wagtail_origins, *csp_extra["script-src"]],
+        "style-src": [SELF, UNSAFE_INLINE, *wagtail_origins],
+        # Thumbnails of the images picked for a multiple upload are blob: URLs made in the browser.
+        "img-src": [SELF, "blob:", *csp_extra["img-src"]],
+        # The editor's live preview shows the page in a frame of the admin itself.
+        "frame-ancestors": [SELF],
+    }
+}
+# Previews render the storefront page for the editor; the admin shows them in a frame.
+CONTENT_SECURITY_POLICY_PREVIEW = {
+    "DIRECTIVES": {**CONTENT_SECURITY_POLICY["DIRECTIVES"], "frame-ancestors": [SELF]},
+}
+# --- end of Content-Security-Policy ---------------------------------------------------------------
 
 # Integrations: which implementation runs is a setting, never `if DEBUG`.
 GOOGLEAPIKEY = env.str("GOOGLEAPIKEY", default="")

@@ -38,7 +38,7 @@ DEAD_REDIS = "redis://127.0.0.1:9/0"  # the discard port: nothing listens there
 
 @pytest.mark.django_db
 def test_readyz_is_unavailable_when_the_cache_does_not_answer(client, settings):
-    # What a fresh server gets with .env.example's CACHE_URL and no Redis running: every page fails.
+    # No Redis behind CACHE_URL (with the fail-soft backend the settings choose: test_cache.py).
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": DEAD_REDIS}
     }
