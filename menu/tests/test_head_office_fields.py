@@ -234,3 +234,21 @@ def test_old_revision_submitted_by_marketing_and_approved_by_head_office_keeps_t
 
 def test_every_field_the_editor_hides_from_marketing_is_kept_live():
     assert gated_in_editor(ProductPage) == declared(ProductPage.head_office_fields, derived=["ingredients"])
+
+
+def test_head_office_recipe_change_approved_by_a_moderator_without_the_permission_goes_live(client, product):
+    submit_editor(
+        editor(client, roles.HEAD_OFFICE),
+        edit_url(product),
+        "submit",
+        **{"recipe_lines-0-quantity": "300", "recipe_lines-1-quantity": "300", "is_available": "on"},
+    )
+    client.logout()
+
+    approve(editor(client, MODERATORS), product)
+
+    assert head_office_values(product) == {
+        **LIVE,
+        "recipe": [("Mozzarella", 300), ("Pâte", 300)],
+        "is_available": True,
+    }

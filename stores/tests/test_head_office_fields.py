@@ -172,3 +172,14 @@ def test_old_revision_submitted_by_marketing_and_approved_by_head_office_keeps_t
 
 def test_every_field_the_editor_hides_from_marketing_is_kept_live():
     assert gated_in_editor(StorePage) == declared(StorePage.head_office_fields)
+
+
+def test_head_office_payment_change_approved_by_a_moderator_without_the_permission_goes_live(client, store):
+    submit_editor(
+        editor(client, roles.HEAD_OFFICE), edit_url(store), "submit", payment_location_id="LOC-NEXT"
+    )
+    client.logout()
+
+    approve(editor(client, MODERATORS), store)
+
+    assert head_office_values(store) == {**LIVE, "payment_location_id": "LOC-NEXT"}
