@@ -119,9 +119,10 @@ class HeadOfficeFieldsMixin:
         """Whether this save publishes a revision whose author lacks the permission.
 
         Wagtail's publishing (now, scheduled or approved) builds the page from the revision, sets
-        `live_revision` to it and saves the whole page.
+        `live_revision` to it and saves the whole page. An alias has no revisions of its own: it
+        copies its original once the original is published (`update_aliases`).
         """
-        if self.pk is None or self.live_revision_id is None:
+        if self.pk is None or self.live_revision_id is None or self.alias_of_id is not None:
             return False
         if self.head_office_fields.allows(self.live_revision.user):
             return False

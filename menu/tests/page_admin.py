@@ -95,11 +95,13 @@ def run_publish_scheduled(*, days_later):
         call_command("publish_scheduled", verbosity=0)
 
 
-def copy_page(client, page, *, title, slug, publish):
-    """Copy `page` beside itself through the admin's copy view; returns the copy."""
+def copy_page(client, page, *, title, slug, publish=False, alias=False):
+    """Copy `page` beside itself (or make an alias of it) through the admin's copy view; returns it."""
     data = {"new_title": title, "new_slug": slug, "new_parent_page": page.get_parent().id}
     if publish:
         data["publish_copies"] = "on"
+    if alias:
+        data["alias"] = "on"
     response = client.post(reverse("wagtailadmin_pages:copy", args=[page.id]), data)
     assert response.status_code == 302, response.context["form"].errors
     return Page.objects.get(slug=slug).specific

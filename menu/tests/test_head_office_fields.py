@@ -252,3 +252,17 @@ def test_head_office_recipe_change_approved_by_a_moderator_without_the_permissio
         "recipe": [("Mozzarella", 300), ("Pâte", 300)],
         "is_available": True,
     }
+
+
+def test_an_alias_follows_the_product_as_published_not_marketing_scheduled_revision(client, product):
+    marketing = editor(client, roles.MARKETING)
+    alias = copy_page(marketing, product, title=product.title, slug="regina-alias", alias=True)
+    submit_editor(
+        marketing, edit_url(product), "publish", summary="Programmée", go_live_at=go_live_in(days=1)
+    )
+    ProductPage.objects.filter(pk=product.pk).update(is_available=True)  # changed outside the editor
+
+    run_publish_scheduled(days_later=2)
+
+    assert ProductPage.objects.get(pk=alias.pk).summary == "Programmée"
+    assert head_office_values(alias) == head_office_values(product) == {**LIVE, "is_available": True}
