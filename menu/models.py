@@ -19,6 +19,7 @@ from wagtail.models import Orderable, Page, PageManager
 from wagtail.query import PageQuerySet
 from wagtail.search import index
 
+from .head_office import HeadOfficeFields, HeadOfficeFieldsFormMixin, HeadOfficeFieldsMixin
 from .offers import chain_offers, store_menu_provider
 from .panels import PermissionedFormsetsMixin, PermissionedInlinePanel
 
@@ -230,12 +231,13 @@ class MenuPage(RoutablePageMixin, Page):
         return self.render(request, context_overrides=context)
 
 
-class ProductPageForm(PermissionedFormsetsMixin, WagtailAdminPageForm):
+class ProductPageForm(HeadOfficeFieldsFormMixin, PermissionedFormsetsMixin, WagtailAdminPageForm):
     """The product editor's form: the product's ingredients are those of its recipe.
 
     Editors write the recipe once; the ingredient list customers read (and the allergens derived
     from it) follows the recipe, so the two cannot disagree. The recipe, options and preparation
-    are left out of the form of a user without `menu.change_recipe`, so they stay as they were.
+    are left out of the form of a user without `menu.change_recipe`, and that user edits from the
+    live values of those fields (`menu.head_office`), never from the revision's.
     """
 
     def save(self, commit=True):
@@ -249,12 +251,14 @@ class ProductPageForm(PermissionedFormsetsMixin, WagtailAdminPageForm):
         return page
 
 
-class ProductPage(Page):
+class ProductPage(HeadOfficeFieldsMixin, Page):
     """A product on the menu: a pizza, a drink or a dessert, sold in one or more sizes.
 
     Its recipe (`recipe_lines`) gives the quantity of each ingredient for the reference size;
     each size scales it by its `recipe_factor`. `ingredients` is derived from the recipe when the
-    page is saved in the admin (see `ProductPageForm`).
+    page is saved in the admin (see `ProductPageForm`). The recipe, options, preparation,
+    availability and recipe factors go live only from a revision by a holder of
+    `menu.change_recipe`, whatever the path (`head_office_fields`, see `menu.head_office`).
     """
 
     category = models.CharField(
@@ -341,6 +345,12 @@ class ProductPage(Page):
         ),
     ]
     base_form_class = ProductPageForm
+    head_office_fields = HeadOfficeFields(
+        permission=CHANGE_RECIPE,
+        fields=("is_available", "ingredients"),  # ingredients follow the recipe
+        relations=("recipe_lines", "extras", "preparation_steps"),
+        child_fields={"sizes": ("recipe_factor",)},
+    )
 
     parent_page_types = ["menu.MenuPage"]
     subpage_types = []

@@ -9,12 +9,14 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
+from wagtail.admin.forms import WagtailAdminPageForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.images import get_image_model
 from wagtail.models import Orderable, Page, PageManager
 from wagtail.query import PageQuerySet
 from wagtail.search import index
 
+from menu.head_office import HeadOfficeFields, HeadOfficeFieldsFormMixin, HeadOfficeFieldsMixin
 from menu.models import MenuPage
 
 
@@ -56,8 +58,16 @@ class StoreQuerySet(PageQuerySet):
 CHANGE_STORE_OPERATIONS = "stores.change_store_operations"
 
 
-class StorePage(Page):
-    """One pizzeria: where it is, when it is open, what it delivers, and its payment location."""
+class StorePageForm(HeadOfficeFieldsFormMixin, WagtailAdminPageForm):
+    """A user without `stores.change_store_operations` edits from the live delivery and payment fields."""
+
+
+class StorePage(HeadOfficeFieldsMixin, Page):
+    """One pizzeria: where it is, when it is open, what it delivers, and its payment location.
+
+    The delivery postcodes and the payment location go live only from a revision by a holder of
+    `stores.change_store_operations`, whatever the path (see `menu.head_office`).
+    """
 
     street_address = models.CharField(_("adresse"), max_length=120)
     postcode = models.CharField(
@@ -126,6 +136,10 @@ class StorePage(Page):
             heading=_("Livraison et paiement"),
         ),
     ]
+    base_form_class = StorePageForm
+    head_office_fields = HeadOfficeFields(
+        permission=CHANGE_STORE_OPERATIONS, fields=("delivery_postcodes", "payment_location_id")
+    )
 
     parent_page_types = ["stores.StoreIndexPage"]
     subpage_types = []

@@ -4,8 +4,7 @@ import pytest
 from django.template import Context, Template
 from django.utils import translation
 
-from home.models import HomePage
-from menu.models import Category, MenuPage, ProductPage
+from menu.models import Category, ProductPage
 
 from .factories import IngredientFactory, ProductExtraFactory, ProductPageFactory, product_with_recipe
 
@@ -74,14 +73,6 @@ def test_euros_filter_formats_prices_per_language():
         assert template.render(Context({"price": Decimal("1234.5")})) == "1\u00a0234,50\u00a0€"
     with translation.override("en"):
         assert template.render(Context({"price": Decimal("12.5")})) == "€12.50"
-
-
-def test_page_tree_rules(menu_page):
-    assert MenuPage.parent_page_types == ["home.HomePage"]
-    assert ProductPage.subpage_types == []
-    assert MenuPage.can_create_at(menu_page.get_parent()) is False  # max_count=1, one exists
-    assert ProductPage.can_create_at(menu_page)
-    assert not ProductPage.can_create_at(HomePage.objects.get())
 
 
 @pytest.mark.parametrize(("ingredient_count", "option_count"), [(3, 1), (12, 6)])
