@@ -137,3 +137,14 @@ def browser_page(chromium, request, csp_violations):
     context.close()
     if csp_violations:
         pytest.fail("Content-Security-Policy violations:\n" + "\n".join(csp_violations), pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Every test starts and ends with an empty cache: it outlives a test's database transaction,
+    and holds rate-limit counters (accounts) and Wagtail's site lookups that must not leak."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
