@@ -34,6 +34,11 @@ pytestmark = [
     # serialized_rollback: a transactional test empties the tables when it ends; this restores the
     # rows migrations create (root page, locale, allergens) for the transactional tests that follow.
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    # Python 3.12 warns that forking a process with threads may deadlock the child on a lock some
+    # other thread held. Our children only open their own database connection and use the
+    # multiprocessing barrier and queue; a stuck child would fail the race on its timeouts
+    # (60 s barrier, 120 s results), never hang the run.
+    pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning"),
 ]
 
 FORK = multiprocessing.get_context("fork")
