@@ -27,8 +27,12 @@ def _count(key):
         cache.add(key, 0, timeout=WINDOW_SECONDS)
         return cache.incr(key)
     except ValueError:
-        return None  # the counter vanished between add and incr (or a fail-soft cache dropped it)
-    except Exception:  # any cache backend error (Redis down, timeout): allow, say so
+        # The counter is gone right after `add`: Redis is down and the fail-soft cache
+        # (ocpizza/cache.py, what production runs) answered as an empty one, or, rarely, it expired
+        # in between. Either way this request was not counted: say so, as below.
+        logger.warning("Rate limit not applied: the cache is unavailable or lost the counter (%s)", key)
+        return None
+    except Exception:  # any other cache backend's error (Redis down, timeout): allow, say so
         logger.warning("Rate limit not applied: the cache is unavailable (%s)", key, exc_info=True)
         return None
 

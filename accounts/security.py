@@ -27,8 +27,9 @@ def client_ip(request):
 
     Behind Nginx (`BEHIND_REVERSE_PROXY`), Gunicorn listens on a Unix socket that only Nginx
     reaches, and Nginx overwrites `X-Real-IP` with the address it sees: that header is the truth.
-    `X-Forwarded-For` is not used: Nginx appends to whatever the client sent, so its first entry
-    is the client's own claim. Without the proxy (development) every header is the client's claim,
+    `X-Forwarded-For` is not read: ours carries the same address, but a proxy set up the usual way
+    (`$proxy_add_x_forwarded_for`) appends to whatever the client sent, whose first entry is then
+    the client's own claim. Without the proxy (development) every header is the client's claim,
     so only the socket's `REMOTE_ADDR` counts.
     """
     if settings.BEHIND_REVERSE_PROXY:

@@ -21,9 +21,10 @@ SIGNUP_MESSAGE = (
     "Trop de créations de compte depuis votre connexion ou pour cette adresse e-mail. "
     "Réessayez dans une heure."
 )
+# What the settings build for a redis:// CACHE_URL (ocpizza/cache.py), with nothing listening.
 DEAD_REDIS = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "ocpizza.cache.FailSoftRedisCache",
         "LOCATION": "redis://127.0.0.1:9/0",  # nothing listens on the discard port
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
