@@ -10,7 +10,9 @@ or both. The rule, applied at those two points:
 - **Whose values count**: those of the *author* of the revision, never those of the person who
   publishes, schedules or approves it. An approver sees marketing's change, not a recipe hidden in
   an old revision; head office changes a recipe by editing it, which makes head office the author.
-  A revision without a user (made by code: demo data, a management command) counts as authorised.
+  A revision made by code (demo data, a management command: no user) counts as authorised; a
+  revision whose author was deleted does not (Wagtail then leaves its user empty too, so the
+  revision remembers that it had an author, under `AUTHORED`).
 - **What an author without the permission gets**: the page's current values from the database
   (its live values, or its saved values for a page never published), field by field for a page
   field, row by row for a child relation (the live rows, by id), field by field for a gated field
@@ -32,6 +34,10 @@ form):
 
 from dataclasses import dataclass, field
 
+# Key added to the content of a revision saved by a user: its author, if later deleted, is not
+# mistaken for code (both leave `Revision.user` empty).
+AUTHORED = "head_office_fields_authored"
+
 
 @dataclass(frozen=True)
 class HeadOfficeFields:
@@ -50,6 +56,13 @@ class HeadOfficeFields:
     def allows(self, user):
         """Whether values authored by `user` may go live (`None`: made by code, not an editor)."""
         return user is None or user.has_perm(self.permission)
+
+    def allows_revision(self, revision):
+        """Whether the values of `revision` may go live: its author's right (code's, if it has none
+        and never had one; nobody's if its author was deleted)."""
+        if revision.user_id is None and revision.content.get(AUTHORED):
+            return False
+        return self.allows(revision.user)
 
     def keep_live(self, page):
         """Give `page` (in memory: a revision's or a form's) the database's values for these fields.
@@ -104,7 +117,11 @@ class HeadOfficeFieldsMixin:
     def save_revision(self, user=None, *args, **kwargs):
         if not self.head_office_fields.allows(user):
             self.head_office_fields.keep_live(self)
-        return super().save_revision(user, *args, **kwargs)
+        revision = super().save_revision(user, *args, **kwargs)
+        if user is not None:
+            revision.content[AUTHORED] = True
+            revision.save(update_fields=["content"])
+        return revision
 
     def save(self, *args, **kwargs):
         if kwargs.get("update_fields") is None and self._goes_live_with_a_revision_it_may_not_use():
@@ -124,7 +141,7 @@ class HeadOfficeFieldsMixin:
         """
         if self.pk is None or self.live_revision_id is None or self.alias_of_id is not None:
             return False
-        if self.head_office_fields.allows(self.live_revision.user):
+        if self.head_office_fields.allows_revision(self.live_revision):
             return False
         saved = type(self).objects.filter(pk=self.pk).values_list("live_revision_id", flat=True).first()
         return saved != self.live_revision_id

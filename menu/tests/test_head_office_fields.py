@@ -266,3 +266,21 @@ def test_an_alias_follows_the_product_as_published_not_marketing_scheduled_revis
 
     assert ProductPage.objects.get(pk=alias.pk).summary == "Programmée"
     assert head_office_values(alias) == head_office_values(product) == {**LIVE, "is_available": True}
+
+
+def test_recipe_changed_after_marketing_scheduled_an_edit_stays_when_its_author_was_deleted(client, product):
+    submit_editor(
+        editor(client, roles.MARKETING),
+        edit_url(product),
+        "publish",
+        summary="Programmée",
+        go_live_at=go_live_in(days=1),
+    )
+    # The marketing author leaves the company: the revision keeps no user.
+    ProductPage.objects.get(pk=product.pk).latest_revision.user.delete()
+    RecipeLine.objects.filter(product=product, ingredient__name="Pâte").update(quantity=250)
+
+    run_publish_scheduled(days_later=2)
+
+    assert ProductPage.objects.get(pk=product.pk).summary == "Programmée"
+    assert head_office_values(product)["recipe"] == [("Mozzarella", 120), ("Pâte", 250)]

@@ -195,3 +195,28 @@ def test_a_cancellation_racing_the_kitchen_start_takes_effect_once(shop):
     # A consumed order gives nothing back: on hand is down by what the kitchen used, nothing held.
     assert level(store, cheese) == (1000 - 100 * consumed, 0)
     assert_ledger_balances(store)
+
+
+def test_the_same_count_posted_by_four_managers_at_once_while_the_kitchen_starts_an_order_counts_once(shop):
+    store, size, cheese, dough = shop
+    stock(store, {cheese: 500, dough: 1000})
+    reserve_ingredients(store=store, lines=[(size, 1, [])], order_reference="K-1")
+    began = last_movement_id(store)
+
+    def manager():
+        # The shelf shows 50 g of cheese and 100 g of dough fewer than the books (the order's
+        # food is still on it): the kitchen then starts the order, during or after the count.
+        count_inventory(store=store, counts=[(cheese, 450), (dough, 900)], user=None, counted_after=began)
+        return "counted"
+
+    def kitchen():
+        return consume_reservation(store=store, order_reference="K-1") and "consumed"
+
+    outcomes = race(*[manager for _number in range(4)], kitchen)
+
+    assert outcomes == ["counted"] * 4 + ["consumed"]
+    assert level(store, cheese) == (350, 0)
+    assert level(store, dough) == (700, 0)
+    corrections = StockMovement.objects.filter(store=store, kind="correction")
+    assert sorted(corrections.values_list("on_hand_change", flat=True)) == [-100, -50]
+    assert_ledger_balances(store)

@@ -183,3 +183,18 @@ def test_head_office_payment_change_approved_by_a_moderator_without_the_permissi
     approve(editor(client, MODERATORS), store)
 
     assert head_office_values(store) == {**LIVE, "payment_location_id": "LOC-NEXT"}
+
+
+def test_payment_changed_while_marketing_edit_awaits_approval_stays_when_its_author_was_deleted(
+    client, store
+):
+    submit_editor(editor(client, roles.MARKETING), edit_url(store), "submit", intro="Soumise")
+    client.logout()
+    # The marketing author leaves (the revision keeps no user); head office moves the payments.
+    StorePage.objects.get(pk=store.pk).latest_revision.user.delete()
+    StorePage.objects.filter(pk=store.pk).update(payment_location_id="LOC-NEXT")
+
+    approve(editor(client, roles.HEAD_OFFICE, MODERATORS), store)
+
+    assert StorePage.objects.get(pk=store.pk).intro == "Soumise"
+    assert head_office_values(store) == {**LIVE, "payment_location_id": "LOC-NEXT"}

@@ -105,3 +105,12 @@ def test_low_stock_mail_goes_to_staff_managers_and_not_to_a_customer_holding_a_m
         reserve_ingredients(store=bellecour, lines=[(margherita, 1, [])])
 
     assert [message.to for message in mailoutbox] == [[manager.email]]
+
+
+def test_posting_to_the_choosers_create_url_is_a_404_not_an_error(client, head_office, customer, bellecour):
+    client.force_login(head_office)
+
+    response = client.post(CHOOSER + "create/", {"user": customer.id, "store": bellecour.id, "role": "staff"})
+
+    assert response.status_code == 404
+    assert not StoreMembership.objects.filter(user=customer).exists()
