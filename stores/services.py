@@ -30,6 +30,7 @@ from .tasks import send_low_stock_alert
 
 Kind = StockMovement.Kind
 ORDER_KINDS = [Kind.RESERVATION, Kind.RELEASE, Kind.CONSUMPTION]
+ORDER_REFERENCE_LENGTH = StockMovement._meta.get_field("order_reference").max_length
 
 
 @transaction.atomic
@@ -141,27 +142,28 @@ def set_alert_threshold(*, store, ingredient, threshold, user=None, now=None):
 
 
 @transaction.atomic
-def reserve_ingredients(*, store, lines, user=None, order_reference="", now=None):
+def reserve_ingredients(*, store, lines, order_reference, user=None, now=None):
     """Hold the ingredients of order `lines` at the store, all or nothing (placing an order).
 
     `lines` are `(size, quantity, extras)`: a ProductSize, a number of portions and the chosen
-    ProductExtra rows. Raises reserved; refuses when on hand − reserved is short. Runs inside the
+    ProductExtra rows; `order_reference` (required, at most 40 characters) names the order that
+    will release or consume them. Raises reserved; refuses when on hand − reserved is short. Runs inside the
     caller's transaction (as a savepoint) with row locks, so concurrent reservations for the last
     portions cannot both succeed. An order (`order_reference`) holds one reservation at a time: to
     change its lines, release them first. Raises StockError naming the first missing ingredient
     and the line that needs it, or for a quantity, size or option that does not exist.
     """
+    order_reference = _order_reference(order_reference, missing=_("Indiquez la référence de la commande."))
     lines = [(size, whole_number(quantity, minimum=1), extras) for size, quantity, extras in lines]
     needs, resolved = _needs_for_lines(lines)
     if not needs:
         return []
-    if order_reference:
-        _locked_levels(store, sorted(needs), create=False)  # one reservation of an order at a time
-        if _held_for_order(store, order_reference):
-            raise StockError(
-                _("Les ingrédients de la commande %(reference)s sont déjà réservés.")
-                % {"reference": order_reference}
-            )
+    _locked_levels(store, sorted(needs), create=False)  # one reservation of an order at a time
+    if _held_for_order(store, order_reference):
+        raise StockError(
+            _("Les ingrédients de la commande %(reference)s sont déjà réservés.")
+            % {"reference": order_reference}
+        )
     return _apply(
         store=store,
         changes={ingredient_id: (0, amount) for ingredient_id, amount in needs.items()},
@@ -182,8 +184,9 @@ def release_ingredients(*, store, order_reference, user=None, now=None):
     edited since changes nothing, releasing twice gives nothing the second time, and an order whose
     ingredients were consumed gives nothing back (the food is gone and already counted as used).
     """
-    if not order_reference:
-        raise StockError(_("Indiquez la référence de la commande à annuler."))
+    order_reference = _order_reference(
+        order_reference, missing=_("Indiquez la référence de la commande à annuler.")
+    )
     held = _held_locked(store, order_reference)
     return _apply(
         store=store,
@@ -203,8 +206,9 @@ def consume_reservation(*, store, order_reference, user=None, now=None):
     If a count found less on the shelf than was reserved, on hand goes down to 0 at most (the
     kitchen can use only what is there) while the whole reservation is lifted.
     """
-    if not order_reference:
-        raise StockError(_("Indiquez la référence de la commande à préparer."))
+    order_reference = _order_reference(
+        order_reference, missing=_("Indiquez la référence de la commande à préparer.")
+    )
     held = _held_locked(store, order_reference)
     levels = _locked_levels(store, sorted(held), create=False) if held else {}
     return _apply(
@@ -368,6 +372,19 @@ def _apply(*, store, changes, kind, user, note="", order_reference="", now=None,
         alert.save()
         transaction.on_commit(lambda alert_id=alert.id: send_low_stock_alert.enqueue(alert_id))
     return movements
+
+
+def _order_reference(value, *, missing):
+    """The order's reference, required: a reservation nobody can name could never be released."""
+    value = (value or "").strip() if isinstance(value, str) else ""
+    if not value:
+        raise StockError(missing)
+    if len(value) > ORDER_REFERENCE_LENGTH:
+        raise StockError(
+            _("La référence de commande ne peut pas dépasser %(length)s caractères.")
+            % {"length": ORDER_REFERENCE_LENGTH}
+        )
+    return value
 
 
 def _ingredient_name(ingredient_id):

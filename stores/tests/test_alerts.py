@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 
 from accounts.tests.factories import UserFactory
@@ -24,8 +26,11 @@ def margherita(menu_page, cheese):
     return product_with_recipe(menu_page, title="Margherita", recipe={cheese: 100}).sizes.get()
 
 
+ORDER_NUMBERS = itertools.count(1)
+
+
 def sell(store, size, portions=1):
-    reserve_ingredients(store=store, lines=[(size, portions, [])])
+    reserve_ingredients(store=store, lines=[(size, portions, [])], order_reference=f"V-{next(ORDER_NUMBERS)}")
 
 
 def test_two_sales_below_the_threshold_send_one_mail_to_the_managers(

@@ -102,7 +102,7 @@ def test_low_stock_mail_goes_to_staff_managers_and_not_to_a_customer_holding_a_m
     stock(bellecour, {cheese: 400}, thresholds={cheese: 300})
 
     with django_capture_on_commit_callbacks(execute=True):
-        reserve_ingredients(store=bellecour, lines=[(margherita, 1, [])])
+        reserve_ingredients(store=bellecour, lines=[(margherita, 1, [])], order_reference="M-1")
 
     assert [message.to for message in mailoutbox] == [[manager.email]]
 

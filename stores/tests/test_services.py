@@ -176,7 +176,7 @@ def test_a_reservation_is_all_or_nothing(store, cheese, dough, menu_page):
     stock(store, {cheese: 150, dough: 1000})
 
     with pytest.raises(StockError) as refused:
-        reserve_ingredients(store=store, lines=[(pizza.sizes.get(), 2, [])])
+        reserve_ingredients(store=store, lines=[(pizza.sizes.get(), 2, [])], order_reference="Z-1")
 
     assert refused.value.message == "Plus assez de mozzarella pour Regina (Grande (36 cm))."
     assert level_of(store, cheese) == 150 and level_of(store, dough) == 1000
@@ -203,7 +203,7 @@ def test_a_refused_reservation_leaves_the_callers_transaction_usable(store, chee
 
     with transaction.atomic():
         with pytest.raises(StockError):
-            reserve_ingredients(store=store, lines=[(pizza.sizes.get(), 1, [])])
+            reserve_ingredients(store=store, lines=[(pizza.sizes.get(), 1, [])], order_reference="Z-2")
         restock(store=store, lines=[(cheese, 100)], user=None)  # the caller goes on
 
     assert level_of(store, cheese) == 150 and reserved_of(store, cheese) == 0
@@ -213,7 +213,7 @@ def test_a_reservation_of_an_ingredient_never_stocked_is_refused(store, cheese, 
     pizza = product_with_recipe(menu_page, title="Margherita", recipe={cheese: 100})
 
     with pytest.raises(StockError, match="Plus assez de mozzarella"):
-        reserve_ingredients(store=store, lines=[(pizza.sizes.get(), 1, [])])
+        reserve_ingredients(store=store, lines=[(pizza.sizes.get(), 1, [])], order_reference="Z-3")
 
 
 def test_a_release_gives_back_what_was_reserved(store, cheese, menu_page):
@@ -233,7 +233,7 @@ def test_a_reservation_refuses_a_bad_number_of_portions(store, cheese, menu_page
     stock(store, {cheese: 300})
 
     with pytest.raises(StockError, match="positive"):
-        reserve_ingredients(store=store, lines=[(pizza.sizes.get(), -1, [])])
+        reserve_ingredients(store=store, lines=[(pizza.sizes.get(), -1, [])], order_reference="Z-4")
 
     assert level_of(store, cheese) == 300
 
@@ -278,7 +278,7 @@ def test_portions_given_as_text_are_accepted(store, cheese, menu_page):
     pizza = product_with_recipe(menu_page, title="Margherita", recipe={cheese: 100})
     stock(store, {cheese: 1000})
 
-    reserve_ingredients(store=store, lines=[(pizza.sizes.get(), "2", [])])
+    reserve_ingredients(store=store, lines=[(pizza.sizes.get(), "2", [])], order_reference="Z-5")
 
     assert free_of(store, cheese) == 800
 
@@ -297,7 +297,7 @@ def test_a_stale_or_tampered_line_is_refused_with_a_clear_message(store, cheese,
     }[broken]
 
     with pytest.raises(StockError) as refused:
-        reserve_ingredients(store=store, lines=[line])
+        reserve_ingredients(store=store, lines=[line], order_reference="Z-1")
     with pytest.raises(StockError):
         check_lines_available(store, [line])
 
@@ -536,3 +536,22 @@ def test_setting_a_threshold_records_who_and_when(store, cheese, admin_user):
         admin_user,
         moment,
     )
+
+
+@pytest.mark.parametrize(
+    ("reference", "message"),
+    [
+        ("", "Indiquez la référence de la commande."),
+        ("   ", "Indiquez la référence de la commande."),
+        ("X" * 41, "La référence de commande ne peut pas dépasser 40 caractères."),
+    ],
+)
+def test_a_reservation_needs_a_reference_that_can_release_it(store, cheese, menu_page, reference, message):
+    pizza = product_with_recipe(menu_page, title="Margherita", recipe={cheese: 100})
+    stock(store, {cheese: 1000})
+
+    with pytest.raises(StockError) as refused:
+        reserve_ingredients(store=store, lines=[(pizza.sizes.get(), 1, [])], order_reference=reference)
+
+    assert refused.value.message == message
+    assert reserved_of(store, cheese) == 0
