@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -32,7 +32,14 @@ from .forms import (
     RestockForm,
     WasteForm,
 )
-from .models import ProductWithdrawal, StockAlert, StockLevel, StockMovement, StorePage
+from .models import (
+    ProductWithdrawal,
+    StockAlert,
+    StockFormSubmission,
+    StockLevel,
+    StockMovement,
+    StorePage,
+)
 from .spreadsheets import csv_safe
 
 
@@ -151,10 +158,9 @@ class LinesView(StoreStockView):
     header_form_class = None
 
     def get(self, request, *args, **kwargs):
+        form = self.header_form_class(initial={"submission": self.header_form_class.new_token()})
         return self.render_to_response(
-            self.get_context_data(
-                form=self.header_form_class(), formset=IngredientLinesFormSet(prefix="lines")
-            )
+            self.get_context_data(form=form, formset=IngredientLinesFormSet(prefix="lines"))
         )
 
     def post(self, request, *args, **kwargs):
@@ -162,13 +168,32 @@ class LinesView(StoreStockView):
         formset = IngredientLinesFormSet(request.POST, prefix="lines")
         if form.is_valid() and formset.is_valid():
             try:
-                self.save(form.cleaned_data, formset.lines())
+                with transaction.atomic():  # the claim and the write stand or fall together
+                    if not self.claim(form.cleaned_data["submission"]):
+                        messages.info(
+                            request,
+                            _("Cette saisie était déjà enregistrée : elle n'est pas comptée deux fois."),
+                        )
+                        return redirect("stock:store", store_id=self.store.id)
+                    self.save(form.cleaned_data, formset.lines())
             except StockError as error:
                 form.add_error(None, error.message)
             else:
                 messages.success(request, self.success_message)
                 return redirect("stock:store", store_id=self.store.id)
         return self.render_to_response(self.get_context_data(form=form, formset=formset), status=400)
+
+    def claim(self, token):
+        """True if this form's token was not recorded yet (it is now); False on a second post.
+
+        On PostgreSQL a concurrent post of the same token waits for the first one's transaction,
+        then finds the token taken."""
+        try:
+            with transaction.atomic():
+                StockFormSubmission.objects.create(store=self.store, token=token)
+        except IntegrityError:
+            return False
+        return True
 
 
 class RestockView(LinesView):

@@ -1,6 +1,7 @@
 """Forms of the stock screens: they parse and check input; the services do the writing."""
 
 import re
+import secrets
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -71,11 +72,30 @@ class BaseLinesFormSet(forms.BaseFormSet):
 IngredientLinesFormSet = forms.formset_factory(IngredientLineForm, formset=BaseLinesFormSet, extra=8)
 
 
-class RestockForm(forms.Form):
+class SubmittedOnceForm(forms.Form):
+    """A form whose post must be recorded once: it carries a random token drawn when it is shown
+    (`new_token`), which the view claims (`StockFormSubmission`) in the same transaction as the
+    write. A second post of the same form — a double click, the back button — finds it taken."""
+
+    submission = forms.RegexField(
+        regex=r"^[A-Za-z0-9_-]{16,64}$",
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": _("Ce formulaire n'est plus valide : rechargez la page."),
+            "invalid": _("Ce formulaire n'est plus valide : rechargez la page."),
+        },
+    )
+
+    @staticmethod
+    def new_token():
+        return secrets.token_urlsafe(24)
+
+
+class RestockForm(SubmittedOnceForm):
     supplier = forms.CharField(label=_("Fournisseur"), max_length=200, required=False)
 
 
-class WasteForm(forms.Form):
+class WasteForm(SubmittedOnceForm):
     reason = forms.CharField(label=_("Motif"), max_length=200, required=False)
 
 

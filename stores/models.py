@@ -490,3 +490,20 @@ class ProductWithdrawal(models.Model):
 
     def __str__(self):
         return f"{self.store.title} — {self.product.title}"
+
+
+class StockFormSubmission(models.Model):
+    """A delivery or waste form already recorded: its random token, claimed in the transaction
+    of the write, so that the same form posted twice (a double click, the back button, two tabs)
+    is recorded once. Written only by the stock screens; never edited."""
+
+    store = models.ForeignKey(StorePage, on_delete=models.CASCADE, related_name="+")
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("saisie de stock enregistrée")
+        verbose_name_plural = _("saisies de stock enregistrées")
+
+    def __str__(self):
+        return f"{self.store_id}:{self.token}"

@@ -2,6 +2,7 @@ import csv
 import datetime
 import io
 import re
+import secrets
 
 import pytest
 from django.utils import timezone
@@ -21,11 +22,13 @@ def count_started(client, store):
 
 
 def lines_data(*lines, **extra):
+    """A delivery or waste form as the browser posts it, with a fresh submission token."""
     data = {
         "lines-TOTAL_FORMS": "8",
         "lines-INITIAL_FORMS": "0",
         "lines-MIN_NUM_FORMS": "0",
         "lines-MAX_NUM_FORMS": "1000",
+        "submission": secrets.token_urlsafe(24),
         **extra,
     }
     for number, (ingredient, quantity) in enumerate(lines):
@@ -430,3 +433,56 @@ def test_a_tampered_product_id_is_a_message_not_an_error(client, manager, bellec
 
     assert response.status_code == 302
     assert [m.message for m in response.wsgi_request._messages] == ["Produit inconnu."]
+
+
+def submission_token(client, url):
+    form = client.get(url).content.decode()
+    return re.search(r'name="submission" value="([^"]+)"', form).group(1)
+
+
+@pytest.mark.parametrize("screen", ["livraison", "pertes"])
+def test_a_delivery_or_waste_form_posted_twice_is_recorded_once(client, manager, bellecour, cheese, screen):
+    stock(bellecour, {cheese: 1000})
+    client.force_login(manager)
+    url = f"/admin/stock/{bellecour.id}/{screen}/"
+    data = lines_data((cheese.id, 100), submission=submission_token(client, url))
+
+    first = client.post(url, data)
+    second = client.post(url, data, follow=True)  # a double click, or the back button and again
+
+    assert first.status_code == 302
+    assert (
+        "Cette saisie était déjà enregistrée : elle n&#x27;est pas comptée deux fois."
+        in second.content.decode()
+    )
+    expected = 1100 if screen == "livraison" else 900
+    assert StockLevel.objects.get(store=bellecour, ingredient=cheese).on_hand == expected
+    assert StockMovement.objects.filter(kind__in=["restock", "waste"]).exclude(note="Test").count() == 1
+
+
+def test_a_refused_delivery_can_be_corrected_and_posted_with_the_same_form(
+    client, manager, bellecour, cheese
+):
+    stock(bellecour, {cheese: 100})
+    client.force_login(manager)
+    url = f"/admin/stock/{bellecour.id}/pertes/"
+    token = submission_token(client, url)
+
+    refused = client.post(url, lines_data((cheese.id, 150), submission=token))
+    corrected = client.post(url, lines_data((cheese.id, 50), submission=token))
+
+    assert (refused.status_code, corrected.status_code) == (400, 302)
+    assert StockLevel.objects.get(store=bellecour, ingredient=cheese).on_hand == 50
+
+
+@pytest.mark.parametrize("token", ["", "short", "x" * 65, "<script>alert(1)</script>aaaaaaaa"])
+def test_a_delivery_without_a_valid_form_token_is_refused(client, manager, bellecour, cheese, token):
+    client.force_login(manager)
+
+    response = client.post(
+        f"/admin/stock/{bellecour.id}/livraison/", lines_data((cheese.id, 100), submission=token)
+    )
+
+    assert response.status_code == 400
+    assert "Ce formulaire n&#x27;est plus valide : rechargez la page." in response.content.decode()
+    assert not StockMovement.objects.exists()
