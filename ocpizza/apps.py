@@ -7,10 +7,12 @@ class OcpizzaConfig(AppConfig):
     verbose_name = "OC Pizza"
 
     def ready(self):
+        from .choosers import refuse_chooser_creation_without_a_form
         from .roles import sync_role_groups
         from .spreadsheets import escape_formulas_in_wagtail_exports
 
         escape_formulas_in_wagtail_exports()  # every CSV export of the admin (see the module)
+        refuse_chooser_creation_without_a_form()  # a 404, not a 500 (see the module)
 
         # Sent once per migrate for this app (it has a models module for that reason), and last,
         # since the app is last in INSTALLED_APPS: every other app's permissions exist by then.
