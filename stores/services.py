@@ -31,6 +31,7 @@ from .tasks import send_low_stock_alert
 Kind = StockMovement.Kind
 ORDER_KINDS = [Kind.RESERVATION, Kind.RELEASE, Kind.CONSUMPTION]
 ORDER_REFERENCE_LENGTH = StockMovement._meta.get_field("order_reference").max_length
+NOTE_LENGTH = StockMovement._meta.get_field("note").max_length
 
 
 @transaction.atomic
@@ -363,7 +364,7 @@ def _apply(*, store, changes, kind, user, note="", order_reference="", now=None,
                 reserved_after=level.reserved,
                 user=_user(user),
                 order_reference=order_reference,
-                note=note,
+                note=(note or "").strip()[:NOTE_LENGTH],  # a supplier or a reason, as the form bounds it
                 created_at=now,
             )
         )

@@ -555,3 +555,9 @@ def test_a_reservation_needs_a_reference_that_can_release_it(store, cheese, menu
 
     assert refused.value.message == message
     assert reserved_of(store, cheese) == 0
+
+
+def test_a_long_supplier_note_is_kept_to_the_columns_length(store, cheese):
+    restock(store=store, lines=[(cheese, 100)], user=None, supplier="  " + "Métro " * 50)
+
+    assert len(StockMovement.objects.get().note) == 200
