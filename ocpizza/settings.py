@@ -27,7 +27,8 @@ if not SECRET_KEY:
         raise ImproperlyConfigured(
             "DJANGOSECRETKEY is not set. Production (DEBUG off) refuses to start without it: "
             "put a long random value in the environment or in .env, for instance the output of "
-            "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
+            "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`. "
+            "In a development checkout, `make run` writes a .env (DEBUG=true and a key) once."
         )
     # Development only (DEBUG on): a fixed key that must never reach production.
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"

@@ -37,6 +37,27 @@ def test_production_without_secret_key_refuses_to_start_with_a_clear_message():
     assert "DJANGOSECRETKEY is not set" in result.stderr
 
 
+@pytest.mark.parametrize("command", [["makemigrations", "--check", "--dry-run"], ["migrate"], ["check"]])
+def test_any_command_without_a_secret_key_says_so_and_nothing_else(command):
+    # A bare environment, as cron or an operator's fresh shell has (the empty key and DEBUG off
+    # win over a developer's .env, which never overrides the process environment).
+    bare = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"), "DEBUG": "false"}
+    bare["DJANGOSECRETKEY"] = ""
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", *command],
+        cwd=ROOT,
+        env=bare,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 1
+    assert result.stderr.startswith("DJANGOSECRETKEY is not set.")
+    assert "Traceback" not in result.stderr
+
+
 def test_check_deploy_is_clean_with_production_settings():
     result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
 
