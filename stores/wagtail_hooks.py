@@ -1,5 +1,4 @@
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.urls import include, path, reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.defaults import permission_denied
@@ -54,15 +53,8 @@ class ChosenMembershipsView(MayListMemberships, chooser.SnippetChosenMultipleVie
 
 
 class CreateMembershipInChooserView(MayListMemberships, chooser.SnippetCreateView):
-    """The chooser offers no creation form (memberships are made in their own editor): 404, after
-    the listing permission's 403. Wagtail routes the chooser's « create » URL anyway, and a POST
-    there without a form is a 500."""
-
-    def get(self, request, *args, **kwargs):
-        raise Http404
-
-    def post(self, request, *args, **kwargs):
-        raise Http404
+    """The listing permission's 403 first; without a creation form the URL is then a 404
+    (`ocpizza/choosers.py`, for every chooser)."""
 
 
 class StoreMembershipChooserViewSet(chooser.SnippetChooserViewSet):
