@@ -1,4 +1,4 @@
-"""Build the demo chain: page tree, five stores, the menu, a promotion and one user per role.
+"""Build the demo chain: page tree, five stores, the menu, two promotions and one user per role.
 
 Safe to run again: what exists is kept, what is missing is added. Prints the demo accounts.
 With DEBUG off it refuses to run unless given --i-know-this-is-production: it creates a
@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from home.demo import build_home, build_promotion, fill_home
+from home.demo import add_promotion_rules, build_home, build_promotion, fill_home
 from menu.demo import PIZZA_QUANTITIES, add_missing_recipes, build_menu
 from menu.models import Ingredient, MenuPage
 from ocpizza import demo_images, roles
@@ -86,7 +86,8 @@ class Command(BaseCommand):
         with transaction.atomic():
             roles.sync_role_groups()
             created = self.build()
-            added = self.build_recipes_and_stock()
+            added = [self.build_recipes_and_stock(), add_promotion_rules()]
+            added = ", ".join(part for part in added if part)
         if added and not created:
             self.stdout.write(self.style.SUCCESS(f"Ajouté aux données existantes : {added}."))
         if created:
