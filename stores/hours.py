@@ -64,7 +64,12 @@ def opening_intervals(store, day):
 
 
 def closure_on(store, day):
-    """The exceptional closure covering `day`, or None."""
+    """The exceptional closure covering `day`, or None (read from a prefetch of `closures`
+    when the caller made one, as `StoreQuerySet.for_listing` does)."""
+    prefetched = getattr(store, "_prefetched_objects_cache", {}).get("closures")
+    if prefetched is not None:
+        covering = [c for c in prefetched if c.starts_on <= day <= c.ends_on]
+        return min(covering, key=lambda c: (c.starts_on, c.id), default=None)
     return StoreClosure.objects.filter(store=store).on(day).order_by("starts_on", "id").first()
 
 
