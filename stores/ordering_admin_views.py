@@ -7,6 +7,7 @@ the user's answers 403, an unknown store or closure 404.
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -129,9 +130,14 @@ class StoreOrderingSettingsView(StoreOrderingView):
         form = self.make_form(request.POST)
         if form.is_valid():
             form.instance.store = self.store
-            form.save()
-            messages.success(request, _("Réglages de commande enregistrés."))
-            return redirect(self.store_url())
+            try:
+                with transaction.atomic():
+                    form.save()
+            except IntegrityError:  # another user saved this store or this prefix meanwhile
+                form.add_error(None, _("Ces réglages viennent d'être modifiés ailleurs : rechargez la page."))
+            else:
+                messages.success(request, _("Réglages de commande enregistrés."))
+                return redirect(self.store_url())
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
     def get_context_data(self, **kwargs):

@@ -5,6 +5,7 @@ import zoneinfo
 from decimal import Decimal
 
 import pytest
+from wagtail.models import Page
 
 from stores import hours
 from stores.models import StoreClosure, StoreOrderingSettings
@@ -201,3 +202,20 @@ def test_hours_read_closures_from_a_prefetch(late_store, django_assert_num_queri
         assert hours.closure_on(store, FRIDAY) is None
         assert hours.is_open_at(store, at(SATURDAY, 0, 30))
         assert len(hours.slot_starts(store, FRIDAY)) == 40
+
+
+def test_ordering_settings_of_a_plain_page_and_default_not_cached(late_store, django_assert_num_queries):
+    page = Page.objects.get(id=late_store.id)
+    assert hours.ordering_settings(page).order_prefix == "VAI"
+    assert [interval[0] for interval in hours.opening_intervals(page, FRIDAY)] == [
+        at(FRIDAY, 11, 30),
+        at(FRIDAY, 18),
+    ]
+
+    default = hours.ordering_settings(late_store)
+    with django_assert_num_queries(0):
+        assert default.store == late_store
+    default.save()  # what the admin's form does for a store without settings
+
+    assert hours.ordering_settings(page) == default
+    assert StoreOrderingSettings.objects.get(store=late_store).order_prefix == "VAI"

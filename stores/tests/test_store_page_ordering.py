@@ -6,9 +6,11 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
+from wagtail.test.utils.form_data import inline_formset, nested_form_data
 
-from stores.models import OpeningHours, StoreClosure, StoreOrderingSettings
+from stores.models import OpeningHours, StoreClosure, StoreOrderingSettings, StorePage
 
 from .factories import StorePageFactory
 
@@ -139,3 +141,43 @@ def test_store_listing_reads_closures_in_one_query(client, store_index, django_a
         html = client.get(store_index.url).content.decode()
 
     assert html.count("Fermé pour le moment") == 6
+
+
+def edit_hours(client, store, slots):
+    data = nested_form_data(
+        {
+            **{field: getattr(store, field) for field in ["title", "slug", "street_address", "postcode"]},
+            **{field: getattr(store, field) for field in ["city", "phone", "latitude", "longitude"]},
+            "delivery_postcodes": store.delivery_postcodes,
+            "opening_hours": inline_formset(
+                [{"weekday": weekday, "opens": opens, "closes": closes} for weekday, opens, closes in slots]
+            ),
+            "comments": inline_formset([]),
+            "action-publish": "publish",
+        }
+    )
+    return client.post(reverse("wagtailadmin_pages:edit", args=[store.id]), data)
+
+
+def test_the_page_editor_accepts_hours_ending_after_midnight(client, head_office, store_index):
+    store = StorePageFactory(parent=store_index)
+    OpeningHours.objects.filter(store=store).delete()
+    client.force_login(head_office)
+
+    response = edit_hours(client, store, [(4, "18:00", "01:00"), (5, "18:00", "00:00")])
+
+    assert response.status_code == 302
+    saved = sorted(StorePage.objects.get(id=store.id).opening_hours.values_list("weekday", "opens", "closes"))
+    assert saved == [(4, datetime.time(18), datetime.time(1)), (5, datetime.time(18), datetime.time(0))]
+
+
+def test_the_page_editor_refuses_a_slot_closing_when_it_opens(client, head_office, store_index):
+    store = StorePageFactory(parent=store_index)
+    OpeningHours.objects.filter(store=store).delete()
+    client.force_login(head_office)
+
+    response = edit_hours(client, store, [(4, "18:00", "18:00")])
+
+    assert response.status_code == 200
+    assert "La fermeture doit être différente de l&#x27;ouverture." in response.content.decode()
+    assert not StorePage.objects.get(id=store.id).opening_hours.exists()
