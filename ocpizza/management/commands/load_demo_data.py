@@ -15,7 +15,7 @@ from home.demo import add_promotion_rules, build_home, build_promotion, fill_hom
 from menu.demo import PIZZA_QUANTITIES, add_missing_recipes, build_menu
 from menu.models import Ingredient, MenuPage
 from ocpizza import demo_images, roles
-from stores.demo import add_member, build_stock, build_stores
+from stores.demo import add_member, build_ordering_settings, build_stock, build_stores
 from stores.models import StorePage, StoreRole
 
 PASSWORD = "pizza-demo-2026"
@@ -138,12 +138,16 @@ class Command(BaseCommand):
             ingredient: PIZZA_QUANTITIES.get(ingredient.name, 1)
             for ingredient in Ingredient.objects.order_by("name")
         }
-        stocked = build_stock(list(StorePage.objects.order_by("path")), portions)
+        stores = list(StorePage.objects.order_by("path"))
+        stocked = build_stock(stores, portions)
+        ordering = build_ordering_settings(stores)
         done = []
         if recipes:
             done.append(f"{recipes} recettes")
         if stocked:
             done.append(f"le stock de {len(stocked)} points de vente")
+        if ordering:
+            done.append(f"les réglages de commande de {len(ordering)} points de vente")
         return ", ".join(done)
 
     def build_users(self, stores):
