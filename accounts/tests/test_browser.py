@@ -23,7 +23,7 @@ ATTACKER = "203.0.113.7"  # the browser itself comes from 127.0.0.1, which stays
 def lock_account(email):
     client = Client()
     for _ in range(5):
-        client.post("/compte/connexion/", {"username": email, "password": "wrong"}, HTTP_X_REAL_IP=ATTACKER)
+        client.post("/compte/connexion/", {"login": email, "password": "wrong"}, HTTP_X_REAL_IP=ATTACKER)
 
 
 def log_in(page, url, email):
