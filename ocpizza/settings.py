@@ -318,8 +318,10 @@ INSTALLED_APPS += ["axes"]
 MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last: turns a flagged request into the lockout page
 AUTHENTICATION_BACKENDS = [
     "accounts.backends.LoginLockoutBackend",
+    # Also django-allauth's: it calls authenticate(request, email=..., password=...), and the user
+    # model's USERNAME_FIELD is the e-mail (looked up case-insensitively), so ModelBackend answers.
+    # allauth's own backend would only add a second password check to every failed attempt.
     "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
