@@ -179,7 +179,9 @@ ACCOUNT_RATE_LIMITS = False
 # (templates, messages, forms) is translated through gettext.
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# The second keeps django-allauth's French catalogue off our French strings that are also English
+# words of allauth's (see the file); `makemessages` writes to the first.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "accounts" / "allauth_locale"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0001_initial'),
-        ('stores', '0007_add_stock_form_submission'),
+        ('stores', '0001_initial'),
     ]
 
     operations = [
