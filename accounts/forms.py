@@ -1,27 +1,61 @@
+from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
-from django.contrib.auth.forms import BaseUserCreationForm
 from django.utils.translation import gettext_lazy as _
 
-from .models import User
+from stores.models import StorePage
+
+from .models import Address, User
 
 
-class SignupForm(BaseUserCreationForm):
-    """Customer sign-up with e-mail, name and phone."""
+class SignupForm(AllauthSignupForm):
+    """allauth's sign-up (e-mail, password twice) plus the customer's name and phone."""
 
-    class Meta:
-        model = User
-        fields = ["email", "first_name", "last_name", "phone"]
-        labels = {"first_name": _("Prénom"), "last_name": _("Nom")}
+    first_name = forms.CharField(label=_("Prénom"), max_length=150)
+    last_name = forms.CharField(label=_("Nom"), max_length=150)
+    phone = forms.CharField(label=_("Téléphone"), max_length=20, required=False)
 
-    def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(_("Un compte existe déjà avec cette adresse e-mail."))
-        return email
+    field_order = ["email", "first_name", "last_name", "phone", "password1", "password2"]
+
+    def custom_signup(self, request, user):
+        # allauth's adapter has saved the e-mail and the names; the phone is ours.
+        user.phone = self.cleaned_data.get("phone", "")
+        user.save(update_fields=["phone"])
+        super().custom_signup(request, user)
 
 
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = ["first_name", "last_name", "phone"]
+        fields = ["first_name", "last_name", "phone", "preferred_store"]
         labels = {"first_name": _("Prénom"), "last_name": _("Nom")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["preferred_store"]
+        field.queryset = StorePage.objects.live().order_by("title")
+        field.empty_label = _("Aucune")
+        field.help_text = _("Nous vous la proposons en premier quand vous commandez.")
+
+
+class AddressForm(forms.ModelForm):
+    class Meta:
+        model = Address
+        fields = ["label", "street_address", "postcode", "city", "details", "is_default"]
+
+
+class DeleteAccountForm(forms.Form):
+    password = forms.CharField(
+        label=_("Votre mot de passe"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, user, *args, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(_("Ce mot de passe n’est pas le bon."))
+        return password

@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractUser, BaseUserManager
-from django.db import models
+from django.core.validators import RegexValidator
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 
@@ -38,6 +39,14 @@ class User(AbstractUser):
     username = None
     email = models.EmailField(_("adresse e-mail"), unique=True)
     phone = models.CharField(_("téléphone"), max_length=20, blank=True)
+    preferred_store = models.ForeignKey(
+        "stores.StorePage",
+        verbose_name=_("pizzeria préférée"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = ["first_name", "last_name"]
@@ -51,3 +60,68 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.get_full_name() or self.email
+
+
+class Address(models.Model):
+    """A delivery address the customer saved; one of them may be the default."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="addresses")
+    label = models.CharField(
+        _("nom"), max_length=50, blank=True, help_text=_("Par exemple : Maison, Bureau.")
+    )
+    street_address = models.CharField(_("adresse"), max_length=255)
+    postcode = models.CharField(
+        _("code postal"),
+        max_length=5,
+        validators=[RegexValidator(r"^\d{5}$", _("Un code postal a cinq chiffres."))],
+    )
+    city = models.CharField(_("ville"), max_length=100)
+    details = models.CharField(
+        _("complément"), max_length=255, blank=True, help_text=_("Étage, digicode, interphone…")
+    )
+    is_default = models.BooleanField(_("adresse par défaut"), default=False)
+
+    class Meta:
+        verbose_name = _("adresse de livraison")
+        verbose_name_plural = _("adresses de livraison")
+        ordering = ["-is_default", "label", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(is_default=True), name="one_default_address_per_user"
+            )
+        ]
+
+    def __str__(self):
+        place = f"{self.street_address}, {self.postcode} {self.city}"
+        return f"{self.label} — {place}" if self.label else place
+
+    def save(self, *args, **kwargs):
+        """The first address is the default; a new default takes the place of the old one."""
+        with transaction.atomic():
+            others = Address.objects.filter(user_id=self.user_id).exclude(pk=self.pk)
+            if not self.is_default and not others.exists():
+                self.is_default = True
+            if self.is_default:
+                others.filter(is_default=True).update(is_default=False)
+            super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        """Deleting the default makes the next address (if any) the default."""
+        with transaction.atomic():
+            result = super().delete(*args, **kwargs)
+            if self.is_default:
+                following = Address.objects.filter(user_id=self.user_id).order_by("id").first()
+                if following is not None:
+                    following.is_default = True
+                    following.save(update_fields=["is_default"])
+            return result
+
+    def as_dict(self):
+        return {
+            "label": self.label,
+            "street_address": self.street_address,
+            "postcode": self.postcode,
+            "city": self.city,
+            "details": self.details,
+            "is_default": self.is_default,
+        }

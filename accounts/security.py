@@ -2,7 +2,8 @@
 
 django-axes does the counting and the locking (see the settings block "Login protection"); these
 are the callables it is configured with, plus the log line written when it locks someone out.
-The same `client_ip` feeds the password-reset and sign-up rate limits (`accounts/ratelimit.py`).
+The same `client_ip` feeds the hourly rate limits (`accounts/ratelimit.py`) and django-allauth
+(`accounts/adapter.py`).
 """
 
 import logging

@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "django_filters",
     "django_tasks",
     "django_tasks_db",
+    "allauth",
+    "allauth.account",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -81,6 +83,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
@@ -142,11 +145,43 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:account"
 LOGOUT_REDIRECT_URL = "/"
 
+# --- Customer accounts: django-allauth (accounts/urls.py mounts its views under /compte/) ---------
+# E-mail login (the user model has no username), sign-up with a mandatory e-mail confirmation,
+# password reset, e-mail change. Staff log in through Wagtail's own login, which allauth leaves alone.
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+# A known address at sign-up gets the same page as a new one, and its owner an e-mail; password reset
+# answers alike for any address. Unknown addresses get no mail (nobody asked us to write to them).
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+ACCOUNT_CHANGE_EMAIL = True  # one address per account; a new one replaces it once confirmed
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False  # a mail scanner following the link confirms nothing
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "OC Pizza : "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+ACCOUNT_LOGOUT_REDIRECT_URL = LOGOUT_REDIRECT_URL
+# allauth's own rate limits are off: they take a lock in the cache before counting, so with Redis
+# down every login, sign-up and reset would answer 429 (after waiting for the lock) — a new way
+# to fail, which the project's rule forbids. The limits that apply instead, each allowing the
+# request when the cache is down: django-axes' lockout on failed logins (database), and the hourly
+# counters of accounts/ratelimit.py on sign-up, password reset and e-mail change (settings of the
+# "Login protection" block below), plus Nginx's limit_req in production.
+ACCOUNT_RATE_LIMITS = False
+# --- end of customer accounts ---------------------------------------------------------------------
+
 # French first, English available. Content is written in French by the editors; the interface
 # (templates, messages, forms) is translated through gettext.
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# The second keeps django-allauth's French catalogue off our French strings that are also English
+# words of allauth's (see the file); `makemessages` writes to the first.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "accounts" / "allauth_locale"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True
@@ -285,6 +320,9 @@ INSTALLED_APPS += ["axes"]
 MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last: turns a flagged request into the lockout page
 AUTHENTICATION_BACKENDS = [
     "accounts.backends.LoginLockoutBackend",
+    # Also django-allauth's: it calls authenticate(request, email=..., password=...), and the user
+    # model's USERNAME_FIELD is the e-mail (looked up case-insensitively), so ModelBackend answers.
+    # allauth's own backend would only add a second password check to every failed attempt.
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
@@ -306,6 +344,8 @@ BEHIND_REVERSE_PROXY = env.bool("BEHIND_REVERSE_PROXY", default=not DEBUG)
 # Password reset and sign-up: requests per hour, per address and per e-mail (cache counters).
 PASSWORD_RESET_LIMIT_PER_HOUR = env.int("PASSWORD_RESET_LIMIT_PER_HOUR", default=5)
 SIGNUP_LIMIT_PER_HOUR = env.int("SIGNUP_LIMIT_PER_HOUR", default=5)
+# E-mail changes asked (each sends a confirmation mail), per hour, per address and per account.
+EMAIL_CHANGE_LIMIT_PER_HOUR = env.int("EMAIL_CHANGE_LIMIT_PER_HOUR", default=5)
 # --- end of login protection ----------------------------------------------------------------------
 
 LOGGING = {

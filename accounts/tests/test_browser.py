@@ -4,6 +4,8 @@
 are new since the policy was written, so each is shown once in the browser.
 """
 
+import re
+
 import pytest
 from django.core.files.base import ContentFile
 from django.test import Client
@@ -23,12 +25,13 @@ ATTACKER = "203.0.113.7"  # the browser itself comes from 127.0.0.1, which stays
 def lock_account(email):
     client = Client()
     for _ in range(5):
-        client.post("/compte/connexion/", {"username": email, "password": "wrong"}, HTTP_X_REAL_IP=ATTACKER)
+        client.post("/compte/connexion/", {"login": email, "password": "wrong"}, HTTP_X_REAL_IP=ATTACKER)
 
 
 def log_in(page, url, email):
     page.goto(url)
-    page.fill("input[name=username]", email)
+    # Wagtail's admin login names the field "username", the storefront's (django-allauth) "login".
+    page.fill("input[name=username]" if "/admin/" in url else "input[name=login]", email)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
 
@@ -67,6 +70,34 @@ def test_a_superuser_unlocks_an_account_from_the_login_attempts_screen(live_serv
 
     assert "Le compte camille@example.fr est débloqué." in page.locator(".messages").inner_text()
     assert "Aucun compte ni aucune adresse n’est bloqué." in page.locator("table.login-lockouts").inner_text()
+
+
+def test_a_visitor_signs_up_confirms_the_email_and_is_logged_in(
+    live_server, browser_page, home_page, mailoutbox
+):
+    page = browser_page
+    page.goto(f"{live_server.url}/compte/inscription/")
+    page.fill("input[name=email]", "jeanne@example.fr")
+    page.fill("input[name=first_name]", "Jeanne")
+    page.fill("input[name=last_name]", "Durand")
+    page.fill("input[name=phone]", "06 12 34 56 78")
+    page.fill("input[name=password1]", "une-pizza-bien-cuite")
+    page.fill("input[name=password2]", "une-pizza-bien-cuite")
+    page.get_by_role("button", name="Créer mon compte").click()
+
+    page.wait_for_url("**/compte/email/confirmation-envoyee/")
+    assert "Suivez le lien qu’il contient" in page.locator("main").inner_text()
+    assert [mail.to for mail in mailoutbox] == [["jeanne@example.fr"]]
+    path = re.search(r"https?://[^/\s]+(/compte/email/confirmer/\S+)", mailoutbox[0].body).group(1)
+
+    page.goto(f"{live_server.url}{path}")
+    assert "Confirmez-vous que jeanne@example.fr est bien votre adresse e-mail ?" in page.content()
+    page.get_by_role("button", name="Confirmer").click()
+
+    page.wait_for_url(f"{live_server.url}/compte/")
+    assert page.locator("h1").inner_text() == "Mon compte"
+    assert "Connecté avec l’adresse jeanne@example.fr." in page.locator("main").inner_text()
+    assert page.locator("input[name=phone]").input_value() == "06 12 34 56 78"
 
 
 def test_a_visitor_past_the_sign_up_limit_reads_the_message(live_server, browser_page, home_page, settings):

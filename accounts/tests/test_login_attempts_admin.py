@@ -17,7 +17,7 @@ ATTACKER = "203.0.113.7"
 
 def fail(client, email, times, ip=ATTACKER):
     for _ in range(times):
-        client.post(CUSTOMER_LOGIN, {"username": email, "password": "wrong"}, HTTP_X_REAL_IP=ip)
+        client.post(CUSTOMER_LOGIN, {"login": email, "password": "wrong"}, HTTP_X_REAL_IP=ip)
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def locked_customer(db, client):
     for n in range(5):
         client.post(
             CUSTOMER_LOGIN,
-            {"username": customer.email, "password": "wrong"},
+            {"login": customer.email, "password": "wrong"},
             HTTP_X_REAL_IP=f"198.51.100.{n}",
         )
     return customer
@@ -68,7 +68,7 @@ def test_the_screen_lists_the_locked_account_and_the_recent_failures(
 def test_the_screen_lists_a_locked_address(admin_client, db, client):
     for n in range(5):
         client.post(
-            CUSTOMER_LOGIN, {"username": f"cible{n}@example.fr", "password": "x"}, HTTP_X_REAL_IP=ATTACKER
+            CUSTOMER_LOGIN, {"login": f"cible{n}@example.fr", "password": "x"}, HTTP_X_REAL_IP=ATTACKER
         )
 
     html = admin_client.get(SCREEN).content.decode()
@@ -90,7 +90,7 @@ def test_unlocking_an_account_from_the_screen_lets_its_owner_log_in(admin_client
     assert response.status_code == 302 and response["Location"] == SCREEN
     assert "Le compte camille@example.fr est débloqué." in admin_client.get(SCREEN).content.decode()
     login = client.post(
-        CUSTOMER_LOGIN, {"username": locked_customer.email, "password": PASSWORD}, HTTP_X_REAL_IP="192.0.2.1"
+        CUSTOMER_LOGIN, {"login": locked_customer.email, "password": PASSWORD}, HTTP_X_REAL_IP="192.0.2.1"
     )
     assert login.status_code == 302
     assert "_auth_user_id" in client.session
@@ -100,13 +100,13 @@ def test_unlocking_an_address_from_the_screen_lifts_its_lock(admin_client, db, c
     UserFactory(email="camille@example.fr")
     for n in range(5):
         client.post(
-            CUSTOMER_LOGIN, {"username": f"cible{n}@example.fr", "password": "x"}, HTTP_X_REAL_IP=ATTACKER
+            CUSTOMER_LOGIN, {"login": f"cible{n}@example.fr", "password": "x"}, HTTP_X_REAL_IP=ATTACKER
         )
 
     admin_client.post(UNLOCK, {"kind": "ip_address", "value": ATTACKER})
 
     login = client.post(
-        CUSTOMER_LOGIN, {"username": "camille@example.fr", "password": PASSWORD}, HTTP_X_REAL_IP=ATTACKER
+        CUSTOMER_LOGIN, {"login": "camille@example.fr", "password": PASSWORD}, HTTP_X_REAL_IP=ATTACKER
     )
     assert login.status_code == 302
     assert not AccessAttempt.objects.filter(ip_address=ATTACKER).exists()

@@ -3,16 +3,23 @@
 import logging
 import re
 
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.test import override_settings
 from django.urls import reverse
 
-from .factories import UserFactory
+from .factories import PASSWORD, UserFactory
 
 User = get_user_model()
 RESET = reverse("accounts:password_reset")
 ADMIN_RESET = "/admin/password_reset/"
 SIGNUP = reverse("accounts:signup")
+SENT = "/compte/email/confirmation-envoyee/"
+EMAIL = reverse("accounts:email")
+EMAIL_CHANGE_MESSAGE = (
+    "Trop de demandes de changement d’adresse e-mail depuis votre connexion ou pour ce compte. "
+    "Réessayez dans une heure."
+)
 RESET_MESSAGE = (
     "Trop de demandes de réinitialisation depuis votre connexion ou pour cette adresse e-mail. "
     "Réessayez dans une heure."
@@ -114,17 +121,52 @@ def test_the_sixth_sign_up_from_one_address_gets_the_message(client, db):
     assert not User.objects.filter(email="client5@example.fr").exists()
 
 
-def test_probing_one_email_at_sign_up_is_limited_from_any_address(client, db):
+def test_mail_bombing_one_email_through_sign_up_is_limited_from_any_address(client, db, mailoutbox):
     UserFactory(email="pris@example.fr")
-    for n in range(5):
-        assert sign_up(client, "pris@example.fr", ip=f"198.51.100.{n}").status_code == 200
+    for n in range(5):  # each answered as for a new address (no enumeration)
+        assert sign_up(client, "pris@example.fr", ip=f"198.51.100.{n}")["Location"] == SENT
 
     response = sign_up(client, "pris@example.fr", ip="192.0.2.1")
 
     html = response.content.decode()
     assert response.status_code == 429
     assert SIGNUP_MESSAGE in html
-    assert "Un compte existe déjà" not in html  # past the limit, the answer tells nothing
+    assert len(mailoutbox) == 5
+
+
+def test_the_sign_up_limit_answers_alike_for_a_known_email(client, db):
+    UserFactory(email="pris@example.fr")
+    for n in range(5):
+        sign_up(client, "pris@example.fr", ip=f"198.51.100.{n}")
+        sign_up(client, "libre@example.fr", ip=f"198.51.100.{n}")
+
+    known = sign_up(client, "pris@example.fr", ip="192.0.2.1")
+    unknown = sign_up(client, "libre@example.fr", ip="192.0.2.2")
+
+    assert (known.status_code, unknown.status_code) == (429, 429)
+    assert without_csrf_token(known).replace("pris@", "libre@") == without_csrf_token(unknown)
+
+
+def test_the_sixth_email_change_of_an_account_gets_the_message(client, db, mailoutbox):
+    user = UserFactory(email="camille@example.fr")
+    client.force_login(user)
+    for n in range(5):
+        response = client.post(
+            EMAIL, {"action_add": "", "email": f"nouvelle{n}@example.fr"}, HTTP_X_REAL_IP=f"198.51.100.{n}"
+        )
+        assert response.status_code == 302
+
+    response = client.post(
+        EMAIL,
+        {"action_add": "", "email": "encore@example.fr"},
+        HTTP_X_REAL_IP="192.0.2.1",
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+
+    assert response.status_code == 429
+    assert EMAIL_CHANGE_MESSAGE in response.content.decode()
+    assert len(mailoutbox) == 5
+    assert not EmailAddress.objects.filter(email="encore@example.fr").exists()
 
 
 def test_a_successful_sign_up_below_the_limit_is_not_disturbed(client, db):
@@ -147,3 +189,15 @@ def test_with_the_cache_down_a_reset_is_allowed_and_a_warning_logged(client, db,
     assert [r.status_code for r in responses] == [302] * 6
     assert len(mailoutbox) == 6
     assert "Rate limit not applied: the cache is unavailable" in caplog.text
+
+
+@override_settings(CACHES=DEAD_REDIS)
+def test_with_the_cache_down_sign_up_and_login_still_work(client, db, mailoutbox):
+    UserFactory(email="camille@example.fr")
+
+    signed_up = sign_up(client, "jeanne@example.fr")
+    logged_in = client.post(reverse("accounts:login"), {"login": "camille@example.fr", "password": PASSWORD})
+
+    assert signed_up.status_code == 302 and signed_up["Location"] == SENT
+    assert [m.to for m in mailoutbox] == [["jeanne@example.fr"]]
+    assert logged_in.status_code == 302 and logged_in["Location"] == reverse("accounts:account")

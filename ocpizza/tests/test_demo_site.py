@@ -91,6 +91,13 @@ def test_every_demo_account_logs_in_with_the_documented_password(demo, client):
     assert StoreMembership.objects.filter(user=manager, role="manager").count() == 2
 
 
+def test_the_demo_customer_logs_in_through_the_storefront_form(demo, client):
+    response = client.post("/compte/connexion/", {"login": "client@oc-pizza.fr", "password": PASSWORD})
+
+    assert response.status_code == 302 and response["Location"] == "/compte/"
+    assert client.get("/compte/").status_code == 200
+
+
 def test_loading_the_demo_twice_adds_nothing(demo):
     counts = (Page.objects.count(), get_user_model().objects.count(), StoreMembership.objects.count())
 

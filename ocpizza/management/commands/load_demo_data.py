@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from accounts.demo import confirm_email
 from home.demo import add_promotion_rules, build_home, build_promotion, fill_home
 from menu.demo import PIZZA_QUANTITIES, add_missing_recipes, build_menu
 from menu.models import Ingredient, MenuPage
@@ -162,6 +163,7 @@ class Command(BaseCommand):
                 else:
                     user = user_model.objects.create_user(email, PASSWORD, first_name=first, last_name=last)
             user.groups.set(Group.objects.filter(name__in=groups))
+            confirm_email(user)
             if membership:
                 slugs, role = membership
                 for slug in slugs:
