@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from menu.promotions import normalise_code
 from menu.templatetags.menu_tags import euros
 from stores.exceptions import StockError
 from stores.hours import closure_on, is_open_at, ordering_settings
@@ -207,7 +208,7 @@ def _place_order(
         status=status,
         payment_method=payment_method,
         source=source,
-        promotion_code=priced.code if priced.discounts else "",
+        promotion_code=normalise_code(priced.code),
         idempotency_key=key,
         created_at=now,
         updated_at=now,
