@@ -658,7 +658,7 @@ def _clean_contact(contact, customer, source):
     email = (contact.email or "").strip() or (getattr(customer, "email", "") or "")
     if not name or len(name) > 150:
         raise OrderError(_("Indiquez votre nom."))
-    if not PHONE_PATTERN.fullmatch(phone):
+    if not PHONE_PATTERN.fullmatch(phone) or len(re.sub(r"[^0-9]", "", phone)) < 6:
         raise OrderError(_("Indiquez un numéro de téléphone valable."))
     if email:
         try:

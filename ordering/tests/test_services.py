@@ -239,6 +239,7 @@ def test_a_payment_method_the_store_does_not_take_is_refused(shop):
     [
         (("", "0612345678", "a@example.fr"), "Indiquez votre nom."),
         (("Camille", "abc", "a@example.fr"), "Indiquez un numéro de téléphone valable."),
+        (("Camille", "-- -- --", "a@example.fr"), "Indiquez un numéro de téléphone valable."),
         (("Camille", "0612345678", "pas-une-adresse"), "Indiquez une adresse e-mail valable."),
         (("Camille", "0612345678", ""), "Indiquez votre adresse e-mail : nous y envoyons la confirmation."),
     ],
