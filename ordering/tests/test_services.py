@@ -561,4 +561,6 @@ def test_the_order_knows_its_cart_lines(shop):
 
     order = Order.objects.get()
     assert order.cart_lines() == [line(shop.small, 2, shop.extra)]
+    shop.extra.delete()
+    assert order.cart_lines() == [line(shop.small, 2)]
     assert order.lines.count() == 2  # history keeps what was sold
