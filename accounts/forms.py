@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from stores.models import StorePage
 
 from .models import Address, User
+from .personal_data import deletion_blockers
 
 
 class SignupForm(AllauthSignupForm):
@@ -59,3 +60,8 @@ class DeleteAccountForm(forms.Form):
         if not self.user.check_password(password):
             raise forms.ValidationError(_("Ce mot de passe n’est pas le bon."))
         return password
+
+    def clean(self):
+        for reason in deletion_blockers(self.user):
+            self.add_error(None, reason)
+        return super().clean()

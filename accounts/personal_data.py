@@ -11,6 +11,7 @@ from django.db import transaction
 _exports = {}
 _erasures = []
 _email_confirmed = []
+_deletion_blockers = []
 
 
 def register_export(name, fn):
@@ -28,6 +29,17 @@ def register_email_confirmed(fn):
     """`fn(user, email)` runs when a user confirms an e-mail address."""
     if fn not in _email_confirmed:
         _email_confirmed.append(fn)
+
+
+def register_deletion_blocker(fn):
+    """`fn(user)` returns why the account cannot be deleted now (French), or "" when it can."""
+    if fn not in _deletion_blockers:
+        _deletion_blockers.append(fn)
+
+
+def deletion_blockers(user):
+    """The reasons, from every registered app, why `user` cannot delete their account now."""
+    return [reason for reason in (fn(user) for fn in _deletion_blockers) if reason]
 
 
 def export_personal_data(user):

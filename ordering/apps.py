@@ -5,3 +5,20 @@ from django.utils.translation import gettext_lazy as _
 class OrderingConfig(AppConfig):
     name = "ordering"
     verbose_name = _("Commandes")
+
+    def ready(self):
+        # The customer's orders in the personal-data download, anonymised (kept for accounting)
+        # when the account goes, and a guest's orders attached once their e-mail is confirmed.
+        from accounts.personal_data import (
+            register_deletion_blocker,
+            register_email_confirmed,
+            register_erasure,
+            register_export,
+        )
+
+        from .personal_data import anonymise_orders, claim_guest_orders, export_orders, open_order_blocker
+
+        register_export("orders", export_orders)
+        register_erasure(anonymise_orders)
+        register_email_confirmed(claim_guest_orders)
+        register_deletion_blocker(open_order_blocker)

@@ -1,13 +1,12 @@
 """Ordering's part of a customer's personal data: export, erasure, and guest orders claimed.
 
-`accounts.personal_data` (a registry in the lower app) calls these once the coordinator
-registers them in `OrderingConfig.ready()`:
-`register_export("orders", export_orders)`, `register_erasure(anonymise_orders)`,
-`register_email_confirmed(claim_guest_orders)`.
+`accounts.personal_data` (a registry in the lower app) calls these: `OrderingConfig.ready()`
+registers them.
 """
 
 from django.db import transaction
 from django.db.models import F
+from django.utils.translation import gettext as _
 
 from .models import Order, new_secret
 
@@ -63,6 +62,24 @@ def export_orders(user):
         }
         for order in orders
     ]
+
+
+def open_order_blocker(user):
+    """An account whose order is still on its way cannot be deleted: the kitchen, the driver
+    and the customer's tracking page still need who and where."""
+    number = (
+        Order.objects.filter(customer=user)
+        .open()
+        .order_by("created_at")
+        .values_list("number", flat=True)
+        .first()
+    )
+    if number is None:
+        return ""
+    return _(
+        "Votre commande %(number)s est en cours : vous pourrez supprimer votre compte une fois "
+        "qu’elle sera livrée, retirée ou annulée."
+    ) % {"number": number}
 
 
 @transaction.atomic
