@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from .models import (
+    DEFAULT_VAT_RATE,
     Allergen,
     Category,
     Ingredient,
@@ -291,6 +292,15 @@ SINGLES = [
 ]
 
 
+# VAT: food and soft drinks sold for immediate consumption 10 %, alcohol 20 %.
+ALCOHOLIC = {"Bière blonde"}
+ALCOHOL_VAT_RATE = Decimal("20.00")
+
+
+def vat_rate_for(title):
+    return ALCOHOL_VAT_RATE if title in ALCOHOLIC else DEFAULT_VAT_RATE
+
+
 def build_ingredients():
     allergens = {a.code: a for a in Allergen.objects.all()}
     ingredients = {}
@@ -363,6 +373,7 @@ def _add_product(menu, *, title, summary, category, sizes, ingredients, vegetari
         is_spicy=spicy,
         photo=photo,
         search_description=summary,
+        vat_rate=vat_rate_for(title),
     )
     product.sizes = [
         ProductSize(name=name, price=price, recipe_factor=factor, sort_order=i)

@@ -121,6 +121,15 @@ class Category(models.TextChoices):
     DESSERT = "dessert", _("Desserts")
 
 
+# French VAT rates (percent) a product may be sold at; prices are VAT included.
+VAT_RATES = [
+    (Decimal("5.50"), _("5,5 %")),
+    (Decimal("10.00"), _("10 %")),
+    (Decimal("20.00"), _("20 %")),
+]
+DEFAULT_VAT_RATE = Decimal("10.00")
+
+
 def menu_card_prefetches():
     """What a menu card reads: sizes, ingredients with their allergens, the photo's renditions.
 
@@ -286,6 +295,17 @@ class ProductPage(HeadOfficeFieldsMixin, Page):
         default=True,
         help_text=_("Décocher pour retirer le produit de la vente dans tous les points de vente."),
     )
+    vat_rate = models.DecimalField(
+        _("taux de TVA (%)"),
+        max_digits=4,
+        decimal_places=2,
+        choices=VAT_RATES,
+        default=DEFAULT_VAT_RATE,
+        help_text=_(
+            "10 % pour les plats et les boissons sans alcool servis pour une consommation immédiate, "
+            "20 % pour les boissons alcoolisées. Chaque ligne de commande garde le taux du jour."
+        ),
+    )
 
     objects = ProductManager()
 
@@ -296,7 +316,7 @@ class ProductPage(HeadOfficeFieldsMixin, Page):
     ]
 
     content_panels = Page.content_panels + [
-        FieldPanel("category"),
+        FieldRowPanel([FieldPanel("category"), FieldPanel("vat_rate")]),
         FieldPanel("photo"),
         FieldPanel("summary"),
         FieldPanel("description"),

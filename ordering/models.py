@@ -1,1 +1,350 @@
-# Orders, payments and their history arrive with the ordering issue (see docs/architecture.md).
+"""Orders, their lines, discounts, history and payments.
+
+An order copies what it sold (product name, size, extras, unit price, VAT rate) so that editing
+the menu never rewrites history: its links to the catalogue and to the store are `SET_NULL`.
+Every change of an order goes through `ordering.services`, one function per transition, which
+writes an `OrderEvent` and bumps `Order.version` (the tracking page's ETag).
+"""
+
+import secrets
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+MONEY = {"max_digits": 10, "decimal_places": 2}  # up to 99 999 999,99 €: room for large baskets
+ZERO = Decimal("0.00")
+
+
+def new_secret():
+    """The token of a guest's private link to their order."""
+    return secrets.token_urlsafe(24)
+
+
+class OrderQuerySet(models.QuerySet):
+    def for_store(self, store):
+        return self.filter(store=store)
+
+    def open(self):
+        """Orders still in progress (neither finished nor cancelled)."""
+        return self.exclude(status__in=Order.FINISHED)
+
+    def in_kitchen(self):
+        return self.filter(status__in=[Order.Status.RECEIVED, Order.Status.PREPARING])
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        PENDING_PAYMENT = "pending_payment", _("En attente de paiement")
+        RECEIVED = "received", _("Reçue")
+        PREPARING = "preparing", _("En préparation")
+        READY = "ready", _("Prête")
+        OUT_FOR_DELIVERY = "out_for_delivery", _("En livraison")
+        DELIVERED = "delivered", _("Livrée")
+        COLLECTED = "collected", _("Retirée")
+        CANCELLED = "cancelled", _("Annulée")
+
+    class Fulfilment(models.TextChoices):
+        DELIVERY = "delivery", _("Livraison")
+        PICKUP = "pickup", _("À emporter")
+
+    class PaymentMethod(models.TextChoices):
+        CARD_ONLINE = "card_online", _("Carte bancaire en ligne")
+        CASH = "cash", _("Espèces")
+        CARD_TERMINAL = "card_terminal", _("Carte bancaire (terminal)")
+        MEAL_VOUCHER = "meal_voucher", _("Titre-restaurant")
+        CHEQUE = "cheque", _("Chèque")
+
+    class Source(models.TextChoices):
+        WEB = "web", _("Site web")
+        PHONE = "phone", _("Téléphone")
+        COUNTER = "counter", _("Comptoir")
+
+    FINISHED = [Status.DELIVERED, Status.COLLECTED, Status.CANCELLED]
+
+    number = models.CharField(_("numéro"), max_length=20, unique=True)
+    store = models.ForeignKey(
+        "stores.StorePage",
+        verbose_name=_("point de vente"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="orders",
+    )
+    store_name = models.CharField(_("nom du point de vente"), max_length=255)
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("client"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="orders",
+    )
+    secret = models.CharField(_("clé du lien privé"), max_length=64, default=new_secret, editable=False)
+    contact_name = models.CharField(_("nom"), max_length=150)
+    contact_phone = models.CharField(_("téléphone"), max_length=30)
+    contact_email = models.EmailField(_("e-mail"), blank=True)
+    fulfilment = models.CharField(_("mode"), max_length=10, choices=Fulfilment.choices)
+    street_address = models.CharField(_("adresse"), max_length=200, blank=True)
+    postcode = models.CharField(_("code postal"), max_length=10, blank=True)
+    city = models.CharField(_("ville"), max_length=80, blank=True)
+    address_details = models.CharField(_("précisions"), max_length=200, blank=True)
+    asap = models.BooleanField(_("dès que possible"), default=True)
+    promised_at = models.DateTimeField(_("heure promise"))
+    slot_start = models.DateTimeField(_("début du créneau"), null=True, blank=True, db_index=True)
+    status = models.CharField(_("état"), max_length=20, choices=Status.choices, db_index=True)
+    payment_method = models.CharField(_("paiement"), max_length=20, choices=PaymentMethod.choices)
+    source = models.CharField(_("origine"), max_length=10, choices=Source.choices, default=Source.WEB)
+    subtotal = models.DecimalField(_("sous-total"), **MONEY, default=ZERO)
+    discount_total = models.DecimalField(_("remises"), **MONEY, default=ZERO)
+    delivery_fee = models.DecimalField(_("frais de livraison"), **MONEY, default=ZERO)
+    total = models.DecimalField(_("total TTC"), **MONEY, default=ZERO)
+    promotion_code = models.CharField(_("code promotionnel"), max_length=40, blank=True)
+    idempotency_key = models.CharField(_("clé d'idempotence"), max_length=64, unique=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("passée le"), db_index=True)
+    updated_at = models.DateTimeField(_("modifiée le"))
+    expires_at = models.DateTimeField(_("expire le"), null=True, blank=True, db_index=True)
+    cancel_reason = models.CharField(_("motif d'annulation"), max_length=200, blank=True)
+
+    objects = OrderQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("commande")
+        verbose_name_plural = _("commandes")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(total__gte=0), name="ordering_order_total_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(subtotal__gte=0), name="ordering_order_subtotal_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    def get_absolute_url(self):
+        if self.customer_id:
+            return reverse("ordering:order_detail", kwargs={"number": self.number})
+        return reverse("ordering:order_detail_guest", kwargs={"number": self.number, "secret": self.secret})
+
+    @property
+    def can_change(self):
+        """The customer may change or cancel the order until the kitchen starts it."""
+        return self.status == self.Status.RECEIVED
+
+    @property
+    def is_paid_online(self):
+        return self.payment_method == self.PaymentMethod.CARD_ONLINE
+
+    @property
+    def is_delivery(self):
+        return self.fulfilment == self.Fulfilment.DELIVERY
+
+    @property
+    def full_address(self):
+        return f"{self.street_address}, {self.postcode} {self.city}" if self.street_address else ""
+
+    def cart_lines(self):
+        """The order's lines as cart lines (ids only), leaving out what left the catalogue."""
+        from .pricing import CartLine
+
+        return [
+            CartLine(
+                size_id=line.size_id,
+                quantity=line.quantity,
+                extra_ids=tuple(sorted({extra["id"] for extra in line.extras})),
+            )
+            for line in self.lines.all()
+            if line.product_id and line.size_id
+        ]
+
+    def vat_breakdown(self):
+        """VAT included in the total, per rate (list of VatLine), from the stored lines and discounts."""
+        from .pricing import vat_lines
+
+        amounts = [(line.vat_rate, line.total) for line in self.lines.all()]
+        amounts += [(discount.vat_rate, -discount.amount) for discount in self.discounts.all()]
+        if self.delivery_fee:
+            amounts.append((DELIVERY_VAT_RATE, self.delivery_fee))
+        return vat_lines(amounts)
+
+    def paid_amount(self):
+        """What the provider holds for the order: succeeded charges minus succeeded refunds."""
+        total = ZERO
+        for payment in self.payments.all():
+            if payment.status == Payment.Status.SUCCEEDED:
+                total += payment.amount if payment.kind == Payment.Kind.CHARGE else -payment.amount
+        return total
+
+
+# A delivery fee follows the main service (meals): 10 %.
+DELIVERY_VAT_RATE = Decimal("10.00")
+
+
+class OrderLine(models.Model):
+    """What was sold, as it was sold: the catalogue links are kept only to order again."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(
+        "menu.ProductPage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    size = models.ForeignKey(
+        "menu.ProductSize", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    product_name = models.CharField(_("produit"), max_length=255)
+    size_name = models.CharField(_("taille"), max_length=40)
+    category = models.CharField(_("catégorie"), max_length=10, blank=True)
+    extras = models.JSONField(_("options"), default=list, blank=True)  # [{"id", "name", "kind", "price"}]
+    quantity = models.PositiveIntegerField(_("quantité"))
+    unit_price = models.DecimalField(_("prix unitaire TTC"), **MONEY)  # extras included
+    vat_rate = models.DecimalField(_("taux de TVA (%)"), max_digits=4, decimal_places=2)
+    total = models.DecimalField(_("total TTC"), **MONEY)
+    sort_order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("ligne de commande")
+        verbose_name_plural = _("lignes de commande")
+        ordering = ["sort_order", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(quantity__gt=0), name="ordering_orderline_quantity_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.product_name} ({self.size_name})"
+
+    @property
+    def extra_names(self):
+        return [extra["name"] for extra in self.extras]
+
+
+class OrderDiscount(models.Model):
+    """A promotion applied to the order, shown as a discount line (amount > 0 is taken off)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="discounts")
+    label = models.CharField(_("libellé"), max_length=200)
+    amount = models.DecimalField(_("montant TTC"), **MONEY)
+    vat_rate = models.DecimalField(_("taux de TVA (%)"), max_digits=4, decimal_places=2)
+    promotion_id = models.PositiveIntegerField(_("promotion"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("remise")
+        verbose_name_plural = _("remises")
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.label} (−{self.amount} €)"
+
+
+class OrderEvent(models.Model):
+    """One change of an order: its status (from, to), who and when, and a note."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(_("état avant"), max_length=20, choices=Order.Status.choices, blank=True)
+    to_status = models.CharField(_("état après"), max_length=20, choices=Order.Status.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("date"))
+    note = models.CharField(_("note"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("événement de commande")
+        verbose_name_plural = _("événements de commande")
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.order_id}: {self.from_status or '—'} → {self.to_status}"
+
+
+class Payment(models.Model):
+    """One attempt to move money for an order (a charge or a refund) through a provider."""
+
+    class Kind(models.TextChoices):
+        CHARGE = "charge", _("Paiement")
+        REFUND = "refund", _("Remboursement")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("En cours")
+        SUCCEEDED = "succeeded", _("Réussi")
+        FAILED = "failed", _("Échoué")
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
+    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices)
+    method = models.CharField(_("moyen"), max_length=20, choices=Order.PaymentMethod.choices)
+    provider = models.CharField(_("prestataire"), max_length=30)
+    amount = models.DecimalField(_("montant"), **MONEY)
+    status = models.CharField(_("état"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    idempotency_key = models.CharField(_("clé d'idempotence"), max_length=100, unique=True)
+    refunded_payment = models.ForeignKey(
+        "self",
+        verbose_name=_("paiement remboursé"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="refunds",
+    )
+    provider_reference = models.CharField(_("référence du prestataire"), max_length=100, blank=True)
+    error = models.CharField(_("erreur"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("date"))
+
+    class Meta:
+        verbose_name = _("paiement")
+        verbose_name_plural = _("paiements")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="ordering_payment_amount_positive"),
+            models.UniqueConstraint(
+                fields=["provider", "provider_reference"],
+                condition=~models.Q(provider_reference=""),
+                name="ordering_payment_provider_reference_unique",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.amount} € ({self.get_status_display()})"
+
+
+class OrderNumberCounter(models.Model):
+    """The last order number given by a store (its prefix) on a calendar day (MMDD).
+
+    Incremented under a row lock inside the placing transaction (`next_order_number`), so two
+    orders placed at once never share a number. The count of a day goes on from the same day of
+    past years, so a number is never given twice (the stock ledger names orders by number).
+    """
+
+    prefix = models.CharField(max_length=10)
+    day = models.CharField(max_length=4)  # "1129"
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["prefix", "day"], name="ordering_counter_unique")]
+
+    def __str__(self):
+        return f"{self.prefix}-{self.day}: {self.last}"
+
+
+def locked_counter(prefix, day):
+    """The counter of `prefix` on `day` (a date), locked until the end of the transaction.
+
+    Placing an order takes this lock first: orders of a store on a day are placed one at a time,
+    which also keeps slot capacities and idempotency checks exact under concurrency.
+    """
+    key = day.strftime("%m%d")
+    OrderNumberCounter.objects.get_or_create(prefix=prefix, day=key)
+    return OrderNumberCounter.objects.select_for_update().get(prefix=prefix, day=key)
+
+
+def next_order_number(prefix, day):
+    """The next number for `prefix` on `day` (a date), e.g. "VAI-1129-017". Call inside a transaction."""
+    counter = locked_counter(prefix, day)
+    counter.last = F("last") + 1
+    counter.save(update_fields=["last"])
+    counter.refresh_from_db(fields=["last"])
+    return f"{prefix}-{counter.day}-{counter.last:03d}"

@@ -1,6 +1,7 @@
 """Stores (pages with address, hours and coordinates) and who works in which store."""
 
 import datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -177,12 +178,10 @@ class StorePage(HeadOfficeFieldsMixin, Page):
         return menu.store_menu_url(self) if menu else ""
 
     def is_open(self, now=None):
-        now = timezone.localtime(now or timezone.now())
-        current = now.time()
-        return any(
-            slot.weekday == now.weekday() and slot.opens <= current < slot.closes
-            for slot in self.opening_hours.all()
-        )
+        """Open at `now` (default: now), after-midnight hours and exceptional closures included."""
+        from .hours import is_open_at
+
+        return is_open_at(self, now or timezone.now())
 
 
 class Weekday(models.IntegerChoices):
@@ -209,15 +208,21 @@ class OpeningHours(Orderable):
         verbose_name = _("créneau d'ouverture")
         verbose_name_plural = _("horaires d'ouverture")
         constraints = [
+            # A closing time at or before the opening time is on the next day (18:00–01:00).
             models.CheckConstraint(
-                condition=models.Q(closes__gt=models.F("opens")),
-                name="stores_openinghours_closes_after_opens",
+                condition=~models.Q(closes=models.F("opens")),
+                name="stores_openinghours_closes_differs_from_opens",
             ),
         ]
 
     def clean(self):
-        if self.opens and self.closes and self.closes <= self.opens:
-            raise ValidationError({"closes": _("La fermeture doit être après l'ouverture.")})
+        if self.opens is not None and self.closes is not None and self.closes == self.opens:
+            raise ValidationError({"closes": _("La fermeture doit être différente de l'ouverture.")})
+
+    @property
+    def ends_next_day(self):
+        """True when the slot ends after midnight, on the next day (closes <= opens)."""
+        return self.closes <= self.opens
 
     def __str__(self):
         return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
@@ -507,3 +512,180 @@ class StockFormSubmission(models.Model):
 
     def __str__(self):
         return f"{self.store_id}:{self.token}"
+
+
+class OnSitePayment(models.TextChoices):
+    """How a customer may pay on delivery or at pickup (card online is `online_payment`)."""
+
+    CASH = "cash", _("Espèces")
+    CARD_TERMINAL = "card_terminal", _("Carte bancaire (terminal)")
+    MEAL_VOUCHER = "meal_voucher", _("Titres-restaurant")
+    CHEQUE = "cheque", _("Chèque")
+
+
+def all_on_site_payments():
+    return [choice.value for choice in OnSitePayment]
+
+
+def validate_on_site_payments(value):
+    if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
+        raise ValidationError(_("Liste de moyens de paiement invalide."))
+    unknown = sorted(set(value) - set(OnSitePayment.values))
+    if unknown:
+        raise ValidationError(
+            _("Moyen de paiement inconnu : %(codes)s."), params={"codes": ", ".join(unknown)}
+        )
+
+
+MONEY_MAX_DIGITS = 8
+
+
+class StoreOrderingSettings(models.Model):
+    """How a store takes orders: prefix of its order numbers, delivery terms, kitchen pace, payments.
+
+    Read through `stores.hours.ordering_settings(store)`, which gives an unsaved default instance
+    to a store that has none yet.
+    """
+
+    store = models.OneToOneField(
+        StorePage,
+        on_delete=models.CASCADE,
+        related_name="ordering_settings",
+        verbose_name=_("point de vente"),
+    )
+    order_prefix = models.CharField(
+        _("préfixe des commandes"),
+        max_length=3,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Z]{3}$", _("Trois lettres majuscules, par exemple « VAI »."))],
+        help_text=_("Trois lettres majuscules en tête des numéros de commande, par exemple « VAI »."),
+    )
+    minimum_order = models.DecimalField(
+        _("minimum de commande en livraison (€)"),
+        max_digits=MONEY_MAX_DIGITS,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    delivery_fee = models.DecimalField(
+        _("frais de livraison (€)"),
+        max_digits=MONEY_MAX_DIGITS,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    free_delivery_from = models.DecimalField(
+        _("livraison offerte à partir de (€)"),
+        max_digits=MONEY_MAX_DIGITS,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("Vide : la livraison n'est jamais offerte."),
+    )
+    lead_time_minutes = models.PositiveSmallIntegerField(
+        _("temps de préparation (minutes)"),
+        default=20,
+        validators=[MaxValueValidator(240)],
+        help_text=_("Le temps de cuisine d'une commande, de 0 à 240 minutes."),
+    )
+    delivery_minutes = models.PositiveSmallIntegerField(
+        _("temps de livraison (minutes)"),
+        default=20,
+        validators=[MaxValueValidator(240)],
+        help_text=_("Le trajet ajouté pour une livraison, de 0 à 240 minutes."),
+    )
+    slot_capacity = models.PositiveSmallIntegerField(
+        _("commandes par créneau de 15 minutes"),
+        default=6,
+        validators=[MinValueValidator(1), MaxValueValidator(500)],
+    )
+    accepted_payments = models.JSONField(
+        _("paiements acceptés à la livraison ou au retrait"),
+        default=all_on_site_payments,
+        blank=True,
+        validators=[validate_on_site_payments],
+    )
+    online_payment = models.BooleanField(_("paiement par carte en ligne"), default=True)
+    accepts_orders = models.BooleanField(
+        _("prend les commandes en ligne"),
+        default=True,
+        help_text=_("Décoché : le point de vente n'accepte plus de commande sur le site."),
+    )
+
+    class Meta:
+        verbose_name = _("réglages de commande")
+        verbose_name_plural = _("réglages de commande")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(order_prefix__regex=r"^[A-Z]{3}$"),
+                name="stores_orderingsettings_prefix_three_letters",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(minimum_order__gte=0, delivery_fee__gte=0)
+                & (models.Q(free_delivery_from__isnull=True) | models.Q(free_delivery_from__gte=0)),
+                name="stores_orderingsettings_money_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(lead_time_minutes__lte=240, delivery_minutes__lte=240),
+                name="stores_orderingsettings_minutes_in_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(slot_capacity__gte=1), name="stores_orderingsettings_capacity_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.store.title} ({self.order_prefix})"
+
+    def accepted_payment_labels(self):
+        labels = dict(OnSitePayment.choices)
+        return [labels[code] for code in OnSitePayment.values if code in (self.accepted_payments or [])]
+
+    def delivery_fee_for(self, subtotal):
+        """The delivery fee for a basket of `subtotal` euros (0 from `free_delivery_from`)."""
+        if self.free_delivery_from is not None and subtotal >= self.free_delivery_from:
+            return Decimal("0.00")
+        return self.delivery_fee
+
+
+class StoreClosureQuerySet(models.QuerySet):
+    def on(self, day):
+        return self.filter(starts_on__lte=day, ends_on__gte=day)
+
+    def current_or_upcoming(self, today):
+        return self.filter(ends_on__gte=today).order_by("starts_on", "id")
+
+
+class StoreClosure(models.Model):
+    """An exceptional closure: from `starts_on` to `ends_on` (both included), with a message."""
+
+    store = models.ForeignKey(
+        StorePage, on_delete=models.CASCADE, related_name="closures", verbose_name=_("point de vente")
+    )
+    starts_on = models.DateField(_("du"))
+    ends_on = models.DateField(_("au (inclus)"))
+    message = models.CharField(
+        _("message aux clients"),
+        max_length=200,
+        help_text=_("Affiché sur la page du point de vente, par exemple « Fermé pour travaux »."),
+    )
+
+    objects = StoreClosureQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("fermeture exceptionnelle")
+        verbose_name_plural = _("fermetures exceptionnelles")
+        ordering = ["store", "starts_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")), name="stores_closure_ends_after_start"
+            ),
+        ]
+
+    def clean(self):
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": _("La fin doit être le même jour que le début ou après.")})
+
+    def __str__(self):
+        return f"{self.store.title} : {self.starts_on:%d/%m/%Y}–{self.ends_on:%d/%m/%Y}"

@@ -1,0 +1,106 @@
+"""When a store takes orders: its ordering settings, opening intervals, closures and slots.
+
+Pure reads. Every datetime is aware, in Europe/Paris. An opening slot whose closing time is at or
+before its opening time ends after midnight, on the next day (Friday 18:00–01:00 ends Saturday
+01:00): such an interval belongs to the day it starts on. Arithmetic on instants is done in UTC,
+so the days when the clocks change have their real length (a slot is always 15 real minutes).
+Beware: Python subtracts two datetimes of the same tzinfo by the wall clock; convert to UTC
+first to measure real time across a clock change.
+"""
+
+import datetime
+import re
+import unicodedata
+import zoneinfo
+
+from .models import StoreClosure, StoreOrderingSettings
+
+PARIS = zoneinfo.ZoneInfo("Europe/Paris")
+SLOT_MINUTES = 15
+SLOT = datetime.timedelta(minutes=SLOT_MINUTES)
+
+
+def ordering_settings(store):
+    """The store's saved settings, or an unsaved default instance (prefix from the slug)."""
+    try:
+        return store.ordering_settings
+    except StoreOrderingSettings.DoesNotExist:
+        return StoreOrderingSettings(store=store, order_prefix=prefix_from_name(store.slug))
+
+
+def prefix_from_name(name):
+    """Three uppercase letters A–Z taken from `name` ("OC Pizza Vaise" or "vaise" -> "VAI").
+
+    A leading "OC Pizza" is skipped; the prefix is padded with X when the name is too short.
+    """
+    ascii_name = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode()
+    letters = re.sub(r"[^A-Z]", "", re.sub(r"^\s*oc[\s-]*pizza", "", ascii_name, flags=re.IGNORECASE).upper())
+    return (letters or "X")[:3].ljust(3, "X")
+
+
+def _local(day, time):
+    """The aware Europe/Paris datetime of `time` on `day` (a time skipped by the spring change
+    is taken with the winter offset, that is one hour later on the clock: 02:30 -> 03:30)."""
+    return datetime.datetime.combine(day, time, tzinfo=PARIS).astimezone(datetime.UTC).astimezone(PARIS)
+
+
+def _hours_of(store):
+    # Uses a prefetch when the caller made one (StoreQuerySet.for_listing).
+    return list(store.opening_hours.all())
+
+
+def opening_intervals(store, day):
+    """The (opens, closes) intervals that start on `day`, in order; one that ends after midnight
+    closes on the next day. Closures are not taken off (see `closure_on`)."""
+    intervals = []
+    for slot in _hours_of(store):
+        if slot.weekday != day.weekday():
+            continue
+        end_day = day + datetime.timedelta(days=1) if slot.closes <= slot.opens else day
+        start, end = _local(day, slot.opens), _local(end_day, slot.closes)
+        if end.astimezone(datetime.UTC) > start.astimezone(datetime.UTC):
+            intervals.append((start, end))
+    return sorted(intervals, key=lambda interval: interval[0].astimezone(datetime.UTC))
+
+
+def closure_on(store, day):
+    """The exceptional closure covering `day`, or None."""
+    return StoreClosure.objects.filter(store=store).on(day).order_by("starts_on", "id").first()
+
+
+def is_open_at(store, at):
+    """True when `at` falls inside an opening interval started that day or the day before, and
+    no closure covers the day that interval started on."""
+    utc = at.astimezone(datetime.UTC)
+    today = at.astimezone(PARIS).date()
+    for day in (today - datetime.timedelta(days=1), today):
+        for start, end in opening_intervals(store, day):
+            if (
+                start.astimezone(datetime.UTC) <= utc < end.astimezone(datetime.UTC)
+                and closure_on(store, day) is None
+            ):
+                return True
+    return False
+
+
+def slot_starts(store, day):
+    """Every 15-minute slot start in the intervals starting on `day` (on the quarter hours; a
+    slot ends by its interval's end); none on a closure day."""
+    intervals = opening_intervals(store, day)
+    if not intervals or closure_on(store, day) is not None:
+        return []
+    starts = []  # in UTC: Python compares same-tzinfo datetimes by the wall clock
+    for start, end in intervals:
+        moment = _round_up_to_slot(start.astimezone(datetime.UTC))
+        end = end.astimezone(datetime.UTC)
+        while moment + SLOT <= end:
+            if not starts or moment > starts[-1]:  # two overlapping intervals give each slot once
+                starts.append(moment)
+            moment += SLOT
+    return [moment.astimezone(PARIS) for moment in starts]
+
+
+def _round_up_to_slot(moment):
+    """`moment` (UTC) rounded up to the next quarter hour (Paris offsets are whole hours)."""
+    floor = moment.replace(minute=moment.minute - moment.minute % SLOT_MINUTES, second=0, microsecond=0)
+    return floor if floor == moment else floor + SLOT

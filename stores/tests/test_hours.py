@@ -1,0 +1,158 @@
+"""Opening intervals, closures and 15-minute slots (stores/hours.py), in Europe/Paris."""
+
+import datetime
+import zoneinfo
+from decimal import Decimal
+
+import pytest
+
+from stores import hours
+from stores.models import StoreClosure, StoreOrderingSettings
+
+from .factories import StorePageFactory
+
+PARIS = zoneinfo.ZoneInfo("Europe/Paris")
+UTC = datetime.UTC
+FRIDAY = datetime.date(2026, 11, 27)
+SATURDAY = FRIDAY + datetime.timedelta(days=1)
+
+
+def at(day, hour, minute=0):
+    return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=PARIS)
+
+
+@pytest.fixture
+def late_store(store_index):
+    """Friday: lunch 11:30–14:30 and evening 18:00–01:00 (ends Saturday); nothing else."""
+    return StorePageFactory(
+        parent=store_index, slug="vaise", hours=[(4, "11:30", "14:30"), (4, "18:00", "01:00")]
+    )
+
+
+def test_intervals_start_on_their_day_and_may_end_the_next(late_store):
+    assert hours.opening_intervals(late_store, FRIDAY) == [
+        (at(FRIDAY, 11, 30), at(FRIDAY, 14, 30)),
+        (at(FRIDAY, 18), at(SATURDAY, 1)),
+    ]
+    assert hours.opening_intervals(late_store, SATURDAY) == []
+
+
+def test_open_after_midnight_belongs_to_the_day_before(late_store):
+    assert hours.is_open_at(late_store, at(FRIDAY, 23, 59))
+    assert hours.is_open_at(late_store, at(SATURDAY, 0, 30))
+    assert not hours.is_open_at(late_store, at(SATURDAY, 1))
+    assert not hours.is_open_at(late_store, at(FRIDAY, 17, 59))
+    assert hours.is_open_at(late_store, at(SATURDAY, 0, 30).astimezone(UTC))
+    assert late_store.is_open(now=at(SATURDAY, 0, 45))
+
+
+def test_closure_of_the_start_day_closes_the_night_after_midnight(late_store):
+    StoreClosure.objects.create(store=late_store, starts_on=FRIDAY, ends_on=FRIDAY, message="Travaux")
+
+    assert hours.closure_on(late_store, FRIDAY).message == "Travaux"
+    assert hours.closure_on(late_store, SATURDAY) is None
+    assert not hours.is_open_at(late_store, at(FRIDAY, 12))
+    assert not hours.is_open_at(late_store, at(SATURDAY, 0, 30))
+    assert hours.slot_starts(late_store, FRIDAY) == []
+
+
+def test_closure_of_the_next_day_keeps_the_night_open(late_store):
+    StoreClosure.objects.create(store=late_store, starts_on=SATURDAY, ends_on=SATURDAY, message="Inventaire")
+
+    assert hours.is_open_at(late_store, at(SATURDAY, 0, 30))
+
+
+def test_slot_starts_end_by_the_interval_end(late_store):
+    slots = hours.slot_starts(late_store, FRIDAY)
+
+    assert slots[:2] == [at(FRIDAY, 11, 30), at(FRIDAY, 11, 45)]
+    assert at(FRIDAY, 14, 15) in slots and at(FRIDAY, 14, 30) not in slots
+    assert slots[-1] == at(SATURDAY, 0, 45)
+    assert len(slots) == 12 + 28
+    assert all(s.tzinfo is not None and s.utcoffset() == datetime.timedelta(hours=1) for s in slots)
+
+
+def test_slot_starts_round_up_to_the_quarter_hour(store_index):
+    store = StorePageFactory(parent=store_index, hours=[(4, "11:40", "12:40")])
+
+    assert hours.slot_starts(store, FRIDAY) == [at(FRIDAY, 11, 45), at(FRIDAY, 12), at(FRIDAY, 12, 15)]
+
+
+def test_slot_length_is_a_constant():
+    assert hours.SLOT_MINUTES == 15
+
+
+def test_spring_forward_night_is_one_hour_shorter(store_index):
+    # Sunday 29 March 2026: 02:00 becomes 03:00 in Paris. Saturday 22:00 – Sunday 04:00.
+    saturday = datetime.date(2026, 3, 28)
+    store = StorePageFactory(parent=store_index, hours=[(5, "22:00", "04:00")])
+
+    ((start, end),) = hours.opening_intervals(store, saturday)
+    assert end.astimezone(UTC) - start.astimezone(UTC) == datetime.timedelta(hours=5)
+    slots = hours.slot_starts(store, saturday)
+    assert len(slots) == 5 * 4
+    assert [s.strftime("%H:%M") for s in slots[7:10]] == ["23:45", "00:00", "00:15"]
+    assert "02:00" not in [s.strftime("%H:%M") for s in slots]
+    assert slots[-1] == datetime.datetime(2026, 3, 29, 3, 45, tzinfo=PARIS)
+    utc = [s.astimezone(UTC) for s in slots]
+    assert all(b - a == datetime.timedelta(minutes=15) for a, b in zip(utc, utc[1:], strict=False))
+
+
+def test_fall_back_night_is_one_hour_longer(store_index):
+    # Sunday 25 October 2026: 03:00 becomes 02:00 again. Saturday 22:00 – Sunday 04:00.
+    saturday = datetime.date(2026, 10, 24)
+    store = StorePageFactory(parent=store_index, hours=[(5, "22:00", "04:00")])
+
+    ((start, end),) = hours.opening_intervals(store, saturday)
+    assert end.astimezone(UTC) - start.astimezone(UTC) == datetime.timedelta(hours=7)
+    slots = hours.slot_starts(store, saturday)
+    assert len(slots) == 7 * 4
+    assert [s.strftime("%H:%M") for s in slots].count("02:30") == 2
+    utc = [s.astimezone(UTC) for s in slots]
+    assert all(b - a == datetime.timedelta(minutes=15) for a, b in zip(utc, utc[1:], strict=False))
+    assert hours.is_open_at(store, datetime.datetime(2026, 10, 25, 1, 30, tzinfo=UTC))  # 02:30 CET
+
+
+def test_opening_inside_the_skipped_hour_starts_after_the_change(store_index):
+    sunday = datetime.date(2026, 3, 29)
+    store = StorePageFactory(parent=store_index, hours=[(6, "02:30", "04:00")])
+
+    ((start, end),) = hours.opening_intervals(store, sunday)
+    assert start == datetime.datetime(2026, 3, 29, 1, 30, tzinfo=UTC)  # 03:30 CEST
+    assert hours.slot_starts(store, sunday)[0].strftime("%H:%M") == "03:30"
+
+
+def test_ordering_settings_default_when_none_saved(late_store):
+    settings = hours.ordering_settings(late_store)
+
+    assert settings.pk is None
+    assert settings.order_prefix == "VAI"
+    assert settings.lead_time_minutes == 20
+    assert settings.delivery_minutes == 20
+    assert settings.slot_capacity == 6
+    assert settings.accepts_orders is True
+    assert settings.accepted_payments == ["cash", "card_terminal", "meal_voucher", "cheque"]
+
+
+def test_ordering_settings_saved_row(late_store):
+    saved = StoreOrderingSettings.objects.create(
+        store=late_store, order_prefix="ABC", minimum_order=Decimal("15")
+    )
+    late_store.refresh_from_db()
+
+    assert hours.ordering_settings(late_store) == saved
+
+
+@pytest.mark.parametrize(
+    ("name", "prefix"),
+    [
+        ("OC Pizza Vaise", "VAI"),
+        ("guillotiere", "GUI"),
+        ("OC Pizza Guillotière", "GUI"),
+        ("croix-rousse", "CRO"),
+        ("é", "EXX"),
+        ("", "XXX"),
+    ],
+)
+def test_prefix_from_name(name, prefix):
+    assert hours.prefix_from_name(name) == prefix
