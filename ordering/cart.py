@@ -37,6 +37,8 @@ class Change:
     reason: str
 
     def __str__(self):
+        if self.name.split(" (")[0] in self.reason:  # the reason names the product already
+            return str(self.reason)
         return _("%(name)s : %(reason)s") % {"name": self.name, "reason": self.reason}
 
 
@@ -160,15 +162,15 @@ class Cart:
 
 
 def existing_lines(lines):
-    """Split `lines` into those whose size (of a live product) and extras (of that product) exist,
-    and the number of the others, in two queries."""
+    """Split `lines` into those whose size and extras (of that size's product) still exist, and
+    the number of the others, in two queries. (An unpublished product is flagged by `quote`.)"""
     if not lines:
         return [], 0
     sizes = {
         size.id: size
-        for size in ProductSize.objects.filter(
-            id__in={line.size_id for line in lines}, product__live=True
-        ).only("id", "product_id")
+        for size in ProductSize.objects.filter(id__in={line.size_id for line in lines}).only(
+            "id", "product_id"
+        )
     }
     extra_ids = {extra_id for line in lines for extra_id in line.extra_ids}
     extras = (

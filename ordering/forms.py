@@ -94,9 +94,8 @@ class CheckoutForm(forms.Form):
     name = forms.CharField(label=_("Nom"), max_length=120)
     phone = forms.CharField(label=_("Téléphone"), max_length=20, validators=[phone_validator])
     email = forms.EmailField(label=_("Adresse e-mail"), max_length=254)
-    fulfilment = forms.ChoiceField(
-        label=_("Livraison ou retrait"), choices=Order.Fulfilment.choices, widget=forms.RadioSelect
-    )
+    # Chosen before the form (the page is priced for it): ?mode=delivery or ?mode=pickup.
+    fulfilment = forms.ChoiceField(choices=Order.Fulfilment.choices, widget=forms.HiddenInput)
     saved_address = forms.TypedChoiceField(
         label=_("Adresse enregistrée"), coerce=int, required=False, empty_value=None
     )
@@ -108,7 +107,7 @@ class CheckoutForm(forms.Form):
     address_details = forms.CharField(
         label=_("Précisions (étage, code, interphone)"), max_length=200, required=False
     )
-    when = forms.ChoiceField(label=_("Quand ?"), widget=forms.RadioSelect)
+    when = forms.ChoiceField(label=_("Quand ?"))
     payment_method = forms.ChoiceField(label=_("Paiement"), widget=forms.RadioSelect)
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64, min_length=16)
     expected_total = forms.DecimalField(
@@ -183,7 +182,7 @@ class PaymentForm(forms.Form):
 
 
 class ChangeSlotForm(forms.Form):
-    when = forms.ChoiceField(label=_("Quand ?"), widget=forms.RadioSelect)
+    when = forms.ChoiceField(label=_("Quand ?"))
 
     def __init__(self, *args, slots=(), asap_label="", **kwargs):
         super().__init__(*args, **kwargs)

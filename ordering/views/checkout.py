@@ -45,7 +45,7 @@ def initial_contact(user):
         return {}
     return {
         "name": user.get_full_name(),
-        "phone": getattr(user, "phone", ""),
+        "phone": user.phone,
         "email": user.email,
     }
 
@@ -59,12 +59,6 @@ def asap_label(promised, fulfilment):
     return _("Dès que possible : prête vers %(time)s") % {"time": at}
 
 
-def is_out_of_area(error):
-    return (
-        isinstance(error, getattr(services, "OutOfArea", ())) or getattr(error, "code", "") == "out_of_area"
-    )
-
-
 class Checkout:
     """Everything the checkout page needs for one store, fulfilment and moment."""
 
@@ -73,13 +67,15 @@ class Checkout:
         self.settings = ordering_settings(self.store)
         self.now = timezone.now()
         delivers = bool(self.store.delivery_postcode_list)
+        self.addresses = customer_addresses(request.user)
         if fulfilment not in Order.Fulfilment.values or (
             fulfilment == Order.Fulfilment.DELIVERY and not delivers
         ):
-            fulfilment = Order.Fulfilment.DELIVERY if delivers else Order.Fulfilment.PICKUP
+            # Pickup unless the customer saved a delivery address (and the store delivers).
+            wants_delivery = delivers and bool(self.addresses)
+            fulfilment = Order.Fulfilment.DELIVERY if wants_delivery else Order.Fulfilment.PICKUP
         self.fulfilment = fulfilment
         self.delivers = delivers
-        self.addresses = customer_addresses(request.user)
         self.asap = slots.asap_time(self.store, fulfilment, self.now)
         self.slots = slots.available_slots(self.store, fulfilment, self.now)
         self.methods = payment_methods(self.settings)
@@ -117,14 +113,14 @@ class Checkout:
             initial["saved_address"] = default.id
         return initial
 
-    def render(self, form, the_quote, *, status=200, out_of_area=False, price_changed=None):
+    def render(self, form, the_quote, *, status=200, offer_pickup=False, price_changed=None):
         context = {
             "form": form,
             "quote": the_quote,
             "store": self.store,
             "store_settings": self.settings,
             "checkout": self,
-            "out_of_area": out_of_area,
+            "offer_pickup": offer_pickup,
             "price_changed": price_changed,
             "asap": self.asap,
         }
@@ -199,7 +195,9 @@ def checkout(request):
         return page.render(form, new_quote, status=409, price_changed=data["expected_total"])
     except OrderError as error:
         form.add_error(None, str(error))
-        return page.render(form, the_quote, status=409, out_of_area=is_out_of_area(error))
+        # Out of the delivery area, under the minimum…: retiring at the store is one click away.
+        offer_pickup = data["fulfilment"] == Order.Fulfilment.DELIVERY
+        return page.render(form, the_quote, status=409, offer_pickup=offer_pickup)
     cart.clear()
     remember_guest_order(request, order)
     return redirect(after_placing_url(order))

@@ -10,9 +10,6 @@ timeline fragment (`order_fragment`) only when it changed. Without JavaScript, a
 the same.
 """
 
-from collections import defaultdict
-from decimal import Decimal
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -67,24 +64,6 @@ def etag_of(order):
     return f'"{order.number}-{order.version}"'
 
 
-def vat_lines(order, lines, discounts):
-    """[(rate, base excl. VAT, VAT, total incl. VAT)] per rate of the order's lines, discounts
-    deducted from their rate; the delivery fee is taxed at the rate of the food (10 %)."""
-    totals = defaultdict(Decimal)
-    for line in lines:
-        totals[line.vat_rate] += line.total
-    for discount in discounts:
-        totals[discount.vat_rate] -= discount.amount
-    if order.delivery_fee:
-        totals[Decimal("10.00")] += order.delivery_fee
-    result = []
-    for rate in sorted(totals):
-        total = totals[rate]
-        base = (total / (1 + rate / 100)).quantize(Decimal("0.01"))
-        result.append({"rate": rate, "base": base, "vat": total - base, "total": total})
-    return result
-
-
 def why_unchangeable(order):
     if order.status == Order.Status.PENDING_PAYMENT:
         return _("Cette commande attend son paiement en ligne.")
@@ -107,7 +86,7 @@ def order_context(request, order, secret):
         "lines": lines,
         "discounts": discounts,
         "events": events,
-        "vat_lines": vat_lines(order, lines, discounts),
+        "vat_lines": order.vat_breakdown(),
         "secret": secret,
         "is_final": order.status in FINAL_STATUSES,
         "why_unchangeable": "" if order.can_change else why_unchangeable(order),
@@ -122,7 +101,7 @@ def order_context(request, order, secret):
 
 
 def detail_queryset(request, number, secret):
-    return orders_for(request, number, secret).select_related("store")
+    return orders_for(request, number, secret).select_related("store").prefetch_related("lines", "discounts")
 
 
 @require_GET

@@ -39,16 +39,15 @@ def test_a_guest_orders_for_pickup_and_follows_the_order_live(
 
     page.get_by_role("link", name="Commander").click()
     page.wait_for_url("**/panier/commander/")
-    page.get_by_label("Nom", exact=True).fill("Claire Martin")
-    page.get_by_label("Téléphone", exact=True).fill("06 12 34 56 78")
-    page.get_by_label("Adresse e-mail", exact=True).fill("claire@example.fr")
-    page.check("input[name=fulfilment][value=pickup]")
-    assert page.locator("[data-delivery-only]").is_hidden()
-    page.check("input[name=when][value=asap]")
+    assert page.get_by_role("link", name="À emporter").get_attribute("aria-current") == "page"
+    page.fill("input[name=name]", "Claire Martin")
+    page.fill("input[name=phone]", "06 12 34 56 78")
+    page.fill("input[name=email]", "claire@example.fr")
+    page.select_option("select[name=when]", "asap")
     page.check("input[name=payment_method][value=cash]")
     page.get_by_role("button", name=re.compile("Confirmer la commande")).click()
 
-    page.wait_for_url(re.compile(r".*/commandes/[A-Z]{3}-\d{4}-\d+/\w+/$"))
+    page.wait_for_url(re.compile(r".*/commandes/[A-Z]{3}-\d{4}-\d+/[^/]+/$"))
     status = page.locator("[data-order-status]")
     assert status.inner_text() == "Reçue"
     page.evaluate("window.notReloaded = true")
