@@ -326,6 +326,16 @@ def test_the_promo_code_is_kept_in_the_cart(client, vaise, margherita):
     assert cart_data(client)["code"] == "BIENVENUE"
 
 
+def test_an_unknown_promo_code_is_said_on_the_cart_page(client, vaise, margherita):
+    add(client, vaise, size_of(margherita))
+    client.post("/panier/code/", {"code": "NIMPORTEQUOI"})
+
+    html = client.get(CART, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+    assert '<p class="field-errors" role="alert">Code promotionnel inconnu ou expiré.</p>' in html
+    assert 'value="NIMPORTEQUOI"' in html
+
+
 def test_an_empty_cart_says_so(client, db):
     html = client.get(CART, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
 

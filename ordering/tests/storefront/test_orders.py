@@ -251,3 +251,21 @@ def test_times_are_shown_in_paris(client, order, customer):
     html = client.get(f"/commandes/{order.number}/", **FR).content.decode()
 
     assert timezone.localtime(order.promised_at).strftime("%H:%M") in html
+
+
+def test_the_customer_moves_the_order_to_a_slot(client, order, customer):
+    import datetime
+    import re
+
+    client.force_login(customer)
+    page = client.get(f"/commandes/{order.number}/modifier/", **FR).content.decode()
+    slot = re.findall(r'<option value="(\d{4}-\d\d-\d\dT[^"]+)"', page)[1]
+    quantities = {f"quantity-{line.id}": line.quantity for line in order.lines.all()}
+
+    response = client.post(f"/commandes/{order.number}/modifier/", {**quantities, "when": slot})
+
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert order.slot_start == datetime.datetime.fromisoformat(slot)
+    assert order.asap is False
+    assert order.total == Decimal("38.00")
