@@ -174,6 +174,8 @@ PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 $OCPIZZA_BACKUP_TIME * * * root OCPIZZA_CONF=$OCPIZZA_CONF $OCPIZZA_SCRIPTS_DIR/backup.sh --quiet
 # Wagtail's scheduled publishing (pages and promotions with a "go live" date), every 5 minutes.
 */5 * * * * $OCPIZZA_USER $OCPIZZA_VENV/bin/python $OCPIZZA_CURRENT/deploy/with_env.py $OCPIZZA_ENV_FILE $OCPIZZA_VENV/bin/python $OCPIZZA_CURRENT/manage.py publish_scheduled
+# Orders not paid online in time are cancelled and their stock released, every minute (safe twice).
+* * * * * $OCPIZZA_USER $OCPIZZA_VENV/bin/python $OCPIZZA_CURRENT/deploy/with_env.py $OCPIZZA_ENV_FILE $OCPIZZA_VENV/bin/python $OCPIZZA_CURRENT/manage.py expire_unpaid_orders --verbosity 0
 EOF
 
 install_file "$work/headers" "$OCPIZZA_NGINX_DIR/snippets/ocpizza-headers.conf" 644

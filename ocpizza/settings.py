@@ -275,6 +275,12 @@ CONTENT_SECURITY_POLICY_PREVIEW = {
 GOOGLEAPIKEY = env.str("GOOGLEAPIKEY", default="")
 SQUARE_ACCESS_TOKEN = env.str("SQUARE_ACCESS_TOKEN", default="")
 SQUARE_ENVIRONMENT = env.str("SQUARE_ENVIRONMENT", default="sandbox")
+# Card payments online (ordering/payments/): "simulator" is offline and takes no real money, so with
+# DEBUG off it is refused unless PAYMENT_SIMULATOR_ALLOWED (a demonstration server).
+PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="simulator")
+PAYMENT_SIMULATOR_ALLOWED = env.bool("PAYMENT_SIMULATOR_ALLOWED", default=False)
+# Minutes a customer has to pay an order online before it expires and its stock is released.
+ORDER_PAYMENT_MINUTES = env.int("ORDER_PAYMENT_MINUTES", default=15)
 
 # --- Login protection and rate limits (accounts/security.py, docs/exploitation.md) ----------------
 # django-axes counts failed logins in the database and locks an account, and separately an address,

@@ -575,6 +575,20 @@ def test_the_cron_entry_publishes_scheduled_content(scratch_server):
     assert result.returncode == 0, result.stderr
 
 
+def test_the_cron_entry_expires_unpaid_orders_every_minute(scratch_server):
+    line = next(
+        line
+        for line in (scratch_server.prefix / "etc/cron.d/ocpizza").read_text().splitlines()
+        if line.endswith("manage.py expire_unpaid_orders --verbosity 0")
+    )
+    assert line.startswith("* * * * * ")
+    command = line.split(None, 6)[6]
+
+    result = run(["sh", "-c", command], {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin"})
+
+    assert result.returncode == 0, result.stderr
+
+
 def test_backups_older_than_ten_days_are_removed(scratch_server):
     folder = scratch_server.prefix / "var/backups/ocpizza"
     eleven_days = [folder / "ocpizza_2000-01-01_030000.dump", folder / "ocpizza_2000-01-01_030000.media.tar"]

@@ -54,6 +54,7 @@ class MenuPageTreeTests(WagtailPageTests):
             {
                 "title": "Calzone",
                 "category": "pizza",
+                "vat_rate": "20.00",
                 "summary": "Le chausson.",
                 "description": rich_text("<p>Pliée en deux.</p>"),
                 "is_available": "on",
@@ -71,3 +72,4 @@ class MenuPageTreeTests(WagtailPageTests):
         self.assertEqual((product.title, product.live), ("Calzone", True))
         sizes = [(size.name, size.price) for size in product.sizes.all()]
         self.assertEqual(sizes, [("Unique", Decimal("12.00"))])
+        self.assertEqual(product.vat_rate, Decimal("20.00"))

@@ -59,6 +59,7 @@ def publish_data(product, *, summary, recipe_quantity, recipe_factor):
             "title": product.title,
             "slug": product.slug,
             "category": product.category,
+            "vat_rate": str(product.vat_rate),
             "summary": summary,
             "description": rich_text(""),
             "is_vegetarian": "on",

@@ -92,6 +92,7 @@ def test_the_product_form_derives_the_ingredients_from_the_recipe(menu_page):
             "title": "Margherita",
             "slug": "margherita",
             "category": "pizza",
+            "vat_rate": "10.00",
             "is_available": "on",
             "sizes": inline_formset([{"name": "Petite", "price": "9.00", "recipe_factor": "1.00"}]),
             "recipe_lines": inline_formset(

@@ -1,0 +1,861 @@
+"""Every change of an order: one function per transition, called by the storefront, the staff
+screens, the admin, management commands and tests alike.
+
+Each function is one transaction (a savepoint inside the caller's): it locks the order
+(`select_for_update`), checks its status, changes it, bumps `Order.version`, writes an
+`OrderEvent`, and schedules its e-mail after commit. A refusal raises `OrderError` (or
+`TransitionError` for a change the order's status does not allow) with a French message a
+customer can read; nothing is written then. Stock follows the order through `stores.services`
+with the order number as reference: reserved when placed, released when cancelled or changed,
+consumed when the kitchen starts. Money moves through `ordering.payments` with idempotency keys.
+"""
+
+import datetime
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from menu.templatetags.menu_tags import euros
+from stores.exceptions import StockError
+from stores.hours import closure_on, is_open_at, ordering_settings
+from stores.services import consume_reservation, release_ingredients, reserve_ingredients
+
+from .exceptions import OrderError, PaymentError, PriceChanged, TransitionError
+from .models import Order, OrderDiscount, OrderEvent, OrderLine, Payment, locked_counter, next_order_number
+from .payments import PaymentDeclined, get_provider
+from .pricing import quote
+from .slots import asap_slot, check_slot
+from .tasks import send_order_email
+
+__all__ = [
+    "UNCHANGED",
+    "Address",
+    "Contact",
+    "OrderError",
+    "PaymentError",
+    "PriceChanged",
+    "TransitionError",
+    "cancel_order",
+    "change_order",
+    "expire_unpaid_orders",
+    "mark_collected",
+    "mark_delivered",
+    "mark_ready",
+    "pay_order",
+    "place_order",
+    "send_out",
+    "start_preparing",
+]
+
+Status = Order.Status
+Fulfilment = Order.Fulfilment
+Method = Order.PaymentMethod
+UNCHANGED = object()  # change_order(slot=UNCHANGED): keep the order's time
+KEY_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{8,64}")
+PHONE_PATTERN = re.compile(r"\+?[0-9 .()-]{6,30}")
+POSTCODE_PATTERN = re.compile(r"[0-9]{5}")
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    phone: str
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class Address:
+    street_address: str
+    postcode: str
+    city: str
+    details: str = ""
+
+
+# Placing ---------------------------------------------------------------------------------------
+
+
+def place_order(
+    *,
+    store,
+    lines,
+    fulfilment,
+    contact,
+    address=None,
+    slot=None,
+    payment_method,
+    idempotency_key,
+    customer=None,
+    source=Order.Source.WEB,
+    code="",
+    expected_total=None,
+    user=None,
+    now=None,
+):
+    """Place an order of `lines` (CartLines) at `store`, priced again on the server.
+
+    `slot` None means as soon as possible, else the aware datetime of a slot start (see
+    `ordering.slots`). Refuses (OrderError) unavailable lines, an address outside the delivery
+    area (the message offers pickup), a delivery below the minimum, a closed store, a full or past
+    slot, a payment method the store does not accept, a promotion code that does not exist;
+    `expected_total` given and different from the new total raises PriceChanged carrying the new
+    quote. Reserves the ingredients under the order number. Card online: the order waits for
+    `pay_order` (status pending_payment until `expires_at`); otherwise it is received at once and
+    confirmed by e-mail.
+
+    Idempotent: the same `idempotency_key` (one per checkout form) returns the order it already
+    made, with nothing new written, also when two requests race.
+    """
+    key = _idempotency_key(idempotency_key)
+    existing = _order_for_key(key, customer)
+    if existing is not None:
+        return existing
+    try:
+        return _place_order(
+            store=store,
+            lines=lines,
+            fulfilment=fulfilment,
+            contact=contact,
+            address=address,
+            slot=slot,
+            payment_method=payment_method,
+            key=key,
+            customer=customer,
+            source=source,
+            code=code,
+            expected_total=expected_total,
+            user=user,
+            now=now or timezone.now(),
+        )
+    except IntegrityError:
+        # The same key won a race the store lock could not see (another store): its order stands.
+        existing = _order_for_key(key, customer)
+        if existing is None:
+            raise
+        return existing
+
+
+@transaction.atomic
+def _place_order(
+    *,
+    store,
+    lines,
+    fulfilment,
+    contact,
+    address,
+    slot,
+    payment_method,
+    key,
+    customer,
+    source,
+    code,
+    expected_total,
+    user,
+    now,
+):
+    if store is None or not getattr(store, "live", False):
+        raise OrderError(_("Cette pizzeria ne prend pas de commande."))
+    if fulfilment not in Fulfilment.values:
+        raise OrderError(_("Choisissez la livraison ou le retrait sur place."))
+    if source not in Order.Source.values:
+        raise OrderError(_("Origine de commande inconnue."))
+    store_settings = ordering_settings(store)
+    _check_payment_method(store_settings, payment_method, source)
+    contact = _clean_contact(contact, customer, source)
+    address = _clean_address(store, address) if fulfilment == Fulfilment.DELIVERY else None
+
+    # Orders of a store on a day are placed one at a time from here on: the idempotency key,
+    # the slot's capacity and the number are checked and taken under this lock.
+    locked_counter(store_settings.order_prefix, timezone.localdate(now))
+    existing = _order_for_key(key, customer)
+    if existing is not None:
+        return existing
+
+    priced = _priced(store, lines, fulfilment=fulfilment, code=code, now=now, expected_total=expected_total)
+    if slot is None:
+        _check_open_now(store, now)
+        chosen = asap_slot(store, fulfilment, now)
+        if chosen is None:
+            raise OrderError(_("Plus aucun créneau n'est libre : choisissez un créneau plus tard."))
+    else:
+        chosen = check_slot(store, fulfilment, slot, now)
+
+    waits_for_payment = payment_method == Method.CARD_ONLINE and priced.total > 0
+    status = Status.PENDING_PAYMENT if waits_for_payment else Status.RECEIVED
+    order = Order.objects.create(
+        number=next_order_number(store_settings.order_prefix, timezone.localdate(now)),
+        store=store,
+        store_name=store.title,
+        customer=customer,
+        contact_name=contact.name,
+        contact_phone=contact.phone,
+        contact_email=contact.email,
+        fulfilment=fulfilment,
+        street_address=address.street_address if address else "",
+        postcode=address.postcode if address else "",
+        city=address.city if address else "",
+        address_details=address.details if address else "",
+        asap=slot is None,
+        promised_at=chosen.promised_at,
+        slot_start=chosen.start,
+        status=status,
+        payment_method=payment_method,
+        source=source,
+        promotion_code=priced.code if priced.discounts else "",
+        idempotency_key=key,
+        created_at=now,
+        updated_at=now,
+        expires_at=now + datetime.timedelta(minutes=settings.ORDER_PAYMENT_MINUTES)
+        if waits_for_payment
+        else None,
+        **_amounts(priced),
+    )
+    _write_lines(order, priced)
+    _event(order, from_status="", user=user, now=now)
+    _reserve(order, priced, user=user, now=now)
+    if status == Status.RECEIVED:
+        _email_on_commit(order, "confirmation")
+    return order
+
+
+# Payment online --------------------------------------------------------------------------------
+
+
+def pay_order(order, *, source_token, idempotency_key, user=None, now=None):
+    """Pay an order waiting for its card payment online, with the card token from the browser.
+
+    Returns the Payment: "succeeded" (the order is then received and confirmed by e-mail),
+    "failed" (declined: the reason is in `payment.error`, the order still waits and the customer
+    may try again with a new key until it expires), or "pending" (the provider will confirm).
+    The same `idempotency_key` returns the same Payment without charging again. Raises
+    TransitionError if the order is not waiting for a payment (already paid, expired, cancelled),
+    PaymentError if the provider cannot be reached (nothing written).
+    """
+    key = _idempotency_key(idempotency_key)
+    existing = Payment.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        if existing.order_id != order.pk:
+            raise OrderError(_("Ce paiement ne correspond pas à cette commande."))
+        return existing
+    return _pay_order(order, source_token=source_token, key=key, user=user, now=now or timezone.now())
+
+
+@transaction.atomic
+def _pay_order(order, *, source_token, key, user, now):
+    locked = _lock(order)
+    existing = Payment.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return existing
+    if locked.payment_method != Method.CARD_ONLINE:
+        raise TransitionError(_("Cette commande se règle à la livraison ou au retrait."))
+    if locked.status != Status.PENDING_PAYMENT:
+        if locked.status == Status.CANCELLED:
+            raise TransitionError(_("Cette commande est annulée : elle ne peut plus être payée."))
+        raise TransitionError(_("Cette commande est déjà payée."))
+    if locked.expires_at is not None and now >= locked.expires_at:
+        raise TransitionError(_("Le délai de paiement est dépassé : passez une nouvelle commande."))
+    provider = get_provider()
+    payment = Payment(
+        order=locked,
+        kind=Payment.Kind.CHARGE,
+        method=Method.CARD_ONLINE,
+        provider=provider.name,
+        amount=locked.total,
+        idempotency_key=key,
+        created_at=now,
+    )
+    try:
+        result = provider.charge(
+            amount=locked.total,
+            source_token=source_token,
+            idempotency_key=key,
+            reference=locked.number,
+            location_id=getattr(locked.store, "payment_location_id", ""),
+        )
+    except PaymentDeclined as declined:
+        payment.status = Payment.Status.FAILED
+        payment.error = str(declined)[:255]
+        payment.provider_reference = ""
+        payment.save()
+        _bump(locked, now=now)
+        _event(
+            locked,
+            from_status=locked.status,
+            user=user,
+            now=now,
+            note=_("Paiement refusé : %(reason)s") % {"reason": payment.error},
+        )
+        return _synced(order, locked, payment)
+    payment.provider_reference = result.reference
+    if result.status != "succeeded":
+        payment.status = Payment.Status.PENDING
+        payment.save()
+        return _synced(order, locked, payment)
+    payment.status = Payment.Status.SUCCEEDED
+    payment.save()
+    from_status = locked.status
+    locked.status = Status.RECEIVED
+    locked.expires_at = None
+    _bump(locked, now=now)
+    _event(locked, from_status=from_status, user=user, now=now, note=_("Payée en ligne"))
+    _email_on_commit(locked, "confirmation")
+    return _synced(order, locked, payment)
+
+
+# The kitchen and the delivery ------------------------------------------------------------------
+
+
+@transaction.atomic
+def start_preparing(order, *, user=None, now=None):
+    """The kitchen starts the order (received → preparing); its reserved ingredients are used."""
+    now = now or timezone.now()
+    locked = _lock(order)
+    _require(
+        locked,
+        {Status.RECEIVED},
+        _("La commande %(number)s ne peut pas passer en préparation : elle est %(status)s."),
+    )
+    if locked.store_id:
+        consume_reservation(store=locked.store, order_reference=locked.number, user=_user(user), now=now)
+    _move(locked, Status.PREPARING, user=user, now=now)
+    return _synced(order, locked)
+
+
+@transaction.atomic
+def mark_ready(order, *, user=None, now=None):
+    """The order is ready (preparing → ready); a pickup customer is told by e-mail."""
+    now = now or timezone.now()
+    locked = _lock(order)
+    _require(
+        locked, {Status.PREPARING}, _("La commande %(number)s ne peut pas être prête : elle est %(status)s.")
+    )
+    _move(locked, Status.READY, user=user, now=now)
+    if locked.fulfilment == Fulfilment.PICKUP:
+        _email_on_commit(locked, "ready")
+    return _synced(order, locked)
+
+
+@transaction.atomic
+def send_out(order, *, user=None, now=None):
+    """A driver leaves with the order (ready → out_for_delivery); the customer is told by e-mail."""
+    now = now or timezone.now()
+    locked = _lock(order)
+    if locked.fulfilment != Fulfilment.DELIVERY:
+        raise TransitionError(
+            _("La commande %(number)s est à emporter : elle ne part pas en livraison.")
+            % {"number": locked.number}
+        )
+    _require(
+        locked,
+        {Status.READY},
+        _("La commande %(number)s ne peut pas partir en livraison : elle est %(status)s."),
+    )
+    _move(locked, Status.OUT_FOR_DELIVERY, user=user, now=now)
+    _email_on_commit(locked, "out_for_delivery")
+    return _synced(order, locked)
+
+
+@transaction.atomic
+def mark_delivered(order, *, user=None, now=None):
+    """The driver handed the order over (out_for_delivery → delivered)."""
+    now = now or timezone.now()
+    locked = _lock(order)
+    _require(
+        locked,
+        {Status.OUT_FOR_DELIVERY},
+        _("La commande %(number)s ne peut pas être livrée : elle est %(status)s."),
+    )
+    _move(locked, Status.DELIVERED, user=user, now=now)
+    return _synced(order, locked)
+
+
+@transaction.atomic
+def mark_collected(order, *, user=None, now=None):
+    """The customer collected the order at the counter (ready → collected)."""
+    now = now or timezone.now()
+    locked = _lock(order)
+    if locked.fulfilment != Fulfilment.PICKUP:
+        raise TransitionError(
+            _("La commande %(number)s est à livrer : elle ne se retire pas au comptoir.")
+            % {"number": locked.number}
+        )
+    _require(
+        locked, {Status.READY}, _("La commande %(number)s ne peut pas être retirée : elle est %(status)s.")
+    )
+    _move(locked, Status.COLLECTED, user=user, now=now)
+    return _synced(order, locked)
+
+
+# Cancelling and changing -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def cancel_order(order, *, user=None, reason="", by_customer=False, now=None):
+    """Cancel the order: its stock is released (nothing comes back once the kitchen started), a
+    card payment is refunded in full through the provider, the customer is told by e-mail.
+
+    A customer (`by_customer`) may cancel until the kitchen starts; staff may cancel later, with
+    a reason. Raises PaymentError if the refund fails (then nothing is cancelled).
+    """
+    now = now or timezone.now()
+    locked = _lock(order)
+    reason = (reason or "").strip()[:200]
+    if by_customer:
+        if locked.status in (Status.PREPARING, Status.READY, Status.OUT_FOR_DELIVERY):
+            raise TransitionError(
+                _(
+                    "La préparation de votre commande a commencé : elle ne peut plus être annulée. "
+                    "Appelez la pizzeria."
+                )
+            )
+        _require(
+            locked,
+            {Status.PENDING_PAYMENT, Status.RECEIVED},
+            _("La commande %(number)s ne peut pas être annulée : elle est %(status)s."),
+        )
+    else:
+        _require(
+            locked,
+            {
+                Status.PENDING_PAYMENT,
+                Status.RECEIVED,
+                Status.PREPARING,
+                Status.READY,
+                Status.OUT_FOR_DELIVERY,
+            },
+            _("La commande %(number)s ne peut pas être annulée : elle est %(status)s."),
+        )
+        if locked.status not in (Status.PENDING_PAYMENT, Status.RECEIVED) and not reason:
+            raise OrderError(_("Indiquez le motif de l'annulation."))
+    if locked.store_id:
+        release_ingredients(store=locked.store, order_reference=locked.number, user=_user(user), now=now)
+    paid = locked.paid_amount()
+    if paid > 0:
+        _refund(locked, paid, reason=reason or _("Commande annulée"), now=now)
+    locked.cancel_reason = reason
+    locked.expires_at = None
+    _move(locked, Status.CANCELLED, user=user, now=now, note=reason)
+    _email_on_commit(locked, "cancelled")
+    return _synced(order, locked)
+
+
+@transaction.atomic
+def change_order(
+    order, *, lines=None, slot=UNCHANGED, user=None, expected_total=None, source_token="", now=None
+):
+    """Change the lines and/or the time of an order the kitchen has not started (received).
+
+    `lines` (CartLines) replace the order's lines, priced again (with the order's promotion
+    code); the stock follows: the old reservation is released and the new lines reserved, in
+    this transaction. `slot`: UNCHANGED keeps the time, None means as soon as possible, else a
+    slot start. A card-paid order is settled through the provider: a lower total is refunded;
+    a higher total is charged with `source_token` (a new card token: PaymentError without one).
+    `expected_total` given and different raises PriceChanged carrying the new quote.
+    """
+    now = now or timezone.now()
+    locked = _lock(order)
+    _require_changeable(locked)
+    if lines is None and slot is UNCHANGED:
+        return _synced(order, locked)
+    store = locked.store
+    if store is None or not store.live:
+        raise OrderError(
+            _("Cette pizzeria ne prend plus de commande : la commande ne peut pas être modifiée.")
+        )
+    notes = []
+    if slot is not UNCHANGED:
+        locked_counter(ordering_settings(store).order_prefix, timezone.localdate(now))
+        if slot is None:
+            _check_open_now(store, now)
+            chosen = asap_slot(store, locked.fulfilment, now, exclude_order=locked)
+            if chosen is None:
+                raise OrderError(_("Plus aucun créneau n'est libre : choisissez un créneau plus tard."))
+        else:
+            chosen = check_slot(store, locked.fulfilment, slot, now, exclude_order=locked)
+        locked.asap = slot is None
+        locked.slot_start = chosen.start
+        locked.promised_at = chosen.promised_at
+        notes.append(_("Heure modifiée"))
+    if lines is not None:
+        release_ingredients(store=store, order_reference=locked.number, user=_user(user), now=now)
+        priced = _priced(
+            store,
+            lines,
+            fulfilment=locked.fulfilment,
+            code=locked.promotion_code,
+            now=now,
+            expected_total=expected_total,
+            ignore_code_error=True,
+        )
+        for name, value in _amounts(priced).items():
+            setattr(locked, name, value)
+        locked.lines.all().delete()
+        locked.discounts.all().delete()
+        _write_lines(locked, priced)
+        _reserve(locked, priced, user=user, now=now)
+        notes.append(_("Articles modifiés"))
+    if locked.payment_method == Method.CARD_ONLINE:
+        _settle_difference(locked, source_token=source_token, now=now)
+    _bump(locked, now=now)
+    _event(locked, from_status=locked.status, user=user, now=now, note=", ".join(notes))
+    _email_on_commit(locked, "changed")
+    return _synced(order, locked)
+
+
+def expire_unpaid_orders(*, now=None):
+    """Cancel the orders whose online payment did not arrive in time, releasing their stock.
+
+    Each order is expired in its own transaction, under its lock, only if it still waits for its
+    payment: running it twice, or beside a payment finishing, expires nothing twice. An order
+    whose payment the provider has not settled yet (pending) is left alone. Returns how many
+    orders were expired.
+    """
+    now = now or timezone.now()
+    candidates = Order.objects.filter(status=Status.PENDING_PAYMENT, expires_at__lte=now).values_list(
+        "id", flat=True
+    )
+    expired = 0
+    for order_id in list(candidates):
+        with transaction.atomic():
+            order = (
+                Order.objects.select_for_update(of=("self",))
+                .select_related("store")
+                .filter(pk=order_id, status=Status.PENDING_PAYMENT, expires_at__lte=now)
+                .first()
+            )
+            if order is None or order.payments.filter(status=Payment.Status.PENDING).exists():
+                continue
+            if order.store_id:
+                release_ingredients(store=order.store, order_reference=order.number, now=now)
+            order.cancel_reason = _("Paiement non reçu à temps")
+            order.expires_at = None
+            _move(order, Status.CANCELLED, user=None, now=now, note=order.cancel_reason)
+            expired += 1
+    return expired
+
+
+# Internals -------------------------------------------------------------------------------------
+
+
+def _idempotency_key(value):
+    value = value.strip() if isinstance(value, str) else ""
+    if not KEY_PATTERN.fullmatch(value):
+        raise OrderError(_("Ce formulaire n'est pas valable : rechargez la page."))
+    return value
+
+
+def _order_for_key(key, customer):
+    order = Order.objects.filter(idempotency_key=key).first()
+    if order is not None and order.customer_id != getattr(customer, "pk", None):
+        raise OrderError(_("Ce formulaire a déjà servi : rechargez la page."))
+    return order
+
+
+def _lock(order):
+    """The order read again under its row lock (the caller's copy may be stale)."""
+    return Order.objects.select_for_update(of=("self",)).select_related("store").get(pk=order.pk)
+
+
+def _synced(order, locked, result=None):
+    """Copy the locked row's fields onto the caller's instance; return `result` or the order."""
+    if order is not locked:
+        for field in Order._meta.concrete_fields:
+            setattr(order, field.attname, getattr(locked, field.attname))
+        for cache in ("lines", "discounts", "payments", "events"):
+            getattr(order, "_prefetched_objects_cache", {}).pop(cache, None)
+    return order if result is None else result
+
+
+def _require(order, allowed, message):
+    if order.status not in allowed:
+        raise TransitionError(
+            message % {"number": order.number, "status": order.get_status_display().lower()}
+        )
+
+
+def _require_changeable(order):
+    if order.status == Status.RECEIVED:
+        return
+    if order.status in (Status.PREPARING, Status.READY, Status.OUT_FOR_DELIVERY):
+        raise TransitionError(
+            _("La préparation de votre commande a commencé : elle ne peut plus être modifiée.")
+        )
+    if order.status == Status.PENDING_PAYMENT:
+        raise TransitionError(_("Cette commande attend son paiement : payez-la ou annulez-la."))
+    if order.status == Status.CANCELLED:
+        raise TransitionError(_("Cette commande est annulée : elle ne peut plus être modifiée."))
+    raise TransitionError(_("Cette commande est terminée : elle ne peut plus être modifiée."))
+
+
+def _bump(order, *, now):
+    order.version += 1
+    order.updated_at = now
+    order.save()
+
+
+def _move(order, to_status, *, user, now, note=""):
+    from_status = order.status
+    order.status = to_status
+    _bump(order, now=now)
+    _event(order, from_status=from_status, user=user, now=now, note=note)
+
+
+def _event(order, *, from_status, user, now, note=""):
+    return OrderEvent.objects.create(
+        order=order,
+        from_status=from_status,
+        to_status=order.status,
+        user=_user(user),
+        created_at=now,
+        note=(note or "")[:255],
+    )
+
+
+def _user(user):
+    return user if user is not None and user.is_authenticated else None
+
+
+def _email_on_commit(order, kind):
+    order_id = order.pk
+    transaction.on_commit(lambda: send_order_email.enqueue(order_id, kind))
+
+
+def _check_open_now(store, now):
+    if is_open_at(store, now):
+        return
+    closure = closure_on(store, timezone.localdate(now))
+    if closure is not None and closure.message:
+        raise OrderError(
+            _("La pizzeria est fermée : %(message)s Choisissez un créneau pour plus tard.")
+            % {"message": closure.message}
+        )
+    raise OrderError(_("La pizzeria est fermée en ce moment : choisissez un créneau pour plus tard."))
+
+
+def _check_payment_method(store_settings, method, source):
+    if method not in Method.values:
+        raise OrderError(_("Choisissez un moyen de paiement."))
+    if source != Order.Source.WEB:
+        return  # staff take what the customer hands over
+    if method == Method.CARD_ONLINE:
+        accepted = store_settings.online_payment
+    else:
+        accepted = method in (store_settings.accepted_payments or [])
+    if not accepted:
+        raise OrderError(_("Cette pizzeria n'accepte pas ce moyen de paiement."))
+
+
+def _clean_contact(contact, customer, source):
+    name = (contact.name or "").strip()
+    phone = (contact.phone or "").strip()
+    email = (contact.email or "").strip() or (getattr(customer, "email", "") or "")
+    if not name or len(name) > 150:
+        raise OrderError(_("Indiquez votre nom."))
+    if not PHONE_PATTERN.fullmatch(phone):
+        raise OrderError(_("Indiquez un numéro de téléphone valable."))
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise OrderError(_("Indiquez une adresse e-mail valable.")) from None
+    elif source == Order.Source.WEB:
+        raise OrderError(_("Indiquez votre adresse e-mail : nous y envoyons la confirmation."))
+    return Contact(name=name, phone=phone, email=email)
+
+
+def _clean_address(store, address):
+    if address is None:
+        raise OrderError(_("Indiquez l'adresse de livraison."))
+    street = (address.street_address or "").strip()
+    postcode = re.sub(r"\s", "", address.postcode or "")
+    city = (address.city or "").strip()
+    details = (address.details or "").strip()
+    if not street or not city or len(street) > 200 or len(city) > 80 or len(details) > 200:
+        raise OrderError(_("Indiquez l'adresse de livraison complète."))
+    if not POSTCODE_PATTERN.fullmatch(postcode):
+        raise OrderError(_("Indiquez un code postal à 5 chiffres."))
+    if postcode not in store.delivery_postcode_list:
+        raise OrderError(
+            _(
+                "%(store)s ne livre pas le %(postcode)s. Vous pouvez retirer votre commande sur place, "
+                "ou choisir une autre pizzeria."
+            )
+            % {"store": store.title, "postcode": postcode}
+        )
+    return Address(street_address=street, postcode=postcode, city=city, details=details)
+
+
+def _priced(store, lines, *, fulfilment, code, now, expected_total, ignore_code_error=False):
+    priced = quote(store, list(lines), fulfilment=fulfilment, code=code, now=now)
+    if priced.code_error and not ignore_code_error:
+        raise OrderError(priced.code_error)
+    if priced.problems:
+        raise OrderError(" ".join(str(problem) for problem in priced.problems))
+    if expected_total is not None and _decimal(expected_total) != priced.total:
+        raise PriceChanged(
+            _("Le total a changé depuis que vous avez rempli votre panier : il est maintenant de %(total)s.")
+            % {"total": euros(priced.total)},
+            quote=priced,
+        )
+    return priced
+
+
+def _decimal(value):
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _amounts(priced):
+    return {
+        "subtotal": priced.subtotal,
+        "discount_total": priced.discount_total,
+        "delivery_fee": priced.delivery_fee,
+        "total": priced.total,
+    }
+
+
+def _write_lines(order, priced):
+    OrderLine.objects.bulk_create(
+        [
+            OrderLine(
+                order=order,
+                product=line.product,
+                size=line.size,
+                product_name=line.product.title,
+                size_name=line.size.name,
+                category=line.category,
+                extras=[
+                    {"id": extra.id, "name": extra.name, "kind": extra.kind, "price": str(extra.price)}
+                    for extra in line.extras
+                ],
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                vat_rate=line.vat_rate,
+                total=line.total,
+                sort_order=position,
+            )
+            for position, line in enumerate(priced.lines)
+        ]
+    )
+    OrderDiscount.objects.bulk_create(
+        [
+            OrderDiscount(
+                order=order,
+                label=str(discount.label)[:200],
+                amount=discount.amount,
+                vat_rate=discount.vat_rate,
+                promotion_id=discount.promotion_id,
+            )
+            for discount in priced.discounts
+        ]
+    )
+
+
+def _reserve(order, priced, *, user, now):
+    try:
+        reserve_ingredients(
+            store=order.store,
+            lines=[(line.size, line.quantity, line.extras) for line in priced.lines],
+            order_reference=order.number,
+            user=_user(user),
+            now=now,
+        )
+    except StockError as error:
+        raise OrderError(str(error)) from None
+
+
+def _settle_difference(order, *, source_token, now):
+    """Charge or refund the difference between the order's total and what the provider holds."""
+    paid = order.paid_amount()
+    if paid == 0 and order.status == Status.PENDING_PAYMENT:
+        return
+    difference = order.total - paid
+    if difference > 0:
+        if not source_token:
+            raise PaymentError(
+                _(
+                    "Le nouveau total dépasse ce que vous avez payé : "
+                    "saisissez votre carte pour régler %(amount)s."
+                )
+                % {"amount": euros(difference)}
+            )
+        provider = get_provider()
+        key = f"{order.number}-charge-v{order.version}"
+        try:
+            result = provider.charge(
+                amount=difference,
+                source_token=source_token,
+                idempotency_key=key,
+                reference=order.number,
+                location_id=getattr(order.store, "payment_location_id", ""),
+            )
+        except PaymentDeclined as declined:
+            raise PaymentError(str(declined)) from None
+        Payment.objects.create(
+            order=order,
+            kind=Payment.Kind.CHARGE,
+            method=Method.CARD_ONLINE,
+            provider=provider.name,
+            amount=difference,
+            status=Payment.Status.SUCCEEDED if result.status == "succeeded" else Payment.Status.PENDING,
+            idempotency_key=key,
+            provider_reference=result.reference,
+            created_at=now,
+        )
+    elif difference < 0:
+        _refund(order, -difference, reason=_("Commande modifiée"), now=now)
+
+
+def _refund(order, amount, *, reason, now):
+    """Give back `amount` of the order's card charges, latest charge first (PaymentError if the
+    provider refuses: the caller's transaction is then rolled back)."""
+    charges = (
+        order.payments.filter(kind=Payment.Kind.CHARGE, status=Payment.Status.SUCCEEDED)
+        .prefetch_related("refunds")
+        .order_by("-created_at", "-id")
+    )
+    remaining = amount
+    for charge in charges:
+        if remaining <= 0:
+            break
+        refunded = sum(
+            (r.amount for r in charge.refunds.all() if r.status != Payment.Status.FAILED), Decimal("0.00")
+        )
+        part = min(charge.amount - refunded, remaining)
+        if part <= 0:
+            continue
+        provider = get_provider(charge.provider)
+        key = f"{order.number}-refund-v{order.version}-{charge.pk}"
+        try:
+            result = provider.refund(
+                payment_reference=charge.provider_reference,
+                amount=part,
+                idempotency_key=key,
+                reason=str(reason),
+            )
+        except PaymentDeclined as declined:
+            raise PaymentError(
+                _("Le remboursement a été refusé par le prestataire de paiement : %(reason)s")
+                % {"reason": declined}
+            ) from None
+        Payment.objects.create(
+            order=order,
+            kind=Payment.Kind.REFUND,
+            method=charge.method,
+            provider=provider.name,
+            amount=part,
+            status=Payment.Status.SUCCEEDED if result.status == "succeeded" else Payment.Status.PENDING,
+            idempotency_key=key,
+            refunded_payment=charge,
+            provider_reference=result.reference,
+            created_at=now,
+        )
+        remaining -= part

@@ -1,0 +1,128 @@
+"""When an order can be ready: 15-minute kitchen slots, their capacity, and "as soon as possible".
+
+A slot is a quarter of an hour in which the kitchen finishes orders (`Order.slot_start`); each
+store takes at most `slot_capacity` orders per slot (orders not cancelled count). A pickup order
+is promised at its slot's start; a delivery order `delivery_minutes` later. A slot can be chosen
+when it starts at least `lead_time_minutes` from now, inside the opening hours (`stores.hours`,
+closures excluded), with capacity left.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from stores.hours import SLOT_MINUTES, closure_on, ordering_settings, slot_starts
+
+from .exceptions import OrderError
+from .models import Order
+
+MAX_DAYS_AHEAD = 7  # a slot may be chosen up to a week ahead
+
+
+@dataclass(frozen=True)
+class Slot:
+    start: datetime.datetime  # the kitchen slot (Order.slot_start)
+    promised_at: datetime.datetime  # when the customer gets the order
+    remaining: int  # orders the slot can still take
+
+
+def promised_time(store, fulfilment, start, settings=None):
+    """When an order finished in the slot `start` reaches the customer."""
+    settings = settings or ordering_settings(store)
+    if fulfilment == Order.Fulfilment.DELIVERY:
+        return start + datetime.timedelta(minutes=settings.delivery_minutes)
+    return start
+
+
+def slot_load(store, starts, *, exclude_order=None):
+    """{slot start: number of orders not cancelled in it} for `starts`, in one query."""
+    if not starts:
+        return {}
+    orders = Order.objects.filter(store=store, slot_start__in=starts).exclude(status=Order.Status.CANCELLED)
+    if exclude_order is not None:
+        orders = orders.exclude(pk=exclude_order.pk)
+    return {
+        row["slot_start"]: row["count"] for row in orders.values("slot_start").annotate(count=Count("id"))
+    }
+
+
+def available_slots(store, fulfilment, now=None, days=2, *, exclude_order=None):
+    """The slots a customer can choose from now on, over `days` days (today first), each with
+    capacity left. `exclude_order` is left out of the counts (an order moving to another slot)."""
+    now = timezone.localtime(now or timezone.now())
+    settings = ordering_settings(store)
+    earliest = now + datetime.timedelta(minutes=settings.lead_time_minutes)
+    today = now.date()
+    starts = []
+    # An interval that started yesterday may run past midnight into today.
+    for offset in range(-1, days):
+        starts += [
+            start
+            for start in slot_starts(store, today + datetime.timedelta(days=offset))
+            if start >= earliest
+        ]
+    starts = sorted(set(starts))
+    load = slot_load(store, starts, exclude_order=exclude_order)
+    slots = []
+    for start in starts:
+        remaining = settings.slot_capacity - load.get(start, 0)
+        if remaining > 0:
+            slots.append(
+                Slot(
+                    start=start,
+                    promised_at=promised_time(store, fulfilment, start, settings),
+                    remaining=remaining,
+                )
+            )
+    return slots
+
+
+def asap_slot(store, fulfilment, now=None, *, exclude_order=None):
+    """The first slot with capacity left at or after now + the kitchen's lead time (None if none
+    in the next two days)."""
+    slots = available_slots(store, fulfilment, now, exclude_order=exclude_order)
+    return slots[0] if slots else None
+
+
+def asap_time(store, fulfilment, now=None):
+    """The time promised to an order placed now "as soon as possible" (None if none can be)."""
+    slot = asap_slot(store, fulfilment, now)
+    return slot.promised_at if slot else None
+
+
+def check_slot(store, fulfilment, start, now=None, *, exclude_order=None):
+    """The Slot starting at `start` if a customer can choose it now; else raises OrderError saying
+    why (past or too near, too far ahead, store closed or not a slot start, full)."""
+    now = timezone.localtime(now or timezone.now())
+    if not isinstance(start, datetime.datetime) or timezone.is_naive(start):
+        raise OrderError(_("Choisissez un créneau dans la liste."))
+    start = timezone.localtime(start)
+    settings = ordering_settings(store)
+    if start < now + datetime.timedelta(minutes=settings.lead_time_minutes):
+        raise OrderError(_("Ce créneau est passé ou trop proche : choisissez-en un autre."))
+    if (start.date() - now.date()).days > MAX_DAYS_AHEAD:
+        raise OrderError(_("Ce créneau est trop lointain : choisissez-en un autre."))
+    day = start.date()
+    if start not in slot_starts(store, day) and start not in slot_starts(
+        store, day - datetime.timedelta(days=1)
+    ):
+        closure = closure_on(store, day)
+        if closure is not None:
+            raise OrderError(
+                _("La pizzeria est fermée ce jour-là : %(message)s") % {"message": closure.message}
+                if closure.message
+                else _("La pizzeria est fermée ce jour-là.")
+            )
+        raise OrderError(_("La pizzeria est fermée à cette heure-là : choisissez un autre créneau."))
+    remaining = settings.slot_capacity - slot_load(store, [start], exclude_order=exclude_order).get(start, 0)
+    if remaining <= 0:
+        raise OrderError(_("Ce créneau est complet : choisissez-en un autre."))
+    return Slot(
+        start=start, promised_at=promised_time(store, fulfilment, start, settings), remaining=remaining
+    )
+
+
+__all__ = ["SLOT_MINUTES", "Slot", "asap_slot", "asap_time", "available_slots", "check_slot", "slot_load"]

@@ -1,0 +1,93 @@
+"""Orders placed at the same moment, for real: threads, each with its own PostgreSQL connection.
+
+Run on PostgreSQL only (row locks); skipped on SQLite, as the stock races are.
+"""
+
+import os
+import threading
+
+import pytest
+from django.db import connection, connections
+
+from ordering.exceptions import OrderError
+from ordering.models import Order, OrderLine
+from stores.models import StockLevel, StockMovement
+
+from .factories import NOW, configure, line, make_shop, new_key, place
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.usefixtures("restore_migrated_rows"),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql" and not os.environ.get("CI"),
+        reason="needs PostgreSQL's row locks (set DATABASE_URL)",
+    ),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+def race(*jobs):
+    """Run each job in its own thread, all released together; returns what each returned, or
+    "refused: <message>" for an OrderError, or the repr of any other error."""
+    barrier = threading.Barrier(len(jobs))
+    outcomes = [None] * len(jobs)
+
+    def run(number, job):
+        try:
+            connection.ensure_connection()
+            barrier.wait(timeout=60)
+            outcomes[number] = job()
+        except OrderError as error:
+            outcomes[number] = f"refused: {error}"
+        except Exception as error:  # a deadlock, an integrity error: the test fails on it
+            outcomes[number] = repr(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(number, job)) for number, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return outcomes
+
+
+@pytest.fixture
+def race_shop(home_page, store_index, menu_page):
+    if connection.vendor != "postgresql":
+        pytest.fail("CI must run the race tests on PostgreSQL")
+    return make_shop(store_index, menu_page)
+
+
+def test_a_form_submitted_six_times_at_once_gives_one_order(race_shop):
+    shop = race_shop
+    key = new_key()
+
+    outcomes = race(*[lambda: place(shop, [line(shop.small, 2)], idempotency_key=key).pk for _n in range(6)])
+
+    order = Order.objects.get()
+    assert outcomes == [order.pk] * 6
+    assert OrderLine.objects.count() == 1
+    assert StockLevel.objects.get(store=shop.store, ingredient=shop.cheese).reserved == 200
+    assert StockMovement.objects.filter(kind="reservation", ingredient=shop.cheese).count() == 1
+
+
+def test_orders_racing_for_the_last_places_of_a_slot_never_overfill_it(race_shop):
+    shop = race_shop
+    configure(shop.store, slot_capacity=2)
+    slot = NOW.replace(hour=19)
+
+    outcomes = race(*[lambda: place(shop, slot=slot).number for _n in range(6)])
+
+    refused = [outcome for outcome in outcomes if str(outcome).startswith("refused")]
+    assert refused == ["refused: Ce créneau est complet : choisissez-en un autre."] * 4
+    assert Order.objects.filter(slot_start=slot).count() == 2
+
+
+def test_orders_placed_at_once_get_distinct_numbers(race_shop):
+    shop = race_shop
+    configure(shop.store, slot_capacity=20)
+
+    outcomes = race(*[lambda: place(shop).number for _n in range(8)])
+
+    assert sorted(outcomes) == [f"VAI-1125-{n:03d}" for n in range(1, 9)]

@@ -1,0 +1,79 @@
+"""Kitchen slots: when a customer can be promised their order."""
+
+import datetime
+
+import pytest
+
+from ordering.exceptions import OrderError
+from ordering.services import cancel_order
+from ordering.slots import asap_time, available_slots, check_slot
+from stores.models import StoreClosure
+from stores.tests.factories import StorePageFactory
+
+from .factories import NOW, configure, place
+
+
+def hm(times):
+    return [time.strftime("%H:%M") for time in times]
+
+
+def test_slots_start_after_the_lead_time_and_end_with_the_opening_hours(shop):
+    slots = available_slots(shop.store, "pickup", NOW.replace(hour=22, minute=0))
+
+    today = [slot for slot in slots if slot.start.date() == NOW.date()]
+    assert hm(slot.start for slot in today) == ["22:30", "22:45"]  # 23:00 closes: no slot starts then
+    assert hm(slot.start for slot in slots[2:4]) == ["11:00", "11:15"]  # tomorrow
+    assert {slot.remaining for slot in slots} == {6}
+
+
+def test_a_delivery_is_promised_after_the_drive(shop):
+    configure(shop.store, delivery_minutes=25)
+
+    assert hm([asap_time(shop.store, "delivery", NOW)]) == ["12:55"]
+    assert hm([asap_time(shop.store, "pickup", NOW)]) == ["12:30"]
+
+
+def test_full_slots_are_left_out_and_cancelled_orders_free_their_place(shop):
+    configure(shop.store, slot_capacity=1)
+    first = place(shop)
+
+    assert hm([asap_time(shop.store, "pickup", NOW)]) == ["12:45"]
+    assert available_slots(shop.store, "pickup", NOW)[0].start.strftime("%H:%M") == "12:45"
+    cancel_order(first, by_customer=True, now=NOW)
+    assert hm([asap_time(shop.store, "pickup", NOW)]) == ["12:30"]
+
+
+def test_hours_past_midnight_give_slots_on_the_next_day(home_page, store_index):
+    store = StorePageFactory(
+        parent=store_index, slug="nuit", hours=[(NOW.weekday(), "18:00", "01:00")], delivery_postcodes=""
+    )
+    configure(store)
+
+    slots = available_slots(store, "pickup", NOW.replace(hour=23, minute=50))
+
+    assert hm(slot.start for slot in slots[:3]) == ["00:15", "00:30", "00:45"]
+    assert slots[0].start.date() == NOW.date() + datetime.timedelta(days=1)
+
+
+def test_a_closure_has_no_slot_and_says_why(shop):
+    tomorrow = NOW.date() + datetime.timedelta(days=1)
+    StoreClosure.objects.create(
+        store=shop.store, starts_on=tomorrow, ends_on=tomorrow, message="Fermeture pour inventaire."
+    )
+
+    slots = available_slots(shop.store, "pickup", NOW)
+
+    assert {slot.start.date() for slot in slots} == {NOW.date()}
+    with pytest.raises(OrderError) as refused:
+        check_slot(shop.store, "pickup", NOW.replace(hour=19) + datetime.timedelta(days=1), NOW)
+    assert str(refused.value) == "La pizzeria est fermée ce jour-là : Fermeture pour inventaire."
+
+
+def test_available_slots_cost_a_bounded_number_of_queries(shop, django_assert_max_num_queries):
+    for _number in range(5):
+        place(shop)
+
+    with django_assert_max_num_queries(8):
+        slots = available_slots(shop.store, "delivery", NOW, days=2)
+
+    assert len(slots) > 50
