@@ -22,9 +22,6 @@ from ..models import Order
 from ..pricing import OrderError, quote
 from .orders import get_order, order_url
 
-CONTACT_FIELDS = ("name", "phone", "email")
-ADDRESS_FIELDS = ("street_address", "postcode", "city", "address_details")
-
 
 def payment_methods(settings):
     methods = list(settings.accepted_payments or [])

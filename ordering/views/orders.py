@@ -26,7 +26,7 @@ from menu.templatetags.menu_tags import euros
 
 from .. import services, slots
 from ..cart import MAX_LINE_QUANTITY, Cart, make_line
-from ..forms import ASAP, CancelForm, ChangeSlotForm
+from ..forms import ASAP, CancelForm, ChangeSlotForm, PaymentForm
 from ..models import Order
 from ..pricing import OrderError
 
@@ -166,7 +166,7 @@ def order_change(request, number, secret=None):
     store = order.store
     rows = editable_lines(order)
     asap = slots.asap_time(store, order.fulfilment, now) if store else None
-    slot_choices = slots.available_slots(store, order.fulfilment, now) if store else []
+    slot_choices = slots.available_slots(store, order.fulfilment, now, exclude_order=order) if store else []
     current = ASAP if order.asap or order.slot_start is None else order.slot_start.isoformat()
     if current != ASAP and current not in {s.start.isoformat() for s in slot_choices}:
         slot_choices = [
@@ -210,7 +210,12 @@ def order_change(request, number, secret=None):
                 return redirect(detail)
             try:
                 services.change_order(
-                    order, user=request.user if request.user.is_authenticated else None, now=now, **kwargs
+                    order,
+                    user=request.user if request.user.is_authenticated else None,
+                    # A card-paid order charges a higher total to a new card (simulator's test cards).
+                    source_token=request.POST.get("source_token", ""),
+                    now=now,
+                    **kwargs,
                 )
             except OrderError as error:
                 errors.append(str(error))
@@ -229,6 +234,7 @@ def order_change(request, number, secret=None):
         "detail_url": detail,
         "asap": asap,
         "max_quantity": MAX_LINE_QUANTITY,
+        "test_cards": PaymentForm.CARDS if order.is_paid_online else [],
     }
     return render(request, "ordering/order_change.html", context, status=409 if errors else 200)
 
