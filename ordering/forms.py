@@ -107,7 +107,7 @@ class CheckoutForm(forms.Form):
     address_details = forms.CharField(
         label=_("Précisions (étage, code, interphone)"), max_length=200, required=False
     )
-    when = forms.ChoiceField(label=_("Quand ?"))
+    when = forms.ChoiceField(label=_("Heure"))
     payment_method = forms.ChoiceField(label=_("Paiement"), widget=forms.RadioSelect)
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64, min_length=16)
     expected_total = forms.DecimalField(
@@ -182,7 +182,7 @@ class PaymentForm(forms.Form):
 
 
 class ChangeSlotForm(forms.Form):
-    when = forms.ChoiceField(label=_("Quand ?"))
+    when = forms.ChoiceField(label=_("Heure"))
 
     def __init__(self, *args, slots=(), asap_label="", **kwargs):
         super().__init__(*args, **kwargs)

@@ -142,6 +142,11 @@ def checkout(request):
     except OrderError:
         messages.error(request, _("Votre panier a changé : vérifiez-le avant de commander."))
         return redirect("ordering:cart")
+    if any(not line.available for line in the_quote.lines):
+        messages.error(
+            request, _("Certains produits de votre panier ne sont plus disponibles : modifiez-le.")
+        )
+        return redirect("ordering:cart")
     if request.method == "GET":
         return page.render(page.form(initial=page.initial(the_quote)), the_quote)
 

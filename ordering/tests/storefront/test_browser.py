@@ -29,6 +29,7 @@ def test_a_guest_orders_for_pickup_and_follows_the_order_live(
     card.get_by_text("Margherita (Grande) × 2 ajouté au panier.").wait_for()
     assert page.url.endswith("/pizzeria/vaise/")
     assert page.locator("[data-cart-count]").inner_text() == "2"
+    page.screenshot(path=_shot("store-menu"), full_page=True)
 
     page.locator(".cart-link").click()
     page.wait_for_url("**/panier/")
@@ -45,6 +46,7 @@ def test_a_guest_orders_for_pickup_and_follows_the_order_live(
     page.fill("input[name=email]", "claire@example.fr")
     page.select_option("select[name=when]", "asap")
     page.check("input[name=payment_method][value=cash]")
+    page.screenshot(path=_shot("checkout"), full_page=True)
     page.get_by_role("button", name=re.compile("Confirmer la commande")).click()
 
     page.wait_for_url(re.compile(r".*/commandes/[A-Z]{3}-\d{4}-\d+/[^/]+/$"))
@@ -59,6 +61,7 @@ def test_a_guest_orders_for_pickup_and_follows_the_order_live(
     assert status.inner_text() == "En préparation"
     assert page.evaluate("window.notReloaded") is True
     assert "ne peut plus être modifiée" in page.locator("[data-order-live]").inner_text()
+    page.screenshot(path=_shot("order-preparing"), full_page=True)
 
 
 def _shot(name):

@@ -370,3 +370,13 @@ def test_the_cart_page_runs_a_bounded_number_of_queries(client, menu_page, vaise
 
     assert queries_of(client, CART) <= few
     assert client.get(CART).content.decode().count("data-cart-line=") == 12
+
+
+def test_a_cart_whose_store_closed_offers_another(client, vaise, bellecour, marinara):
+    add(client, vaise, size_of(marinara))
+    vaise.unpublish()
+
+    html = client.get(CART, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+    assert "La pizzeria de votre panier ne prend plus de commande en ligne" in html
+    assert f'<option value="{bellecour.id}">OC Pizza Bellecour</option>' in html

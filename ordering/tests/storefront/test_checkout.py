@@ -261,3 +261,14 @@ def test_the_checkout_runs_a_bounded_number_of_queries(client, menu_page, vaise,
     assert queries(False) <= few[0]
     assert queries("many") <= few[1]
     assert Order.objects.count() == 2
+
+
+def test_a_cart_with_a_line_no_longer_available_goes_back_to_the_cart(filled, margherita):
+    margherita.unpublish()
+
+    response = filled.get(CHECKOUT, follow=True, HTTP_ACCEPT_LANGUAGE="fr")
+
+    assert response.redirect_chain == [("/panier/", 302)]
+    html = response.content.decode()
+    assert "Certains produits de votre panier ne sont plus disponibles : modifiez-le." in html
+    assert "Margherita n&#x27;est plus disponible." in html or "Margherita n'est plus disponible." in html

@@ -63,6 +63,7 @@ def test_the_owner_sees_the_receipt_vat_and_timeline(client, order, customer):
     assert f'data-etag="&quot;{order.number}-{order.version}&quot;"' in html
     assert "Créer un compte" not in html
     assert f'href="/commandes/{order.number}/modifier/"' in html
+    assert '<noscript><meta http-equiv="refresh" content="30"></noscript>' in html  # without JavaScript
 
 
 @pytest.mark.parametrize("who", ["anonymous", "other"])
