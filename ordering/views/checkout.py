@@ -248,6 +248,9 @@ def order_pay(request, number, secret=None):
             if payment.status == payment.Status.SUCCEEDED:
                 messages.success(request, _("Paiement accepté : votre commande est transmise à la pizzeria."))
                 return redirect(order_url(order, "order_detail", secret=secret))
+            if payment.status == payment.Status.PENDING:
+                messages.info(request, _("Paiement en cours de confirmation par la banque."))
+                return redirect(order_url(order, "order_detail", secret=secret))
             error = payment.error or _("Paiement refusé par la banque.")
         # A new attempt needs a new key: the refused one is settled.
         form = PaymentForm(initial={**form.cleaned_data, "idempotency_key": new_idempotency_key()})

@@ -205,16 +205,25 @@ def test_card_online_goes_to_the_payment_page_then_the_order(filled, customer):
     order.refresh_from_db()
     assert order.status == "pending_payment"
 
-    accepted = filled.post(
-        response["Location"],
-        {
-            "source_token": "cnon:card-nonce-ok",
-            "idempotency_key": hidden(declined.content.decode(), "idempotency_key"),
-        },
+    tampered = filled.post(
+        response["Location"], {"source_token": "cnon:anything", "idempotency_key": "x" * 32}
     )
+    assert tampered.status_code == 400
+    paying = {
+        "source_token": "cnon:card-nonce-ok",
+        "idempotency_key": hidden(declined.content.decode(), "idempotency_key"),
+    }
+    accepted = filled.post(response["Location"], paying)
+    again = filled.post(response["Location"], paying)  # a double click
+
     assert accepted.status_code == 302 and accepted["Location"] == f"/commandes/{order.number}/"
+    assert again.status_code == 302 and again["Location"] == f"/commandes/{order.number}/"
     order.refresh_from_db()
     assert order.status == "received"
+    assert [(p.kind, p.status, p.amount) for p in order.payments.all()] == [
+        ("charge", "failed", Decimal("33.00")),
+        ("charge", "succeeded", Decimal("33.00")),
+    ]
 
 
 def test_a_store_without_delivery_offers_pickup_only(client, store_index, menu_page, marinara, dough):
