@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from accounts.tests.factories import UserFactory
 from ordering.cart import SESSION_KEY
 from ordering.models import Order
 
@@ -281,3 +282,51 @@ def test_a_cart_with_a_line_no_longer_available_goes_back_to_the_cart(filled, ma
     html = response.content.decode()
     assert "Certains produits de votre panier ne sont plus disponibles : modifiez-le." in html
     assert "Margherita n&#x27;est plus disponible." in html or "Margherita n'est plus disponible." in html
+
+
+def test_a_store_in_the_post_is_ignored(filled, vaise, bellecour):
+    response, _data = checkout_post(filled, store=bellecour.id, store_id=bellecour.id)
+
+    assert response.status_code == 302
+    assert Order.objects.get().store == vaise
+
+
+def saved_address_model():
+    from accounts import models as accounts_models
+
+    if not hasattr(accounts_models, "Address"):
+        pytest.skip("accounts.Address arrives with the accounts branch (helper A)")
+    return accounts_models.Address
+
+
+def test_a_saved_address_is_offered_and_copied_onto_the_order(filled, customer):
+    address_model = saved_address_model()
+    home = address_model.objects.create(
+        user=customer,
+        label="Maison",
+        street_address="3 rue de Bourgogne",
+        postcode="69009",
+        city="Lyon",
+        details="2e étage",
+        is_default=True,
+    )
+    foreign = address_model.objects.create(
+        user=UserFactory(), street_address="1 rue Ailleurs", postcode="69009", city="Lyon"
+    )
+    filled.force_login(customer)
+
+    html = filled.get(CHECKOUT, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert '<input type="hidden" name="fulfilment" value="delivery"' in html
+    assert f'<option value="{home.id}" selected>Maison — 3 rue de Bourgogne, 69009 Lyon</option>' in html
+
+    refused, _data = checkout_post(filled, fulfilment="delivery", saved_address=foreign.id)
+    assert refused.status_code == 400
+    response, _data = checkout_post(filled, fulfilment="delivery", saved_address=home.id)
+
+    order = Order.objects.get()
+    assert response.status_code == 302
+    assert (order.street_address, order.postcode, order.address_details) == (
+        "3 rue de Bourgogne",
+        "69009",
+        "2e étage",
+    )
