@@ -41,6 +41,7 @@ def store_menu_add_to_cart(context, product, offer, store):
         "stores": None,
         "sizes": [(row.size, row.available) for row in offer.sizes],
         "extras": list(product.extras.all()),
+        "sold_out": False,
     }
 
 
@@ -68,4 +69,5 @@ def product_add_to_cart(context, product):
         "stores": stores,
         "sizes": rows,
         "extras": list(product.extras.all()),
+        "sold_out": not any(available for _size, available in rows),
     }

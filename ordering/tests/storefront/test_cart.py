@@ -144,6 +144,15 @@ def test_the_product_page_offers_every_store_and_the_carts_store_first(client, v
     assert 'name="quantity"' in html and f'name="next" value="{margherita.url}"' in html
 
 
+def test_the_product_page_says_sold_out_at_the_carts_store(client, vaise, bellecour, margherita, marinara):
+    add(client, bellecour, size_of(marinara))
+
+    html = client.get(margherita.url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+    assert "Épuisé pour le moment chez OC Pizza Bellecour : choisissez une autre pizzeria." in html
+    assert f'<option value="{vaise.id}">OC Pizza Vaise</option>' in html
+
+
 @pytest.mark.parametrize(
     "tamper",
     [
