@@ -1,11 +1,26 @@
-"""The demo chain's editorial pages: home page, legal pages and a running promotion."""
+"""The demo chain's editorial pages: home page, legal pages and the running promotions."""
 
 import datetime
+from decimal import Decimal
 
 from django.utils import timezone
 from wagtail.models import Page, Site
 
+from menu.models import Category
+
 from .models import BrandSettings, HomePage, Promotion, StandardPage
+
+FREE_DESSERT_TITLE = "2 pizzas achetées, le dessert offert"
+FREE_DESSERT_TEXT = (
+    "<p>Pour toute commande de deux pizzas, le dessert le moins cher de votre panier est offert.</p>"
+)
+FREE_DESSERT_RULE = {
+    "rule_kind": Promotion.RuleKind.FREE_PRODUCT,
+    "min_quantity": 2,
+    "condition_category": Category.PIZZA,
+    "target_category": Category.DESSERT,
+}
+WELCOME_CODE = "BIENVENUE"
 
 LEGAL_PAGES = [
     (
@@ -100,19 +115,61 @@ def fill_home(home, *, menu, stores_index, featured, hero_image):
 
 
 def build_promotion(products, image, now=None):
+    """The demo's running promotion: two pizzas bought (any size), the cheapest dessert free."""
     now = now or timezone.now()
     if Promotion.objects.exists():
         return Promotion.objects.first()
     promotion = Promotion(
-        title="2 pizzas achetées, le dessert offert",
+        title=FREE_DESSERT_TITLE,
         image=image,
-        text="<p>Pour toute commande de deux pizzas moyennes ou grandes, un tiramisu maison offert.</p>",
+        text=FREE_DESSERT_TEXT,
         starts_at=now - datetime.timedelta(days=1),
         ends_at=now + datetime.timedelta(days=60),
         live=False,
+        **FREE_DESSERT_RULE,
     )
     promotion.save()
     promotion.products.set(products)
     promotion.save()
     promotion.save_revision().publish()
     return promotion
+
+
+def add_promotion_rules(now=None):
+    """Rules for a demo built before promotions had them, and the welcome code (idempotent).
+
+    Returns what was added, in French, for the command's summary ("" when nothing was).
+    """
+    now = now or timezone.now()
+    done = []
+    promotion = Promotion.objects.filter(title=FREE_DESSERT_TITLE).first()
+    if promotion is not None and promotion.rule_kind == Promotion.RuleKind.NONE:
+        for field, value in FREE_DESSERT_RULE.items():
+            setattr(promotion, field, value)
+        promotion.text = FREE_DESSERT_TEXT
+        if promotion.live:
+            promotion.save_revision().publish()
+        else:
+            promotion.save()
+            promotion.save_revision()
+        done.append("la règle « dessert offert »")
+    if Promotion.objects.exists() and not Promotion.objects.filter(code=WELCOME_CODE).exists():
+        welcome = Promotion(
+            title="Bienvenue : 10 % de remise dès 20 €",
+            text=(
+                f"<p>Pour votre première commande en ligne, saisissez le code <b>{WELCOME_CODE}</b> : "
+                "10 % de remise sur tout le panier dès 20 € d'achats.</p>"
+            ),
+            starts_at=now - datetime.timedelta(days=1),
+            ends_at=now + datetime.timedelta(days=365),
+            live=False,
+            rule_kind=Promotion.RuleKind.PERCENT_OFF,
+            code=WELCOME_CODE,
+            min_subtotal=Decimal("20.00"),
+            target_category=Promotion.Target.BASKET,
+            percent=Decimal("10.00"),
+        )
+        welcome.save()
+        welcome.save_revision().publish()
+        done.append(f"le code promotionnel {WELCOME_CODE}")
+    return ", ".join(done)

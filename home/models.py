@@ -1,7 +1,10 @@
 """Editorial pages of the storefront: home page, standard pages and promotions."""
 
+from decimal import Decimal
+
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -14,6 +17,10 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.images import get_image_model
 from wagtail.models import DraftStateMixin, LockableMixin, Page, PreviewableMixin, RevisionMixin
 from wagtail.search import index
+
+from menu.models import Category
+from menu.promotions import BASKET as WHOLE_BASKET
+from menu.promotions import PromotionRule, normalise_code
 
 from .blocks import ContentStreamBlock, HomeStreamBlock
 
@@ -76,6 +83,9 @@ class PromotionQuerySet(models.QuerySet):
         now = now or timezone.now()
         return self.filter(live=True, starts_at__lte=now, ends_at__gt=now).order_by("ends_at", "id")
 
+    def with_rule(self):
+        return self.exclude(rule_kind=Promotion.RuleKind.NONE)
+
     def for_display(self):
         image_model = get_image_model()
         return self.select_related("image").prefetch_related(
@@ -118,6 +128,94 @@ class Promotion(
         "menu.ProductPage", verbose_name=_("produits concernés"), blank=True, related_name="promotions"
     )
 
+    # The rule the checkout applies (menu.promotions.PromotionRule; evaluated by ordering.promotions).
+    class RuleKind(models.TextChoices):
+        NONE = "none", _("Aucune (promotion affichée seulement)")
+        FREE_PRODUCT = "free_product", _("Produit offert")
+        PERCENT_OFF = "percent_off", _("Remise en pourcentage")
+        AMOUNT_OFF = "amount_off", _("Remise en euros")
+
+    class Target(models.TextChoices):
+        BASKET = WHOLE_BASKET, _("Tout le panier")
+        PIZZA = Category.PIZZA.value, Category.PIZZA.label
+        DRINK = Category.DRINK.value, Category.DRINK.label
+        DESSERT = Category.DESSERT.value, Category.DESSERT.label
+
+    rule_kind = models.CharField(
+        _("type de règle"), max_length=20, choices=RuleKind.choices, default=RuleKind.NONE
+    )
+    code = models.CharField(
+        _("code promotionnel"),
+        max_length=30,
+        blank=True,
+        validators=[
+            RegexValidator(
+                r"^[A-Za-z0-9_-]*$",
+                _("Le code ne peut contenir que des lettres sans accent, des chiffres, « - » et « _ »."),
+            )
+        ],
+        help_text=_(
+            "Laisser vide pour appliquer la règle automatiquement ; sinon, elle ne s'applique que si le "
+            "client saisit ce code (majuscules et minuscules confondues)."
+        ),
+    )
+    min_quantity = models.PositiveSmallIntegerField(
+        _("quantité minimale"),
+        default=0,
+        help_text=_(
+            "Nombre de produits de la catégorie et de la taille choisies que le panier doit contenir."
+        ),
+    )
+    condition_category = models.CharField(
+        _("catégorie concernée"),
+        max_length=20,
+        choices=Category.choices,
+        blank=True,
+        help_text=_("Laisser vide pour compter tous les produits."),
+    )
+    condition_size = models.CharField(
+        _("taille concernée"),
+        max_length=40,
+        blank=True,
+        help_text=_("Nom exact de la taille, par exemple « Grande » ; laisser vide pour toutes les tailles."),
+    )
+    min_subtotal = models.DecimalField(
+        _("montant minimal du panier (€)"),
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+    )
+    target_category = models.CharField(
+        _("s'applique à"),
+        max_length=20,
+        choices=Target.choices,
+        blank=True,
+        help_text=_("Le panier entier ou une catégorie ; ou bien choisissez un produit ci-contre."),
+    )
+    target_product = models.ForeignKey(
+        "menu.ProductPage",
+        verbose_name=_("produit"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    percent = models.DecimalField(
+        _("remise (%)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+    )
+    amount = models.DecimalField(
+        _("remise (€)"),
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+    )
+
     objects = PromotionQuerySet.as_manager()
 
     panels = [
@@ -129,6 +227,30 @@ class Promotion(
             heading=_("Période de validité"),
         ),
         FieldPanel("products", widget=forms.CheckboxSelectMultiple),
+        MultiFieldPanel(
+            [
+                FieldRowPanel([FieldPanel("rule_kind"), FieldPanel("code")]),
+                FieldRowPanel(
+                    [
+                        FieldPanel("min_quantity"),
+                        FieldPanel("condition_category"),
+                        FieldPanel("condition_size"),
+                        FieldPanel("min_subtotal"),
+                    ],
+                    heading=_("Condition"),
+                ),
+                FieldRowPanel(
+                    [FieldPanel("target_category"), FieldPanel("target_product")], heading=_("Cible")
+                ),
+                FieldRowPanel([FieldPanel("percent"), FieldPanel("amount")], heading=_("Remise")),
+            ],
+            heading=_("Règle appliquée au panier"),
+            help_text=_(
+                "Ce que la commande en ligne applique pendant la période de validité, une fois la "
+                "promotion publiée. Produit offert : le moins cher des produits ciblés présents dans "
+                "le panier, un par groupe de la quantité minimale."
+            ),
+        ),
         PublishingPanel(),
     ]
     search_fields = [index.SearchField("title"), index.AutocompleteField("title")]
@@ -141,15 +263,126 @@ class Promotion(
             models.CheckConstraint(
                 condition=models.Q(ends_at__gt=models.F("starts_at")), name="home_promotion_ends_after_start"
             ),
+            models.CheckConstraint(
+                condition=models.Q(percent__isnull=True) | models.Q(percent__gt=0, percent__lte=100),
+                name="home_promotion_percent_in_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount__isnull=True) | models.Q(amount__gt=0),
+                name="home_promotion_amount_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(min_subtotal__isnull=True) | models.Q(min_subtotal__gt=0),
+                name="home_promotion_min_subtotal_positive",
+            ),
         ]
 
     def __str__(self):
         return self.title
 
+    def save(self, *args, **kwargs):
+        self.code = normalise_code(self.code)
+        super().save(*args, **kwargs)
+
     def clean(self):
         super().clean()
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": _("La fin de validité doit être après le début.")})
+        self.code = normalise_code(self.code)
+        errors = self.rule_errors()
+        if errors:
+            raise ValidationError(errors)
+
+    def rule_errors(self):
+        """{field: French message} for an incoherent rule (empty when the rule holds together)."""
+        kind = self.rule_kind
+        errors = {}
+        if kind == self.RuleKind.NONE:
+            if self.code:
+                errors["code"] = _("Un code n'a de sens qu'avec une règle : choisissez un type de règle.")
+            return errors
+        if (self.condition_category or self.condition_size) and not self.min_quantity:
+            errors["min_quantity"] = _(
+                "Indiquez combien de produits de cette catégorie ou de cette taille le panier doit contenir."
+            )
+        if self.target_category and self.target_product_id:
+            errors["target_product"] = _("Choisissez soit une catégorie, soit un produit, pas les deux.")
+        elif not self.target_category and not self.target_product_id:
+            field = "target_product" if kind == self.RuleKind.FREE_PRODUCT else "target_category"
+            errors[field] = (
+                _("Choisissez le produit offert : une catégorie (le moins cher est offert) ou un produit.")
+                if kind == self.RuleKind.FREE_PRODUCT
+                else _("Choisissez à quoi s'applique la remise : le panier, une catégorie ou un produit.")
+            )
+        if kind == self.RuleKind.FREE_PRODUCT:
+            if self.target_category == self.Target.BASKET:
+                errors["target_category"] = _(
+                    "Un produit offert se choisit dans une catégorie ou parmi les produits, "
+                    "pas « tout le panier »."
+                )
+            if not self.min_quantity and self.min_subtotal is None and not self.code:
+                errors.setdefault(
+                    "min_quantity",
+                    _(
+                        "Un produit offert demande une condition : une quantité minimale, un montant "
+                        "minimal ou un code."
+                    ),
+                )
+        if kind == self.RuleKind.PERCENT_OFF:
+            if self.percent is None:
+                errors["percent"] = _("Indiquez le pourcentage de remise.")
+            elif not Decimal(0) < self.percent <= Decimal(100):
+                errors["percent"] = _("Le pourcentage doit être supérieur à 0 et au plus 100.")
+        elif self.percent is not None:
+            errors["percent"] = _("Un pourcentage ne s'indique que pour une remise en pourcentage.")
+        if kind == self.RuleKind.AMOUNT_OFF:
+            if self.amount is None:
+                errors["amount"] = _("Indiquez le montant de la remise.")
+            elif self.amount <= 0:
+                errors["amount"] = _("Le montant de la remise doit être supérieur à 0.")
+        elif self.amount is not None:
+            errors["amount"] = _("Un montant ne s'indique que pour une remise en euros.")
+        if self.min_subtotal is not None and self.min_subtotal <= 0:
+            errors["min_subtotal"] = _("Le montant minimal doit être supérieur à 0.")
+        if self.code and "code" not in errors:
+            clash = self.overlapping_with_code().first()
+            if clash is not None:
+                errors["code"] = _(
+                    "Le code %(code)s est déjà celui de la promotion « %(title)s » sur une période qui "
+                    "chevauche celle-ci."
+                ) % {"code": self.code, "title": clash.title}
+        return errors
+
+    def overlapping_with_code(self):
+        """Other promotions with the same code whose validity period overlaps this one's."""
+        if not (self.code and self.starts_at and self.ends_at):
+            return Promotion.objects.none()
+        return (
+            Promotion.objects.filter(code=self.code, starts_at__lt=self.ends_at, ends_at__gt=self.starts_at)
+            .exclude(pk=self.pk)
+            .order_by("starts_at", "id")
+        )
+
+    def as_rule(self):
+        """The checkout's view of this promotion's rule, or None (no rule, or its product is gone)."""
+        if self.rule_kind == self.RuleKind.NONE:
+            return None
+        if not self.target_category and self.target_product_id is None:
+            return None  # the target product was deleted
+        return PromotionRule(
+            promotion_id=self.pk,
+            title=self.title,
+            kind=self.rule_kind,
+            code=normalise_code(self.code),
+            min_quantity=self.min_quantity,
+            condition_category=self.condition_category,
+            condition_size=self.condition_size.strip(),
+            min_subtotal=self.min_subtotal,
+            target_category=self.target_category,
+            target_product_id=self.target_product_id,
+            percent=self.percent,
+            amount=self.amount,
+        )
 
     def is_current(self, now=None):
         now = now or timezone.now()
@@ -165,6 +398,23 @@ class Promotion(
 
     def get_admin_url(self):
         return reverse("wagtailsnippets_home_promotion:edit", args=[self.pk])
+
+
+def current_promotion_rules(now):
+    """The rule source `HomeConfig.ready` registers: rules of published promotions valid at `now`.
+
+    Drafts and unpublished changes do not count (the row holds the published version), nor
+    scheduled or expired promotions. Should two current promotions share a code (the admin refuses
+    overlapping periods, but rows may come from elsewhere), only the one ending first applies.
+    """
+    rules, codes = [], set()
+    for promotion in Promotion.objects.current(now).with_rule():
+        rule = promotion.as_rule()
+        if rule is None or (rule.code and rule.code in codes):
+            continue
+        codes.add(rule.code)
+        rules.append(rule)
+    return rules
 
 
 @register_setting(icon="site")

@@ -31,6 +31,18 @@ STOCK_PERMISSIONS = [
     "stores.view_stockmovement",
 ]
 
+# Ordering settings and exceptional closures (stores.access.ordering_settings_stores): Siège
+# edits every store's, managers their stores'.
+ORDERING_SETTINGS_PERMISSIONS = [
+    "stores.view_storeorderingsettings",
+    "stores.add_storeorderingsettings",
+    "stores.change_storeorderingsettings",
+    "stores.view_storeclosure",
+    "stores.add_storeclosure",
+    "stores.change_storeclosure",
+    "stores.delete_storeclosure",
+]
+
 # Model permissions per role, as "app_label.codename".
 ROLE_PERMISSIONS = {
     MARKETING: [
@@ -53,9 +65,10 @@ ROLE_PERMISSIONS = {
         "stores.delete_storemembership",
         "stores.view_storemembership",
         *STOCK_PERMISSIONS,
+        *ORDERING_SETTINGS_PERMISSIONS,
         *OPERATIONAL_PAGE_PERMISSIONS,
     ],
-    STORE_MANAGERS: [ADMIN_ACCESS, *STOCK_PERMISSIONS],
+    STORE_MANAGERS: [ADMIN_ACCESS, *STOCK_PERMISSIONS, *ORDERING_SETTINGS_PERMISSIONS],
     STORE_STAFF: [],
     PIZZAIOLOS: [],
     DRIVERS: [],

@@ -150,17 +150,26 @@ class Order(models.Model):
         return f"{self.street_address}, {self.postcode} {self.city}" if self.street_address else ""
 
     def cart_lines(self):
-        """The order's lines as cart lines (ids only), leaving out what left the catalogue."""
+        """The order's lines as cart lines (ids only) to order again: lines whose product or size
+        left the catalogue are left out, and so are options that no longer exist (one query)."""
+        from menu.models import ProductExtra
+
         from .pricing import CartLine
 
+        lines = [line for line in self.lines.all() if line.product_id and line.size_id]
+        wanted = {extra["id"] for line in lines for extra in line.extras}
+        existing = set(
+            ProductExtra.objects.filter(id__in=wanted).values_list("id", "product_id") if wanted else []
+        )
         return [
             CartLine(
                 size_id=line.size_id,
                 quantity=line.quantity,
-                extra_ids=tuple(sorted({extra["id"] for extra in line.extras})),
+                extra_ids=tuple(
+                    sorted({e["id"] for e in line.extras if (e["id"], line.product_id) in existing})
+                ),
             )
-            for line in self.lines.all()
-            if line.product_id and line.size_id
+            for line in lines
         ]
 
     def vat_breakdown(self):

@@ -17,11 +17,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from menu.promotions import AMOUNT_OFF, BASKET, FREE_PRODUCT, PERCENT_OFF, normalise_code
+from menu.templatetags.menu_tags import euros
 
 CENT = Decimal("0.01")
 _KIND_ORDER = {FREE_PRODUCT: 0, PERCENT_OFF: 1, AMOUNT_OFF: 2}
@@ -277,9 +277,8 @@ def _free_product_hint(rule):
 def _code_condition_hint(rule, subtotal):
     code = normalise_code(rule.code)
     if not _subtotal_reached(rule, subtotal):
-        amount = number_format(money(rule.min_subtotal), decimal_pos=2, use_l10n=True, force_grouping=True)
-        return _("Le code %(code)s s'applique à partir de %(amount)s € d'achats.") % {
+        return _("Le code %(code)s s'applique à partir de %(amount)s d'achats.") % {
             "code": code,
-            "amount": amount,
+            "amount": euros(rule.min_subtotal),
         }
     return _("Le code %(code)s ne s'applique pas encore à votre panier.") % {"code": code}

@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from menu.promotions import normalise_code
 from menu.templatetags.menu_tags import euros
 from stores.exceptions import StockError
 from stores.hours import closure_on, is_open_at, ordering_settings
@@ -207,7 +208,7 @@ def _place_order(
         status=status,
         payment_method=payment_method,
         source=source,
-        promotion_code=priced.code if priced.discounts else "",
+        promotion_code=normalise_code(priced.code),
         idempotency_key=key,
         created_at=now,
         updated_at=now,
@@ -657,7 +658,7 @@ def _clean_contact(contact, customer, source):
     email = (contact.email or "").strip() or (getattr(customer, "email", "") or "")
     if not name or len(name) > 150:
         raise OrderError(_("Indiquez votre nom."))
-    if not PHONE_PATTERN.fullmatch(phone):
+    if not PHONE_PATTERN.fullmatch(phone) or len(re.sub(r"[^0-9]", "", phone)) < 6:
         raise OrderError(_("Indiquez un numéro de téléphone valable."))
     if email:
         try:

@@ -60,3 +60,17 @@ def staff_accounts():
     """
     users = get_user_model().objects.filter(is_active=True)
     return users.filter(Q(groups__isnull=False) | Q(is_staff=True) | Q(is_superuser=True)).distinct()
+
+
+CHANGE_ORDERING_SETTINGS = "stores.change_storeorderingsettings"
+
+
+def ordering_settings_stores(user):
+    """The stores whose ordering settings and closures `user` may edit: all for head office,
+    else the stores they manage. Needs `stores.change_storeorderingsettings` (Siège and store
+    managers hold it; Marketing does not)."""
+    if not user.is_authenticated or not user.has_perm(CHANGE_ORDERING_SETTINGS):
+        return StorePage.objects.none()
+    if is_head_office(user):
+        return StorePage.objects.all()
+    return managed_stores(user)

@@ -1,12 +1,24 @@
-"""The demo chain's five stores in Lyon, with real-looking addresses, coordinates and hours."""
+"""The demo chain's five stores in Lyon: addresses, coordinates, hours and ordering settings."""
 
 import datetime
 from decimal import Decimal
 
-from .models import OpeningHours, StoreIndexPage, StoreMembership, StorePage
+from .hours import prefix_from_name
+from .models import (
+    OnSitePayment,
+    OpeningHours,
+    StoreIndexPage,
+    StoreMembership,
+    StoreOrderingSettings,
+    StorePage,
+)
 
 LUNCH = (datetime.time(11, 30), datetime.time(14, 30))
 EVENING = (datetime.time(18, 0), datetime.time(23, 0))
+# One store stays open after midnight on Friday and Saturday evenings (until 01:00 the next day).
+LATE_STORE = "guillotiere"
+LATE_EVENING = (datetime.time(18, 0), datetime.time(1, 0))
+LATE_DAYS = (4, 5)
 
 # slug, title, street, postcode, phone, latitude, longitude, closed weekday, delivered postcodes, intro
 STORES = [
@@ -105,13 +117,47 @@ def build_stores(home, image_for):
             store.opening_hours = [
                 OpeningHours(weekday=day, opens=opens, closes=closes, sort_order=i)
                 for i, (day, (opens, closes)) in enumerate(
-                    (day, slot) for day in range(7) if day != closed for slot in (LUNCH, EVENING)
+                    (day, slot) for day in range(7) if day != closed for slot in _day_slots(slug, day)
                 )
             ]
             index.add_child(instance=store)
             store.save_revision().publish()
         stores.append(store)
     return index, stores
+
+
+def _day_slots(slug, weekday):
+    late = slug == LATE_STORE and weekday in LATE_DAYS
+    return (LUNCH, LATE_EVENING if late else EVENING)
+
+
+# Every demo store takes orders on the same terms; the prefix comes from its name (Vaise: VAI).
+ORDERING_DEFAULTS = {
+    "minimum_order": Decimal("15.00"),
+    "delivery_fee": Decimal("2.50"),
+    "free_delivery_from": Decimal("30.00"),
+    "lead_time_minutes": 20,
+    "delivery_minutes": 20,
+    "slot_capacity": 6,
+    "accepted_payments": [choice.value for choice in OnSitePayment],
+    "online_payment": True,
+    "accepts_orders": True,
+}
+
+
+def build_ordering_settings(stores):
+    """Ordering settings for every store that has none yet; returns the stores given some.
+
+    Settings already there (perhaps edited in the admin) are kept as they are.
+    """
+    done = []
+    for store in stores:
+        _settings, created = StoreOrderingSettings.objects.get_or_create(
+            store=store, defaults={"order_prefix": prefix_from_name(store.title), **ORDERING_DEFAULTS}
+        )
+        if created:
+            done.append(store)
+    return done
 
 
 def add_member(user, store, role):

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from menu.models import Ingredient
 
-from .models import MAX_LINE_QUANTITY, StockMovement
+from .models import MAX_LINE_QUANTITY, OnSitePayment, StockMovement, StoreClosure, StoreOrderingSettings
 
 QUANTITY_ERRORS = {
     "invalid": _("La quantité doit être un nombre entier."),
@@ -164,3 +164,65 @@ class MovementFilterForm(forms.Form):
         if data["date_to"]:
             movements = movements.filter(created_at__date__lte=data["date_to"])
         return movements
+
+
+class OrderingSettingsForm(forms.ModelForm):
+    """A store's ordering settings. Only head office changes the prefix of order numbers
+    (`can_change_prefix`): it names the store's orders for good."""
+
+    accepted_payments = forms.MultipleChoiceField(
+        label=_("Paiements acceptés à la livraison ou au retrait"),
+        choices=OnSitePayment.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        error_messages={"invalid_choice": _("Moyen de paiement inconnu : %(value)s.")},
+    )
+
+    class Meta:
+        model = StoreOrderingSettings
+        fields = [
+            "accepts_orders",
+            "order_prefix",
+            "minimum_order",
+            "delivery_fee",
+            "free_delivery_from",
+            "lead_time_minutes",
+            "delivery_minutes",
+            "slot_capacity",
+            "accepted_payments",
+            "online_payment",
+        ]
+        error_messages = {
+            "order_prefix": {"unique": _("Ce préfixe est déjà celui d'un autre point de vente.")}
+        }
+
+    def __init__(self, *args, can_change_prefix=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not can_change_prefix:
+            self.fields["order_prefix"].disabled = True
+            self.fields["order_prefix"].help_text = _(
+                "Seul le siège change le préfixe des numéros de commande."
+            )
+        # The bounds are the model's validators (checked on save); the browser shows them too.
+        for name in ("minimum_order", "delivery_fee", "free_delivery_from"):
+            self.fields[name].widget.attrs["min"] = "0"
+        for name in ("lead_time_minutes", "delivery_minutes"):
+            self.fields[name].widget.attrs["max"] = "240"
+        self.fields["slot_capacity"].widget.attrs["min"] = "1"
+
+    def clean_order_prefix(self):
+        return (self.cleaned_data.get("order_prefix") or "").strip().upper()
+
+    def clean_accepted_payments(self):
+        chosen = set(self.cleaned_data.get("accepted_payments") or [])
+        return [code for code in OnSitePayment.values if code in chosen]  # in the usual order
+
+
+class StoreClosureForm(forms.ModelForm):
+    class Meta:
+        model = StoreClosure
+        fields = ["starts_on", "ends_on", "message"]
+        widgets = {
+            "starts_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "ends_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }

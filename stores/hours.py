@@ -13,7 +13,7 @@ import re
 import unicodedata
 import zoneinfo
 
-from .models import StoreClosure, StoreOrderingSettings
+from .models import OpeningHours, StoreClosure, StoreOrderingSettings, StorePage
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 SLOT_MINUTES = 15
@@ -21,11 +21,23 @@ SLOT = datetime.timedelta(minutes=SLOT_MINUTES)
 
 
 def ordering_settings(store):
-    """The store's saved settings, or an unsaved default instance (prefix from the slug)."""
+    """The store's saved settings, or an unsaved default instance (prefix from the slug).
+
+    Takes the StorePage (or its plain Page). Saving the default creates the store's row.
+    """
     try:
         return store.ordering_settings
     except StoreOrderingSettings.DoesNotExist:
-        return StoreOrderingSettings(store=store, order_prefix=prefix_from_name(store.slug))
+        pass
+    except AttributeError:  # a plain Page rather than the StorePage
+        saved = StoreOrderingSettings.objects.filter(store_id=store.pk).first()
+        if saved is not None:
+            return saved
+    default = StoreOrderingSettings(store_id=store.pk, order_prefix=prefix_from_name(store.slug))
+    # Only the forward link is cached (`default.store` costs no query); assigning `store=`
+    # would also cache the unsaved default as `store.ordering_settings`.
+    StoreOrderingSettings._meta.get_field("store").set_cached_value(default, store)
+    return default
 
 
 def prefix_from_name(name):
@@ -46,7 +58,9 @@ def _local(day, time):
 
 def _hours_of(store):
     # Uses a prefetch when the caller made one (StoreQuerySet.for_listing).
-    return list(store.opening_hours.all())
+    if isinstance(store, StorePage):
+        return list(store.opening_hours.all())
+    return list(OpeningHours.objects.filter(store_id=store.pk))
 
 
 def opening_intervals(store, day):
@@ -64,7 +78,12 @@ def opening_intervals(store, day):
 
 
 def closure_on(store, day):
-    """The exceptional closure covering `day`, or None."""
+    """The exceptional closure covering `day`, or None (read from a prefetch of `closures`
+    when the caller made one, as `StoreQuerySet.for_listing` does)."""
+    prefetched = getattr(store, "_prefetched_objects_cache", {}).get("closures")
+    if prefetched is not None:
+        covering = [c for c in prefetched if c.starts_on <= day <= c.ends_on]
+        return min(covering, key=lambda c: (c.starts_on, c.id), default=None)
     return StoreClosure.objects.filter(store=store).on(day).order_by("starts_on", "id").first()
 
 

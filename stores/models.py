@@ -49,6 +49,7 @@ class StoreQuerySet(PageQuerySet):
             self.select_related("photo")
             .prefetch_related(
                 "opening_hours",
+                "closures",  # a few rows per store; `stores.hours` reads them from the prefetch
                 models.Prefetch("photo", queryset=image_model.objects.prefetch_renditions()),
             )
             .order_by("path")
@@ -171,6 +172,19 @@ class StorePage(HeadOfficeFieldsMixin, Page):
             {"weekday": day, "label": label, "slots": [s for s in slots if s.weekday == day]}
             for day, label in Weekday.choices
         ]
+
+    def get_context(self, request, *args, **kwargs):
+        from .hours import ordering_settings
+
+        context = super().get_context(request, *args, **kwargs)
+        context["ordering"] = ordering_settings(self)
+        context["closure"] = self.next_closure()
+        return context
+
+    def next_closure(self, today=None):
+        """The exceptional closure under way or the next one to come (None if there is none)."""
+        today = today or timezone.localdate()
+        return StoreClosure.objects.filter(store=self).current_or_upcoming(today).first()
 
     def menu_url(self):
         """This store's menu, where what it cannot make right now is greyed out ("" if no menu)."""

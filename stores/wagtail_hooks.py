@@ -12,8 +12,8 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views import chooser
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from . import admin_urls
-from .access import VIEW_STOCK, is_head_office, staff_accounts
+from . import admin_urls, ordering_admin_urls
+from .access import CHANGE_ORDERING_SETTINGS, VIEW_STOCK, is_head_office, staff_accounts
 from .admin_views import open_alerts
 from .models import StoreMembership
 
@@ -124,6 +124,29 @@ def register_stock_menu():
         ),
     ]
     return SubmenuMenuItem(_("Stock"), Menu(items=items), icon_name="clipboard-list", name="stock", order=250)
+
+
+class OrderingSettingsMenuItem(MenuItem):
+    """Shown to holders of `stores.change_storeorderingsettings` (Siège, store managers)."""
+
+    def is_shown(self, request):
+        return request.user.has_perm(CHANGE_ORDERING_SETTINGS)
+
+
+@hooks.register("register_admin_urls")
+def register_ordering_settings_urls():
+    return [path("reglages-commande/", include(ordering_admin_urls, namespace="store_ordering"))]
+
+
+@hooks.register("register_admin_menu_item")
+def register_ordering_settings_menu():
+    return OrderingSettingsMenuItem(
+        _("Réglages de commande"),
+        reverse_lazy("store_ordering:index"),
+        icon_name="cog",
+        name="store-ordering",
+        order=260,
+    )
 
 
 class LowStockPanel(Component):

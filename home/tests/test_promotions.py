@@ -45,6 +45,8 @@ def promotion_form(title, **extra):
         "ends_at": timezone.localtime(END).strftime("%Y-%m-%d %H:%M"),
         "go_live_at": "",
         "expire_at": "",
+        "rule_kind": "none",
+        "min_quantity": "0",
     }
     data.update(extra)
     return data

@@ -35,7 +35,7 @@ def test_demo_builds_a_believable_chain(demo):
     assert ProductPage.objects.live().filter(category=Category.DRINK).exists()
     assert ProductPage.objects.live().filter(category=Category.DESSERT).exists()
     assert all(p.sizes.count() >= 1 for p in ProductPage.objects.all())
-    assert Promotion.objects.current().count() == 1
+    assert Promotion.objects.current().count() == 2  # the free dessert and the BIENVENUE code
     assert all(store.opening_hours.exists() for store in StorePage.objects.all())
 
 

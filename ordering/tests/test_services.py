@@ -239,6 +239,7 @@ def test_a_payment_method_the_store_does_not_take_is_refused(shop):
     [
         (("", "0612345678", "a@example.fr"), "Indiquez votre nom."),
         (("Camille", "abc", "a@example.fr"), "Indiquez un numéro de téléphone valable."),
+        (("Camille", "-- -- --", "a@example.fr"), "Indiquez un numéro de téléphone valable."),
         (("Camille", "0612345678", "pas-une-adresse"), "Indiquez une adresse e-mail valable."),
         (("Camille", "0612345678", ""), "Indiquez votre adresse e-mail : nous y envoyons la confirmation."),
     ],
@@ -560,4 +561,6 @@ def test_the_order_knows_its_cart_lines(shop):
 
     order = Order.objects.get()
     assert order.cart_lines() == [line(shop.small, 2, shop.extra)]
+    shop.extra.delete()
+    assert order.cart_lines() == [line(shop.small, 2)]
     assert order.lines.count() == 2  # history keeps what was sold

@@ -5,6 +5,7 @@ import zoneinfo
 from decimal import Decimal
 
 import pytest
+from wagtail.models import Page
 
 from stores import hours
 from stores.models import StoreClosure, StoreOrderingSettings
@@ -156,3 +157,65 @@ def test_ordering_settings_saved_row(late_store):
 )
 def test_prefix_from_name(name, prefix):
     assert hours.prefix_from_name(name) == prefix
+
+
+def test_a_closure_over_several_days_covers_each_of_them(late_store):
+    StoreClosure.objects.create(
+        store=late_store, starts_on=FRIDAY - datetime.timedelta(days=7), ends_on=FRIDAY, message="Congés"
+    )
+
+    assert hours.closure_on(late_store, FRIDAY - datetime.timedelta(days=7)).message == "Congés"
+    assert hours.closure_on(late_store, FRIDAY - datetime.timedelta(days=8)) is None
+    assert hours.slot_starts(late_store, FRIDAY - datetime.timedelta(days=7)) == []
+    assert hours.slot_starts(late_store, FRIDAY) == []
+    assert hours.slot_starts(late_store, FRIDAY + datetime.timedelta(days=7)) != []
+
+
+def test_closing_at_midnight_ends_the_next_day(store_index):
+    store = StorePageFactory(parent=store_index, hours=[(4, "19:00", "00:00")])
+
+    assert hours.opening_intervals(store, FRIDAY) == [(at(FRIDAY, 19), at(SATURDAY, 0))]
+    assert hours.slot_starts(store, FRIDAY)[-1] == at(FRIDAY, 23, 45)
+    assert not hours.is_open_at(store, at(SATURDAY, 0))
+
+
+def test_overlapping_slots_give_each_slot_start_once(store_index):
+    store = StorePageFactory(parent=store_index, hours=[(4, "11:00", "12:00"), (4, "11:30", "12:30")])
+
+    assert hours.slot_starts(store, FRIDAY) == [
+        at(FRIDAY, 11) + datetime.timedelta(minutes=m) for m in range(0, 90, 15)
+    ]
+
+
+def test_a_day_without_hours_has_no_slot(late_store):
+    assert hours.opening_intervals(late_store, FRIDAY + datetime.timedelta(days=3)) == []
+    assert hours.slot_starts(late_store, FRIDAY + datetime.timedelta(days=3)) == []
+    assert not hours.is_open_at(late_store, at(FRIDAY + datetime.timedelta(days=3), 12))
+
+
+def test_hours_read_closures_from_a_prefetch(late_store, django_assert_num_queries):
+    StoreClosure.objects.create(store=late_store, starts_on=SATURDAY, ends_on=SATURDAY, message="Inventaire")
+    store = type(late_store).objects.filter(id=late_store.id).for_listing().get()
+
+    with django_assert_num_queries(0):
+        assert hours.closure_on(store, SATURDAY).message == "Inventaire"
+        assert hours.closure_on(store, FRIDAY) is None
+        assert hours.is_open_at(store, at(SATURDAY, 0, 30))
+        assert len(hours.slot_starts(store, FRIDAY)) == 40
+
+
+def test_ordering_settings_of_a_plain_page_and_default_not_cached(late_store, django_assert_num_queries):
+    page = Page.objects.get(id=late_store.id)
+    assert hours.ordering_settings(page).order_prefix == "VAI"
+    assert [interval[0] for interval in hours.opening_intervals(page, FRIDAY)] == [
+        at(FRIDAY, 11, 30),
+        at(FRIDAY, 18),
+    ]
+
+    default = hours.ordering_settings(late_store)
+    with django_assert_num_queries(0):
+        assert default.store == late_store
+    default.save()  # what the admin's form does for a store without settings
+
+    assert hours.ordering_settings(page) == default
+    assert StoreOrderingSettings.objects.get(store=late_store).order_prefix == "VAI"

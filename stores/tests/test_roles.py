@@ -25,6 +25,13 @@ def test_marketing_holds_no_stock_permission(db):
     assert not perms(roles.MARKETING) & {"stores.view_stocklevel", "stores.change_stocklevel"}
 
 
+def test_head_office_and_managers_hold_the_ordering_settings_permissions_marketing_none(db):
+    assert set(roles.ORDERING_SETTINGS_PERMISSIONS) <= perms(roles.HEAD_OFFICE)
+    assert set(roles.ORDERING_SETTINGS_PERMISSIONS) <= perms(roles.STORE_MANAGERS)
+    for group in (roles.MARKETING, roles.STORE_STAFF, roles.PIZZAIOLOS, roles.DRIVERS):
+        assert not perms(group) & set(roles.ORDERING_SETTINGS_PERMISSIONS), group
+
+
 STOCK_SCREENS = [
     "/admin/stock/",
     "/admin/stock/groupe/",

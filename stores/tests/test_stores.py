@@ -30,7 +30,7 @@ def test_store_page_shows_hours_with_closed_days(client, store_index):
 
     html = client.get(store.url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
 
-    assert "11:30–14:30" in html
+    assert "11:30 – 14:30" in html
     assert html.count("<td>Fermé</td>") == 6  # the six other days
 
 

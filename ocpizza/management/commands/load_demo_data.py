@@ -1,4 +1,4 @@
-"""Build the demo chain: page tree, five stores, the menu, a promotion and one user per role.
+"""Build the demo chain: page tree, five stores, the menu, two promotions and one user per role.
 
 Safe to run again: what exists is kept, what is missing is added. Prints the demo accounts.
 With DEBUG off it refuses to run unless given --i-know-this-is-production: it creates a
@@ -11,11 +11,11 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from home.demo import build_home, build_promotion, fill_home
+from home.demo import add_promotion_rules, build_home, build_promotion, fill_home
 from menu.demo import PIZZA_QUANTITIES, add_missing_recipes, build_menu
 from menu.models import Ingredient, MenuPage
 from ocpizza import demo_images, roles
-from stores.demo import add_member, build_stock, build_stores
+from stores.demo import add_member, build_ordering_settings, build_stock, build_stores
 from stores.models import StorePage, StoreRole
 
 PASSWORD = "pizza-demo-2026"
@@ -86,7 +86,8 @@ class Command(BaseCommand):
         with transaction.atomic():
             roles.sync_role_groups()
             created = self.build()
-            added = self.build_recipes_and_stock()
+            added = [self.build_recipes_and_stock(), add_promotion_rules()]
+            added = ", ".join(part for part in added if part)
         if added and not created:
             self.stdout.write(self.style.SUCCESS(f"Ajouté aux données existantes : {added}."))
         if created:
@@ -137,12 +138,16 @@ class Command(BaseCommand):
             ingredient: PIZZA_QUANTITIES.get(ingredient.name, 1)
             for ingredient in Ingredient.objects.order_by("name")
         }
-        stocked = build_stock(list(StorePage.objects.order_by("path")), portions)
+        stores = list(StorePage.objects.order_by("path"))
+        stocked = build_stock(stores, portions)
+        ordering = build_ordering_settings(stores)
         done = []
         if recipes:
             done.append(f"{recipes} recettes")
         if stocked:
             done.append(f"le stock de {len(stocked)} points de vente")
+        if ordering:
+            done.append(f"les réglages de commande de {len(ordering)} points de vente")
         return ", ".join(done)
 
     def build_users(self, stores):
