@@ -14,6 +14,7 @@ def robots_txt(request):
         "Disallow: /admin/",
         "Disallow: /compte/",
         "Disallow: /panier/",
+        "Disallow: /commandes/",
         f"Sitemap: {request.build_absolute_uri('/sitemap.xml')}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")

@@ -82,7 +82,14 @@ def test_robots_txt_points_to_the_sitemap(client, db, url):
 
     assert response.status_code == 200
     assert "Sitemap: http://testserver/sitemap.xml" in response.content.decode()
-    assert "Disallow: /admin/" in response.content.decode()
+    disallowed = [line for line in response.content.decode().splitlines() if line.startswith("Disallow:")]
+    # Nothing private or per-visitor is crawled: admin, accounts, carts and order pages.
+    assert disallowed == [
+        "Disallow: /admin/",
+        "Disallow: /compte/",
+        "Disallow: /panier/",
+        "Disallow: /commandes/",
+    ]
 
 
 def test_favicon_redirects_to_the_static_icon(client, db):
