@@ -14,7 +14,7 @@ from . import views
 login = allauth_views.LoginView.as_view()
 signup = views.SignupView.as_view()
 logout = allauth_views.LogoutView.as_view()
-password_change = allauth_views.PasswordChangeView.as_view()
+password_change = views.PasswordChangeView.as_view()
 password_reset = views.PasswordResetView.as_view()
 email = views.EmailView.as_view()
 

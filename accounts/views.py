@@ -16,7 +16,7 @@ from wagtail.admin.views import account as wagtail_account_views
 
 from stores.access import staff_accounts
 
-from .forms import AddressForm, DeleteAccountForm, ProfileForm
+from .forms import AddressForm, ChangePasswordForm, DeleteAccountForm, ProfileForm
 from .models import Address
 from .personal_data import delete_account, export_personal_data
 from .ratelimit import over_limit
@@ -78,6 +78,16 @@ class EmailView(allauth_views.EmailView):
             context = self.get_context_data(form=form, limit_error=EMAIL_CHANGE_LIMITED)
             return self.render_to_response(context, status=TOO_MANY_REQUESTS)
         return super().post(request, *args, **kwargs)
+
+
+class PasswordChangeView(allauth_views.PasswordChangeView):
+    """allauth's password change; the form checks the current password through the lockout."""
+
+    def get_form_class(self):
+        return ChangePasswordForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
 
 
 class RateLimitedPasswordResetMixin:
@@ -170,7 +180,7 @@ def delete(request):
     if staff_accounts().filter(pk=user.pk).exists():
         # A staff account is closed by head office in the admin, which keeps its traces consistent.
         return render(request, "accounts/delete.html", {"staff": True}, status=403)
-    form = DeleteAccountForm(user, request.POST or None)
+    form = DeleteAccountForm(user, request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
         delete_account(user)
         logout(request)
