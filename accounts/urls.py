@@ -42,7 +42,7 @@ allauth_patterns = [
         name="account_email_verification_sent",
     ),
     re_path(
-        r"^email/confirmer/(?P<key>[-:\w]+)/$", allauth_views.confirm_email, name="account_confirm_email"
+        r"^email/confirmer/(?P<key>[-:\w]+)/$", views.ConfirmEmailView.as_view(), name="account_confirm_email"
     ),
     path("mot-de-passe/", password_change, name="account_change_password"),
     path("mot-de-passe/definir/", allauth_views.password_set, name="account_set_password"),

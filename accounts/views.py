@@ -3,7 +3,7 @@ import json
 from allauth.account import views as allauth_views
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import get_user_model, logout
 from django.contrib.auth.decorators import login_required
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
@@ -88,6 +88,29 @@ class PasswordChangeView(allauth_views.PasswordChangeView):
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "request": self.request}
+
+
+class ConfirmEmailView(allauth_views.ConfirmEmailView):
+    """allauth's e-mail confirmation, refused for an address that is already another account's
+    login. allauth only checks its own verified rows; an account head office made in the admin has
+    none, an unconfirmed sign-up an unverified one, and the user model's unique e-mail then failed."""
+
+    def post(self, *args, **kwargs):
+        self.object = self.get_object()
+        if _login_of_another_account(self.object.email_address):
+            return self.render_to_response(self.get_context_data())
+        return super().post(*args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if self.object and _login_of_another_account(self.object.email_address):
+            context["can_confirm"] = False
+        return context
+
+
+def _login_of_another_account(email_address):
+    users = get_user_model().objects.filter(email__iexact=email_address.email)
+    return users.exclude(pk=email_address.user_id).exists()
 
 
 class RateLimitedPasswordResetMixin:
