@@ -1,11 +1,22 @@
+from allauth.account.adapter import get_adapter
+from allauth.account.forms import ChangePasswordForm as AllauthChangePasswordForm
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
+from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 
 from stores.models import StorePage
 
 from .models import Address, User
 from .personal_data import deletion_blockers
+
+
+def password_is_right(request, user, password):
+    """Whether `password` is `user`'s, checked through `authenticate(request, ...)` so that a wrong
+    guess counts against django-axes' lockout like a failed login (a signed-in session must not
+    guess the password unboundedly on the pages that ask for it again)."""
+    checked = authenticate(request, email=user.email, password=password)
+    return checked is not None and checked.pk == user.pk
 
 
 class SignupForm(AllauthSignupForm):
@@ -51,13 +62,14 @@ class DeleteAccountForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
-    def __init__(self, user, *args, **kwargs):
+    def __init__(self, user, *args, request, **kwargs):
         self.user = user
+        self.request = request
         super().__init__(*args, **kwargs)
 
     def clean_password(self):
         password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
+        if not password_is_right(self.request, self.user, password):
             raise forms.ValidationError(_("Ce mot de passe n’est pas le bon."))
         return password
 
@@ -65,3 +77,17 @@ class DeleteAccountForm(forms.Form):
         for reason in deletion_blockers(self.user):
             self.add_error(None, reason)
         return super().clean()
+
+
+class ChangePasswordForm(AllauthChangePasswordForm):
+    """allauth's password change, whose current-password check counts against the lockout."""
+
+    def __init__(self, *args, request, **kwargs):
+        self.request = request
+        super().__init__(*args, **kwargs)
+
+    def clean_oldpassword(self):
+        password = self.cleaned_data.get("oldpassword", "")
+        if not password_is_right(self.request, self.user, password):
+            raise get_adapter().validation_error("enter_current_password")
+        return password

@@ -7,6 +7,7 @@ Both names of a view give the same path. Wagtail's admin keeps its own login.
 """
 
 from allauth.account import views as allauth_views
+from django.http import Http404
 from django.urls import include, path, re_path
 
 from . import views
@@ -14,9 +15,16 @@ from . import views
 login = allauth_views.LoginView.as_view()
 signup = views.SignupView.as_view()
 logout = allauth_views.LogoutView.as_view()
-password_change = allauth_views.PasswordChangeView.as_view()
+password_change = views.PasswordChangeView.as_view()
 password_reset = views.PasswordResetView.as_view()
 email = views.EmailView.as_view()
+
+
+def not_offered(request, *args, **kwargs):
+    """Reauthentication by a mailed code is not offered (login by code is off). allauth names these
+    URLs, so they must resolve, but their pages were allauth's bare ones, not ours."""
+    raise Http404
+
 
 allauth_patterns = [
     path("connexion/", login, name="account_login"),
@@ -26,12 +34,12 @@ allauth_patterns = [
     path("reauthentification/", allauth_views.reauthenticate, name="account_reauthenticate"),
     path(
         "reauthentification/code/",
-        allauth_views.request_reauthentication_code,
+        not_offered,
         name="account_request_reauthentication_code",
     ),
     path(
         "reauthentification/code/confirmer/",
-        allauth_views.confirm_reauthentication_code,
+        not_offered,
         name="account_confirm_reauthentication_code",
     ),
     path("connexion/code/confirmer/", allauth_views.confirm_login_code, name="account_confirm_login_code"),
@@ -42,7 +50,7 @@ allauth_patterns = [
         name="account_email_verification_sent",
     ),
     re_path(
-        r"^email/confirmer/(?P<key>[-:\w]+)/$", allauth_views.confirm_email, name="account_confirm_email"
+        r"^email/confirmer/(?P<key>[-:\w]+)/$", views.ConfirmEmailView.as_view(), name="account_confirm_email"
     ),
     path("mot-de-passe/", password_change, name="account_change_password"),
     path("mot-de-passe/definir/", allauth_views.password_set, name="account_set_password"),

@@ -3,7 +3,7 @@ import json
 from allauth.account import views as allauth_views
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import get_user_model, logout
 from django.contrib.auth.decorators import login_required
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
@@ -16,7 +16,7 @@ from wagtail.admin.views import account as wagtail_account_views
 
 from stores.access import staff_accounts
 
-from .forms import AddressForm, DeleteAccountForm, ProfileForm
+from .forms import AddressForm, ChangePasswordForm, DeleteAccountForm, ProfileForm
 from .models import Address
 from .personal_data import delete_account, export_personal_data
 from .ratelimit import over_limit
@@ -78,6 +78,39 @@ class EmailView(allauth_views.EmailView):
             context = self.get_context_data(form=form, limit_error=EMAIL_CHANGE_LIMITED)
             return self.render_to_response(context, status=TOO_MANY_REQUESTS)
         return super().post(request, *args, **kwargs)
+
+
+class PasswordChangeView(allauth_views.PasswordChangeView):
+    """allauth's password change; the form checks the current password through the lockout."""
+
+    def get_form_class(self):
+        return ChangePasswordForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+
+class ConfirmEmailView(allauth_views.ConfirmEmailView):
+    """allauth's e-mail confirmation, refused for an address that is already another account's
+    login. allauth only checks its own verified rows; an account head office made in the admin has
+    none, an unconfirmed sign-up an unverified one, and the user model's unique e-mail then failed."""
+
+    def post(self, *args, **kwargs):
+        self.object = self.get_object()
+        if _login_of_another_account(self.object.email_address):
+            return self.render_to_response(self.get_context_data())
+        return super().post(*args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if self.object and _login_of_another_account(self.object.email_address):
+            context["can_confirm"] = False
+        return context
+
+
+def _login_of_another_account(email_address):
+    users = get_user_model().objects.filter(email__iexact=email_address.email)
+    return users.exclude(pk=email_address.user_id).exists()
 
 
 class RateLimitedPasswordResetMixin:
@@ -170,7 +203,7 @@ def delete(request):
     if staff_accounts().filter(pk=user.pk).exists():
         # A staff account is closed by head office in the admin, which keeps its traces consistent.
         return render(request, "accounts/delete.html", {"staff": True}, status=403)
-    form = DeleteAccountForm(user, request.POST or None)
+    form = DeleteAccountForm(user, request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
         delete_account(user)
         logout(request)

@@ -211,6 +211,32 @@ def test_a_customer_changes_their_email_once_the_new_one_is_confirmed(french_cli
     ]
 
 
+@pytest.mark.parametrize("other_verified", [None, False], ids=["made-in-the-admin", "sign-up-unconfirmed"])
+def test_an_address_that_is_another_accounts_login_cannot_be_confirmed(
+    french_client, db, mailoutbox, other_verified
+):
+    # An account head office made in the admin has no allauth row; an unconfirmed sign-up has an
+    # unverified one. Neither stops allauth from confirming, and the unique e-mail then failed (500).
+    other = UserFactory(email="chef@example.fr", email_verified=False)
+    if other_verified is False:
+        EmailAddress.objects.create(user=other, email=other.email, verified=False, primary=True)
+    user = UserFactory(email="ancien@example.fr")
+    french_client.force_login(user)
+    french_client.post(reverse("accounts:email"), {"action_add": "", "email": "chef@example.fr"})
+    confirm = link_in(next(m for m in mailoutbox if m.to == ["chef@example.fr"]), "/compte/email/confirmer/")
+
+    page = french_client.get(confirm)
+    response = french_client.post(confirm)
+
+    assert "Cette adresse e-mail est déjà confirmée par un autre compte." in page.content.decode()
+    assert response.status_code == 200
+    assert "Cette adresse e-mail est déjà confirmée par un autre compte." in response.content.decode()
+    user.refresh_from_db()
+    other.refresh_from_db()
+    assert (user.email, other.email) == ("ancien@example.fr", "chef@example.fr")
+    assert not EmailAddress.objects.filter(user=user, email="chef@example.fr", verified=True).exists()
+
+
 def test_account_page_needs_a_login(client, db):
     response = client.get(reverse("accounts:account"))
 

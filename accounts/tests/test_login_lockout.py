@@ -219,3 +219,56 @@ def test_axes_reset_unlocks_everyone(client, customer):
     call_command("axes_reset")
 
     assert attempt(client, CUSTOMER_LOGIN, customer.email, PASSWORD).status_code == 302
+
+
+# A signed-in session (a borrowed phone, a stolen cookie) must not guess the password unboundedly
+# on the pages that ask for it again: those checks count against the same lockout as the login.
+PASSWORD_CHANGE = reverse("accounts:password_change")
+DELETE = reverse("accounts:delete")
+NEW_PASSWORD = "une-pizza-bien-cuite"
+
+
+def change_password(client, old):
+    return client.post(
+        PASSWORD_CHANGE,
+        {"oldpassword": old, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+        HTTP_X_REAL_IP=ATTACKER,
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+
+
+def test_guessing_the_current_password_on_the_password_change_page_locks(client, customer):
+    client.force_login(customer)
+    for n in range(4):
+        assert change_password(client, f"guess-{n}").status_code == 200
+
+    assert change_password(client, "guess-4").status_code == 429
+    response = change_password(client, PASSWORD)
+
+    assert response.status_code == 429
+    assert "Connexion temporairement bloquée" in response.content.decode()
+    customer.refresh_from_db()
+    assert customer.check_password(PASSWORD)
+
+
+def test_four_wrong_passwords_then_the_right_one_still_delete_the_account(client, customer):
+    client.force_login(customer)
+    for n in range(4):
+        response = client.post(DELETE, {"password": f"guess-{n}"}, HTTP_X_REAL_IP=ATTACKER)
+        assert response.status_code == 200
+
+    response = client.post(DELETE, {"password": PASSWORD}, HTTP_X_REAL_IP=ATTACKER)
+
+    assert response.status_code == 302
+    assert not type(customer).objects.filter(pk=customer.pk).exists()
+
+
+def test_five_wrong_passwords_on_the_deletion_page_lock_and_delete_nothing(client, customer):
+    client.force_login(customer)
+    for n in range(5):
+        client.post(DELETE, {"password": f"guess-{n}"}, HTTP_X_REAL_IP=ATTACKER)
+
+    response = client.post(DELETE, {"password": PASSWORD}, HTTP_X_REAL_IP=ATTACKER)
+
+    assert response.status_code == 429
+    assert type(customer).objects.filter(pk=customer.pk).exists()

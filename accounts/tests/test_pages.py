@@ -56,3 +56,15 @@ def test_every_account_page_renders(db, strict_templates, language):
         assert response.status_code == 200, url
         assert "TEMPLATE-ERROR" not in response.content.decode(), url
         assert 'class="site-header"' in response.content.decode(), url
+
+
+@pytest.mark.parametrize(
+    "name", ["account_request_reauthentication_code", "account_confirm_reauthentication_code"]
+)
+def test_reauthentication_by_mailed_code_is_not_offered(client, db, mailoutbox, name):
+    # Login by code is off; allauth still names these URLs, whose pages were its bare English ones.
+    client.force_login(UserFactory())
+
+    assert client.get(reverse(name)).status_code == 404
+    assert client.post(reverse(name), {"recipient": "x@example.fr"}).status_code == 404
+    assert mailoutbox == []
