@@ -48,6 +48,8 @@ def test_a_guest_orders_for_pickup_and_follows_the_order_live(
     page.fill("input[name=email]", "claire@example.fr")
     page.select_option("select[name=when]", "asap")
     page.check("input[name=payment_method][value=cash]")
+    # On a phone the page fits its width: a long slot label does not push it sideways.
+    assert page.evaluate("document.documentElement.scrollWidth") == page.viewport_size["width"]
     page.screenshot(path=_shot("checkout"), full_page=True)
     page.get_by_role("button", name=re.compile("Confirmer la commande")).click()
 
