@@ -311,8 +311,9 @@ GOOGLEAPIKEY = env.str("GOOGLEAPIKEY", default="")
 SQUARE_ACCESS_TOKEN = env.str("SQUARE_ACCESS_TOKEN", default="")
 SQUARE_ENVIRONMENT = env.str("SQUARE_ENVIRONMENT", default="sandbox")
 # Card payments online (ordering/payments/): "simulator" is offline and takes no real money, so with
-# DEBUG off it is refused unless PAYMENT_SIMULATOR_ALLOWED (a demonstration server).
-PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="simulator")
+# DEBUG off it is a start-up error unless PAYMENT_SIMULATOR_ALLOWED (a demonstration server);
+# "none" takes no card payment online. Unset: the simulator with DEBUG on, none with DEBUG off.
+PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="") or ("simulator" if DEBUG else "none")
 PAYMENT_SIMULATOR_ALLOWED = env.bool("PAYMENT_SIMULATOR_ALLOWED", default=False)
 # Minutes a customer has to pay an order online before it expires and its stock is released.
 ORDER_PAYMENT_MINUTES = env.int("ORDER_PAYMENT_MINUTES", default=15)

@@ -7,6 +7,12 @@ class OrderingConfig(AppConfig):
     verbose_name = _("Commandes")
 
     def ready(self):
+        from django.core import checks
+
+        from .payments import check_payment_provider
+
+        checks.register(check_payment_provider)
+
         # The customer's orders in the personal-data download, anonymised (kept for accounting)
         # when the account goes, and a guest's orders attached once their e-mail is confirmed.
         from accounts.personal_data import (

@@ -30,7 +30,7 @@ from stores.services import consume_reservation, release_ingredients, reserve_in
 
 from .exceptions import OrderError, PaymentError, PriceChanged, TransitionError
 from .models import Order, OrderDiscount, OrderEvent, OrderLine, Payment, locked_counter, next_order_number
-from .payments import PaymentDeclined, get_provider
+from .payments import NO_CARD_ONLINE, PaymentDeclined, card_payments_online, get_provider
 from .pricing import quote
 from .slots import asap_slot, check_slot
 from .tasks import send_order_email
@@ -645,6 +645,8 @@ def _check_payment_method(store_settings, method, source):
     if source != Order.Source.WEB:
         return  # staff take what the customer hands over
     if method == Method.CARD_ONLINE:
+        if not card_payments_online():
+            raise OrderError(NO_CARD_ONLINE)
         accepted = store_settings.online_payment
     else:
         accepted = method in (store_settings.accepted_payments or [])

@@ -19,7 +19,7 @@ PRODUCTION = {
 
 def manage(*args, **env):
     """Run manage.py in a fresh process with only the given variables (no .env influence)."""
-    prefixes = ("DJANGO", "SECURE_", "SESSION_", "CSRF_", "STATIC_", "SENTRY", "DEBUG")
+    prefixes = ("DJANGO", "SECURE_", "SESSION_", "CSRF_", "STATIC_", "SENTRY", "DEBUG", "PAYMENT_")
     clean = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
     clean.update(env)
     clean["DJANGO_SETTINGS_MODULE"] = "ocpizza.settings"
@@ -139,3 +139,13 @@ def test_a_redis_that_never_answers_fails_fast_instead_of_holding_the_worker():
 
     lines = result.stdout.strip().splitlines()
     assert lines[-2:] == ["FailSoftRedisCache miss", "TimeoutError 2"], result.stdout + result.stderr
+
+
+def test_production_naming_the_payment_simulator_stops_every_command_with_the_reason():
+    refused = manage("migrate", "--check", **PRODUCTION, PAYMENT_PROVIDER="simulator")
+    allowed = manage("check", **PRODUCTION, PAYMENT_PROVIDER="simulator", PAYMENT_SIMULATOR_ALLOWED="true")
+    default = manage("check", **PRODUCTION)
+
+    assert refused.returncode == 1
+    assert "(ordering.E001) The payment simulator takes no real money" in refused.stderr
+    assert (allowed.returncode, default.returncode) == (0, 0)  # unset in production: no card online

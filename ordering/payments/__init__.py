@@ -1,13 +1,18 @@
 """Payment providers behind one interface (`base.PaymentProvider`), chosen by settings.
 
-`PAYMENT_PROVIDER` names the provider of card payments online: "simulator" (default, offline,
-Square's sandbox test tokens) or, once the payments issue adds it, "square". With DEBUG off the
-simulator is refused unless `PAYMENT_SIMULATOR_ALLOWED` is set (a demonstration server).
+`PAYMENT_PROVIDER` names the provider of card payments online: "simulator" (offline, Square's
+sandbox test tokens; the default with DEBUG on), "none" (no card payment online: the default with
+DEBUG off until a real provider is configured) or, once the payments issue adds it, "square".
+With DEBUG off the simulator is refused unless `PAYMENT_SIMULATOR_ALLOWED` is set (a
+demonstration server): `check_payment_provider` makes that a start-up error of every
+`manage.py` command, not a failure at a customer's first payment.
 Payments on delivery or at the counter go through `OnDeliveryProvider`.
 """
 
 from django.conf import settings
+from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy
 
 from .base import PaymentDeclined, PaymentProvider, ProviderResult, ProviderUnavailable
 from .on_delivery import OnDeliveryProvider
@@ -18,33 +23,66 @@ __all__ = [
     "PaymentDeclined",
     "PaymentProvider",
     "ProviderResult",
+    "NO_CARD_ONLINE",
     "ProviderUnavailable",
     "SimulatorProvider",
+    "card_payments_online",
+    "check_payment_provider",
     "get_provider",
     "provider_for_method",
 ]
 
 PROVIDERS = {"simulator": SimulatorProvider, "on_delivery": OnDeliveryProvider}
+NO_CARD_PAYMENT = "none"
+NO_CARD_ONLINE = gettext_lazy(
+    "Le paiement par carte en ligne n'est pas disponible : réglez à la livraison ou au retrait."
+)
 
 
-def get_provider(name=None):
-    """The provider of card payments online (`PAYMENT_PROVIDER`), or the one named `name`."""
-    name = name or getattr(settings, "PAYMENT_PROVIDER", "simulator")
+def card_payments_online():
+    """Whether customers may pay by card online at all (`PAYMENT_PROVIDER` is not "none")."""
+    return getattr(settings, "PAYMENT_PROVIDER", "simulator") != NO_CARD_PAYMENT
+
+
+def configuration_error(name):
+    """Why provider `name` cannot run with these settings (English, for the operator), or ""."""
     if name not in PROVIDERS:
-        raise ImproperlyConfigured(
-            f"PAYMENT_PROVIDER={name!r} is not a known payment provider "
-            f"(known: {', '.join(sorted(PROVIDERS))})."
-        )
+        known = ", ".join(sorted([*PROVIDERS, NO_CARD_PAYMENT]))
+        return f"PAYMENT_PROVIDER={name!r} is not a known payment provider (known: {known})."
     if (
         name == "simulator"
         and not settings.DEBUG
         and not getattr(settings, "PAYMENT_SIMULATOR_ALLOWED", False)
     ):
-        raise ImproperlyConfigured(
+        return (
             "The payment simulator takes no real money: with DEBUG off it runs only when "
-            "PAYMENT_SIMULATOR_ALLOWED=true (a demonstration server). "
-            "Set PAYMENT_PROVIDER to a real provider."
+            "PAYMENT_SIMULATOR_ALLOWED=true (a demonstration server). Set PAYMENT_PROVIDER to a real "
+            "provider, or to none to take no card payment online."
         )
+    return ""
+
+
+def check_payment_provider(app_configs=None, **kwargs):
+    """System check (every manage.py command, `check --deploy`): the configured provider can run."""
+    name = getattr(settings, "PAYMENT_PROVIDER", "simulator")
+    if name == NO_CARD_PAYMENT:
+        return []
+    error = configuration_error(name)
+    return [checks.Error(error, id="ordering.E001")] if error else []
+
+
+def get_provider(name=None):
+    """The provider of card payments online (`PAYMENT_PROVIDER`), or the one named `name`.
+
+    Raises ProviderUnavailable (a message the customer can read) when card payments online are
+    off, and ImproperlyConfigured when the settings name a provider that cannot run.
+    """
+    name = name or getattr(settings, "PAYMENT_PROVIDER", "simulator")
+    if name == NO_CARD_PAYMENT:
+        raise ProviderUnavailable(NO_CARD_ONLINE)
+    error = configuration_error(name)
+    if error:
+        raise ImproperlyConfigured(error)
     return PROVIDERS[name]()
 
 

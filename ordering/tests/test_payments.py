@@ -294,3 +294,19 @@ def test_the_expiry_command_is_safe_to_run_twice(shop, capsys):
     assert capsys.readouterr().out == "1 unpaid order(s) expired.\n0 unpaid order(s) expired.\n"
     assert Order.objects.get(pk=order.pk).status == Status.CANCELLED
     assert reserved(shop, shop.cheese) == 0
+
+
+def test_no_card_provider_refuses_card_orders_with_a_readable_message(shop, settings):
+    from ordering.services import OrderError
+
+    from .factories import place
+
+    settings.PAYMENT_PROVIDER = "none"
+
+    with pytest.raises(OrderError) as refused:
+        place(shop, payment_method="card_online")
+
+    assert str(refused.value) == (
+        "Le paiement par carte en ligne n'est pas disponible : réglez à la livraison ou au retrait."
+    )
+    assert place(shop, payment_method="cash").status == "received"

@@ -19,13 +19,14 @@ from .. import services, slots
 from ..cart import Cart
 from ..forms import CheckoutForm, PaymentForm, new_idempotency_key
 from ..models import Order
+from ..payments import card_payments_online
 from ..pricing import OrderError, quote
 from .orders import get_order, order_url
 
 
 def payment_methods(settings):
     methods = list(settings.accepted_payments or [])
-    if settings.online_payment:
+    if settings.online_payment and card_payments_online():
         methods.insert(0, Order.PaymentMethod.CARD_ONLINE)
     return methods
 

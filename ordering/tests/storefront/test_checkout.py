@@ -330,3 +330,15 @@ def test_a_saved_address_is_offered_and_copied_onto_the_order(filled, customer):
         "69009",
         "2e étage",
     )
+
+
+def test_without_a_card_provider_the_checkout_offers_and_takes_no_card_payment(filled, settings):
+    settings.PAYMENT_PROVIDER = "none"
+
+    html = filled.get(CHECKOUT, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    response, _data = checkout_post(filled, payment_method="card_online")
+
+    assert 'value="card_online"' not in html and 'value="cash"' in html
+    assert response.status_code == 400  # as any choice the page did not offer
+    assert "Sélectionnez un choix valide" in response.content.decode()
+    assert not Order.objects.exists()
