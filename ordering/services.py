@@ -25,8 +25,13 @@ from django.utils.translation import gettext as _
 from menu.promotions import normalise_code
 from menu.templatetags.menu_tags import euros
 from stores.exceptions import StockError
-from stores.hours import closure_on, is_open_at, ordering_settings
-from stores.services import consume_reservation, release_ingredients, reserve_ingredients
+from stores.hours import closure_on, is_open_at
+from stores.services import (
+    consume_reservation,
+    release_ingredients,
+    reserve_ingredients,
+    saved_ordering_settings,
+)
 
 from .exceptions import OrderError, PaymentError, PriceChanged, TransitionError
 from .models import Order, OrderDiscount, OrderEvent, OrderLine, Payment, locked_counter, next_order_number
@@ -166,7 +171,7 @@ def _place_order(
         raise OrderError(_("Choisissez la livraison ou le retrait sur place."))
     if source not in Order.Source.values:
         raise OrderError(_("Origine de commande inconnue."))
-    store_settings = ordering_settings(store)
+    store_settings = saved_ordering_settings(store)  # its prefix is the store's alone
     _check_payment_method(store_settings, payment_method, source)
     contact = _clean_contact(contact, customer, source)
     address = _clean_address(store, address) if fulfilment == Fulfilment.DELIVERY else None
@@ -471,7 +476,7 @@ def change_order(
         )
     notes = []
     if slot is not UNCHANGED:
-        locked_counter(ordering_settings(store).order_prefix, timezone.localdate(now))
+        locked_counter(saved_ordering_settings(store).order_prefix, timezone.localdate(now))
         if slot is None:
             _check_open_now(store, now)
             chosen = asap_slot(store, locked.fulfilment, now, exclude_order=locked)
