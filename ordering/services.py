@@ -266,6 +266,7 @@ def _pay_order(order, *, source_token, key, user, now):
         raise TransitionError(_("Cette commande est déjà payée."))
     if locked.expires_at is not None and now >= locked.expires_at:
         raise TransitionError(_("Le délai de paiement est dépassé : passez une nouvelle commande."))
+    _refuse_while_charge_pending(locked)
     provider = get_provider()
     payment = Payment(
         order=locked,
@@ -439,6 +440,7 @@ def cancel_order(order, *, user=None, reason="", by_customer=False, now=None):
         )
         if locked.status not in (Status.PENDING_PAYMENT, Status.RECEIVED) and not reason:
             raise OrderError(_("Indiquez le motif de l'annulation."))
+    _refuse_while_charge_pending(locked)  # it could not be refunded: the money would stay taken
     if locked.store_id:
         release_ingredients(store=locked.store, order_reference=locked.number, user=_user(user), now=now)
     paid = locked.paid_amount()
@@ -597,6 +599,14 @@ def _require_changeable(order):
     if order.status == Status.CANCELLED:
         raise TransitionError(_("Cette commande est annulée : elle ne peut plus être modifiée."))
     raise TransitionError(_("Cette commande est terminée : elle ne peut plus être modifiée."))
+
+
+def _refuse_while_charge_pending(order):
+    """A charge the provider has not settled yet may still succeed: no second charge, no cancel."""
+    if order.payments.filter(kind=Payment.Kind.CHARGE, status=Payment.Status.PENDING).exists():
+        raise TransitionError(
+            _("Votre paiement est en cours de confirmation par la banque : réessayez dans quelques minutes.")
+        )
 
 
 def _bump(order, *, now):
