@@ -102,6 +102,7 @@ class Checkout:
             "payment_method": self.methods[0] if self.methods else "",
             "idempotency_key": new_idempotency_key(),
             "expected_total": the_quote.total,
+            "cart_store": self.store.id,
         }
         default = next(
             (a for a in self.addresses if a.is_default), self.addresses[0] if self.addresses else None
@@ -165,6 +166,18 @@ def checkout(request):
     if not form.is_valid():
         return page.render(form, the_quote, status=400)
     data = form.cleaned_data
+    if data.get("cart_store") not in (None, page.store.id):
+        fresh = request.POST.copy()
+        fresh["cart_store"] = str(page.store.id)
+        fresh["expected_total"] = str(the_quote.total)
+        form = page.form(fresh)
+        form.is_valid()
+        form.add_error(
+            None,
+            _("Votre panier est maintenant chez %(store)s : vérifiez-le, puis confirmez.")
+            % {"store": page.store.title},
+        )
+        return page.render(form, the_quote, status=409)
     address = None
     if data["fulfilment"] == Order.Fulfilment.DELIVERY:
         address = services.Address(
