@@ -127,6 +127,7 @@ class Checkout:
 
 @require_http_methods(["GET", "POST"])
 def checkout(request):
+    placed = None
     if request.method == "POST":
         # A retried POST whose first attempt placed the order (and emptied the cart) finds it.
         key = request.POST.get("idempotency_key", "")
@@ -166,6 +167,9 @@ def checkout(request):
     if not form.is_valid():
         return page.render(form, the_quote, status=400)
     data = form.cleaned_data
+    if placed is not None:  # another visitor's form key: place_order would hand over their order
+        form.add_error(None, _("Ce formulaire a déjà servi : rechargez la page."))
+        return page.render(form, the_quote, status=409)
     if data.get("cart_store") not in (None, page.store.id):
         fresh = request.POST.copy()
         fresh["cart_store"] = str(page.store.id)

@@ -363,3 +363,20 @@ def test_a_cart_moved_to_another_store_since_the_page_was_shown_is_not_ordered_t
     confirmed = client.post(CHECKOUT, {**data, "cart_store": hidden(page, "cart_store")})
     assert confirmed.status_code == 302
     assert Order.objects.get().store == bellecour
+
+
+def test_another_guests_form_key_does_not_open_their_order(filled, vaise, margherita):
+    from django.test import Client
+
+    response, data = checkout_post(filled)
+    order = Order.objects.get()
+    stranger = Client()
+    fill_cart(stranger, vaise, (size_of(margherita, "Grande"), 2, []))
+
+    answer = stranger.post(CHECKOUT, {**data, "expected_total": "30.00"}, HTTP_ACCEPT_LANGUAGE="fr")
+
+    assert answer.status_code == 409
+    assert order.secret not in answer.content.decode()
+    assert "Ce formulaire a déjà servi : rechargez la page." in answer.content.decode()
+    assert order.number not in stranger.session.get("guest_orders", [])
+    assert Order.objects.count() == 1
