@@ -23,7 +23,8 @@ SLOT = datetime.timedelta(minutes=SLOT_MINUTES)
 def ordering_settings(store):
     """The store's saved settings, or an unsaved default instance (prefix from the slug).
 
-    Takes the StorePage (or its plain Page). Saving the default creates the store's row.
+    Takes the StorePage (or its plain Page). The default's prefix may be another store's: order
+    numbers come from `stores.services.saved_ordering_settings`, which saves a free one.
     """
     try:
         return store.ordering_settings
