@@ -113,6 +113,8 @@ class CheckoutForm(forms.Form):
     expected_total = forms.DecimalField(
         widget=forms.HiddenInput, max_digits=10, decimal_places=2, required=False
     )
+    # The store the page was shown for: the cart may have moved to another one since (another tab).
+    cart_store = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, addresses=(), slots=(), asap_label="", payment_methods=(), **kwargs):
         super().__init__(*args, **kwargs)

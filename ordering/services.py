@@ -25,8 +25,13 @@ from django.utils.translation import gettext as _
 from menu.promotions import normalise_code
 from menu.templatetags.menu_tags import euros
 from stores.exceptions import StockError
-from stores.hours import closure_on, is_open_at, ordering_settings
-from stores.services import consume_reservation, release_ingredients, reserve_ingredients
+from stores.hours import closure_on, is_open_at
+from stores.services import (
+    consume_reservation,
+    release_ingredients,
+    reserve_ingredients,
+    saved_ordering_settings,
+)
 
 from .exceptions import OrderError, PaymentError, PriceChanged, TransitionError
 from .models import Order, OrderDiscount, OrderEvent, OrderLine, Payment, locked_counter, next_order_number
@@ -166,7 +171,7 @@ def _place_order(
         raise OrderError(_("Choisissez la livraison ou le retrait sur place."))
     if source not in Order.Source.values:
         raise OrderError(_("Origine de commande inconnue."))
-    store_settings = ordering_settings(store)
+    store_settings = saved_ordering_settings(store)  # its prefix is the store's alone
     _check_payment_method(store_settings, payment_method, source)
     contact = _clean_contact(contact, customer, source)
     address = _clean_address(store, address) if fulfilment == Fulfilment.DELIVERY else None
@@ -261,6 +266,7 @@ def _pay_order(order, *, source_token, key, user, now):
         raise TransitionError(_("Cette commande est déjà payée."))
     if locked.expires_at is not None and now >= locked.expires_at:
         raise TransitionError(_("Le délai de paiement est dépassé : passez une nouvelle commande."))
+    _refuse_while_charge_pending(locked)
     provider = get_provider()
     payment = Payment(
         order=locked,
@@ -434,6 +440,7 @@ def cancel_order(order, *, user=None, reason="", by_customer=False, now=None):
         )
         if locked.status not in (Status.PENDING_PAYMENT, Status.RECEIVED) and not reason:
             raise OrderError(_("Indiquez le motif de l'annulation."))
+    _refuse_while_charge_pending(locked)  # it could not be refunded: the money would stay taken
     if locked.store_id:
         release_ingredients(store=locked.store, order_reference=locked.number, user=_user(user), now=now)
     paid = locked.paid_amount()
@@ -471,7 +478,7 @@ def change_order(
         )
     notes = []
     if slot is not UNCHANGED:
-        locked_counter(ordering_settings(store).order_prefix, timezone.localdate(now))
+        locked_counter(saved_ordering_settings(store).order_prefix, timezone.localdate(now))
         if slot is None:
             _check_open_now(store, now)
             chosen = asap_slot(store, locked.fulfilment, now, exclude_order=locked)
@@ -592,6 +599,14 @@ def _require_changeable(order):
     if order.status == Status.CANCELLED:
         raise TransitionError(_("Cette commande est annulée : elle ne peut plus être modifiée."))
     raise TransitionError(_("Cette commande est terminée : elle ne peut plus être modifiée."))
+
+
+def _refuse_while_charge_pending(order):
+    """A charge the provider has not settled yet may still succeed: no second charge, no cancel."""
+    if order.payments.filter(kind=Payment.Kind.CHARGE, status=Payment.Status.PENDING).exists():
+        raise TransitionError(
+            _("Votre paiement est en cours de confirmation par la banque : réessayez dans quelques minutes.")
+        )
 
 
 def _bump(order, *, now):

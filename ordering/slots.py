@@ -14,7 +14,15 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from stores.hours import SLOT_MINUTES, closure_on, ordering_settings, slot_starts
+from stores.hours import (
+    PARIS,
+    SLOT,
+    SLOT_MINUTES,
+    closure_on,
+    opening_intervals,
+    ordering_settings,
+    slot_starts,
+)
 
 from .exceptions import OrderError
 from .models import Order
@@ -81,10 +89,45 @@ def available_slots(store, fulfilment, now=None, days=2, *, exclude_order=None):
 
 
 def asap_slot(store, fulfilment, now=None, *, exclude_order=None):
-    """The first slot with capacity left at or after now + the kitchen's lead time (None if none
-    in the next two days)."""
+    """The first slot with capacity left at or after now + the kitchen's lead time, within the
+    opening under way (None when closed now, or when the kitchen cannot make it before closing:
+    "as soon as possible" never means the next opening)."""
+    now = timezone.localtime(now or timezone.now())
     slots = available_slots(store, fulfilment, now, exclude_order=exclude_order)
-    return slots[0] if slots else None
+    if not slots or not _open_from_until(store, now, slots[0].start.astimezone(datetime.UTC) + SLOT):
+        return None
+    return slots[0]
+
+
+def _open_from_until(store, now, until):
+    """Whether the store is open from `now` until `until` without a break (an opening that the
+    next one follows within a slot runs on: 00:00–23:59 every day never closes)."""
+    moment = now.astimezone(datetime.UTC)
+    closes = None
+    for day in (now.date() - datetime.timedelta(days=1), now.date()):
+        for start, end in _open_intervals(store, day):
+            if start <= moment < end:
+                closes = max(closes or end, end)
+    while closes is not None and closes < until:
+        day = closes.astimezone(PARIS).date()
+        following = [
+            end
+            for next_day in (day, day + datetime.timedelta(days=1))
+            for start, end in _open_intervals(store, next_day)
+            if start <= closes + SLOT and end > closes
+        ]
+        closes = max(following, default=None)
+    return closes is not None
+
+
+def _open_intervals(store, day):
+    """The intervals starting on `day` in UTC, none on a closure day."""
+    if closure_on(store, day) is not None:
+        return []
+    return [
+        (start.astimezone(datetime.UTC), end.astimezone(datetime.UTC))
+        for start, end in opening_intervals(store, day)
+    ]
 
 
 def asap_time(store, fulfilment, now=None):

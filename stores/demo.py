@@ -3,7 +3,6 @@
 import datetime
 from decimal import Decimal
 
-from .hours import prefix_from_name
 from .models import (
     OnSitePayment,
     OpeningHours,
@@ -12,6 +11,7 @@ from .models import (
     StoreOrderingSettings,
     StorePage,
 )
+from .services import free_order_prefix
 
 LUNCH = (datetime.time(11, 30), datetime.time(14, 30))
 EVENING = (datetime.time(18, 0), datetime.time(23, 0))
@@ -153,7 +153,8 @@ def build_ordering_settings(stores):
     done = []
     for store in stores:
         _settings, created = StoreOrderingSettings.objects.get_or_create(
-            store=store, defaults={"order_prefix": prefix_from_name(store.title), **ORDERING_DEFAULTS}
+            store=store,
+            defaults={"order_prefix": free_order_prefix(store.title, store_id=store.pk), **ORDERING_DEFAULTS},
         )
         if created:
             done.append(store)

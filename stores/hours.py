@@ -23,7 +23,8 @@ SLOT = datetime.timedelta(minutes=SLOT_MINUTES)
 def ordering_settings(store):
     """The store's saved settings, or an unsaved default instance (prefix from the slug).
 
-    Takes the StorePage (or its plain Page). Saving the default creates the store's row.
+    Takes the StorePage (or its plain Page). The default's prefix may be another store's: order
+    numbers come from `stores.services.saved_ordering_settings`, which saves a free one.
     """
     try:
         return store.ordering_settings
@@ -45,9 +46,13 @@ def prefix_from_name(name):
 
     A leading "OC Pizza" is skipped; the prefix is padded with X when the name is too short.
     """
+    return (name_letters(name) or "X")[:3].ljust(3, "X")
+
+
+def name_letters(name):
+    """The letters A–Z of `name`, uppercase, without accents nor a leading "OC Pizza"."""
     ascii_name = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode()
-    letters = re.sub(r"[^A-Z]", "", re.sub(r"^\s*oc[\s-]*pizza", "", ascii_name, flags=re.IGNORECASE).upper())
-    return (letters or "X")[:3].ljust(3, "X")
+    return re.sub(r"[^A-Z]", "", re.sub(r"^\s*oc[\s-]*pizza", "", ascii_name, flags=re.IGNORECASE).upper())
 
 
 def _local(day, time):

@@ -21,6 +21,7 @@ from .access import is_head_office, ordering_settings_stores
 from .forms import OrderingSettingsForm, StoreClosureForm
 from .hours import ordering_settings
 from .models import StoreClosure, StorePage
+from .services import free_order_prefix
 
 ADD_CLOSURE = "stores.add_storeclosure"
 CHANGE_CLOSURE = "stores.change_storeclosure"
@@ -117,9 +118,12 @@ class StoreOrderingSettingsView(StoreOrderingView):
     template_name = "stores/admin/ordering_store.html"
 
     def make_form(self, data=None):
+        instance = ordering_settings(self.store)
+        if instance.pk is None:  # the derived prefix may be another store's: offer a free one
+            instance.order_prefix = free_order_prefix(self.store.slug, store_id=self.store.pk)
         return OrderingSettingsForm(
             data,
-            instance=ordering_settings(self.store),
+            instance=instance,
             can_change_prefix=is_head_office(self.request.user),
         )
 

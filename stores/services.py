@@ -12,11 +12,13 @@ nothing is written. A level whose free quantity goes down to its alert threshold
 quantity goes back above.
 """
 
+import itertools
 import re
+import string
 from collections import Counter
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -25,7 +27,17 @@ from menu.models import Ingredient
 from menu.recipes import UnknownLineError, needs_for_lines
 
 from .exceptions import StockError
-from .models import MAX_LEVEL, MAX_LINE_QUANTITY, ProductWithdrawal, StockAlert, StockLevel, StockMovement
+from .hours import name_letters, prefix_from_name
+from .models import (
+    MAX_LEVEL,
+    MAX_LINE_QUANTITY,
+    ProductWithdrawal,
+    StockAlert,
+    StockLevel,
+    StockMovement,
+    StoreOrderingSettings,
+    StorePage,
+)
 from .tasks import send_low_stock_alert
 
 Kind = StockMovement.Kind
@@ -491,3 +503,57 @@ def parse_id(value):
 def last_movement_id(store):
     """The id of the store's latest movement (0 if none): where an inventory count begins."""
     return StockMovement.objects.filter(store=store).order_by("-id").values_list("id", flat=True).first() or 0
+
+
+# Ordering settings -------------------------------------------------------------------------------
+
+
+def free_order_prefix(name, *, store_id=None):
+    """A prefix of order numbers no other store has saved, as close to `name` as possible.
+
+    Tries `prefix_from_name(name)` first ("lyon-3" -> "LYO"), then other letters of the name in
+    their order ("LYN", "LON"…), then any three letters: two stores never share a prefix, so
+    their order numbers never mix. One query.
+    """
+    taken = set(
+        StoreOrderingSettings.objects.exclude(store_id=store_id).values_list("order_prefix", flat=True)
+    )
+    for candidate in _prefix_candidates(name):
+        if candidate not in taken:
+            return candidate
+    raise RuntimeError("Every order prefix is taken.")  # 17,576 stores
+
+
+def _prefix_candidates(name):
+    first = prefix_from_name(name)
+    yield first
+    letters = name_letters(name)
+    for second, third in itertools.combinations(range(1, len(letters)), 2):
+        yield letters[0] + letters[second] + letters[third]
+    for second, third in itertools.product(string.ascii_uppercase, repeat=2):
+        yield first[0] + second + third
+    for candidate in itertools.product(string.ascii_uppercase, repeat=3):
+        yield "".join(candidate)
+
+
+def saved_ordering_settings(store):
+    """The store's saved ordering settings, created with the defaults and a free prefix (see
+    `free_order_prefix`, from the slug) when it has none yet: what numbers its orders.
+
+    Safe beside another request doing the same for this store or another one.
+    """
+    found = StoreOrderingSettings.objects.filter(store_id=store.pk).first()
+    for _attempt in range(5):
+        if found is not None:
+            return found
+        prefix = free_order_prefix(store.slug, store_id=store.pk)
+        try:
+            with transaction.atomic():
+                created = StoreOrderingSettings.objects.create(store_id=store.pk, order_prefix=prefix)
+        except IntegrityError:  # this store's row, or this prefix, was just saved by another request
+            found = StoreOrderingSettings.objects.filter(store_id=store.pk).first()
+            continue
+        if isinstance(store, StorePage):
+            created.store = store  # caches both ways: later reads of the store's settings see it
+        return created
+    raise RuntimeError(f"No free order prefix could be saved for store {store.pk}.")

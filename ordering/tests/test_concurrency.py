@@ -91,3 +91,31 @@ def test_orders_placed_at_once_get_distinct_numbers(race_shop):
     outcomes = race(*[lambda: place(shop).number for _n in range(8)])
 
     assert sorted(outcomes) == [f"VAI-1125-{n:03d}" for n in range(1, 9)]
+
+
+def test_first_orders_of_stores_without_settings_racing_get_their_own_prefixes(race_shop, store_index):
+    from stores.models import StoreOrderingSettings
+    from stores.tests.factories import StorePageFactory, stock
+
+    shop = race_shop
+    stores = [
+        StorePageFactory(parent=store_index, slug=f"lyon-{n}", title=f"Lyon {n}", delivery_postcodes="")
+        for n in range(1, 4)
+    ]
+    for store in stores:
+        stock(store, {shop.cheese: 5000, shop.dough: 10000, shop.basil: 500})
+    jobs = [store for store in stores for _twice in range(2)]
+
+    outcomes = race(
+        *[lambda store=store: place(shop, [line(shop.small, 1)], store=store).number for store in jobs]
+    )
+
+    prefixes = dict(
+        StoreOrderingSettings.objects.filter(store__in=stores).values_list("store_id", "order_prefix")
+    )
+    assert len(prefixes) == 3 and len(set(prefixes.values())) == 3
+    assert set(prefixes.values()) <= {"LYO", "LYN", "LON", "LAA", "LAB"}
+    for store in stores:
+        numbers = sorted(Order.objects.filter(store=store).values_list("number", flat=True))
+        prefix = prefixes[store.pk]
+        assert numbers == [f"{prefix}-1125-001", f"{prefix}-1125-002"], outcomes

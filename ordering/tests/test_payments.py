@@ -310,3 +310,40 @@ def test_no_card_provider_refuses_card_orders_with_a_readable_message(shop, sett
         "Le paiement par carte en ligne n'est pas disponible : réglez à la livraison ou au retrait."
     )
     assert place(shop, payment_method="cash").status == "received"
+
+
+def pending_charge(order):
+    """A charge the provider accepted but has not settled yet (a bank asking for confirmation)."""
+    return Payment.objects.create(
+        order=order,
+        kind=Payment.Kind.CHARGE,
+        method="card_online",
+        provider="simulator",
+        amount=order.total,
+        status=Payment.Status.PENDING,
+        idempotency_key=new_key(),
+        provider_reference="sim-pay-pending",
+        created_at=NOW,
+    )
+
+
+def test_a_charge_awaiting_the_bank_is_not_charged_again(shop):
+    order = place(shop, payment_method="card_online")
+    pending_charge(order)
+
+    with pytest.raises(TransitionError, match="Votre paiement est en cours de confirmation"):
+        pay_order(order, source_token=OK, idempotency_key=new_key(), now=NOW)
+
+    assert list(order.payments.values_list("status", flat=True)) == ["pending"]
+    assert Order.objects.get().status == Status.PENDING_PAYMENT
+
+
+def test_an_order_whose_charge_awaits_the_bank_is_not_cancelled_unrefunded(shop):
+    order = place(shop, payment_method="card_online")
+    pending_charge(order)
+
+    with pytest.raises(TransitionError, match="Votre paiement est en cours de confirmation"):
+        cancel_order(order, by_customer=True, now=NOW)
+
+    assert Order.objects.get().status == Status.PENDING_PAYMENT
+    assert reserved(shop, shop.cheese) == 200

@@ -77,3 +77,36 @@ def test_available_slots_cost_a_bounded_number_of_queries(shop, django_assert_ma
         slots = available_slots(shop.store, "delivery", NOW, days=2)
 
     assert len(slots) > 50
+
+
+def test_as_soon_as_possible_never_means_the_next_opening(shop):
+    """At 22:45 the kitchen (closing at 23:00) cannot make it: no "as soon as possible" promised
+    for tomorrow 11:30 under a bare time; the customer is asked to choose a slot."""
+    late = NOW.replace(hour=22, minute=45)
+
+    assert asap_time(shop.store, "pickup", late) is None
+    with pytest.raises(OrderError) as refused:
+        place(shop, now=late)
+    assert str(refused.value) == "Plus aucun créneau n'est libre : choisissez un créneau plus tard."
+    assert hm([asap_time(shop.store, "pickup", NOW.replace(hour=22, minute=0))]) == ["22:30"]
+
+
+def test_as_soon_as_possible_runs_past_midnight_within_the_same_opening(home_page, store_index):
+    store = StorePageFactory(
+        parent=store_index, slug="nuit", hours=[(NOW.weekday(), "18:00", "01:00")], delivery_postcodes=""
+    )
+    configure(store)
+
+    assert hm([asap_time(store, "pickup", NOW.replace(hour=23, minute=50))]) == ["00:15"]
+    assert (
+        asap_time(store, "pickup", NOW.replace(hour=23, minute=59) + datetime.timedelta(minutes=30)) is None
+    )
+
+
+def test_an_opening_all_day_runs_on_at_midnight(home_page, store_index):
+    store = StorePageFactory(
+        parent=store_index, slug="jour", hours=[(day, "00:00", "23:59") for day in range(7)]
+    )
+    configure(store)
+
+    assert hm([asap_time(store, "pickup", NOW.replace(hour=23, minute=45))]) == ["00:15"]

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from stores.availability import check_lines_available
 from stores.exceptions import StockError
 
-from ..cart import Cart, existing_lines, make_line
+from ..cart import MAX_LINES, Cart, existing_lines, make_line
 from ..forms import AddToCartForm, LineForm, PromoCodeForm, StoreSwitchForm
 from ..pricing import OrderError, quote
 
@@ -100,6 +100,13 @@ def cart_add(request):
         return answer(request, cart, ok=False, message=error.message, default_url=cart_url, status=CONFLICT)
     changes = cart.switch_store(store) if cart.store_id != store.id else []
     basket = merged(cart.lines, line)
+    if len(basket) > MAX_LINES:  # the pricing refuses more lines than that
+        message = _(
+            "Votre panier est plein (%(count)s lignes) : commandez-le, puis faites un second panier."
+        ) % {"count": MAX_LINES}
+        return answer(
+            request, cart, ok=False, message=message, default_url=cart_url, changes=changes, status=CONFLICT
+        )
     try:
         check_lines_available(store, [(item.size_id, item.quantity, item.extra_ids) for item in basket])
     except StockError as error:

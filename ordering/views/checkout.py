@@ -103,6 +103,7 @@ class Checkout:
             "payment_method": self.methods[0] if self.methods else "",
             "idempotency_key": new_idempotency_key(),
             "expected_total": the_quote.total,
+            "cart_store": self.store.id,
         }
         default = next(
             (a for a in self.addresses if a.is_default), self.addresses[0] if self.addresses else None
@@ -127,6 +128,7 @@ class Checkout:
 
 @require_http_methods(["GET", "POST"])
 def checkout(request):
+    placed = None
     if request.method == "POST":
         # A retried POST whose first attempt placed the order (and emptied the cart) finds it.
         key = request.POST.get("idempotency_key", "")
@@ -166,6 +168,21 @@ def checkout(request):
     if not form.is_valid():
         return page.render(form, the_quote, status=400)
     data = form.cleaned_data
+    if placed is not None:  # another visitor's form key: place_order would hand over their order
+        form.add_error(None, _("Ce formulaire a déjà servi : rechargez la page."))
+        return page.render(form, the_quote, status=409)
+    if data.get("cart_store") not in (None, page.store.id):
+        fresh = request.POST.copy()
+        fresh["cart_store"] = str(page.store.id)
+        fresh["expected_total"] = str(the_quote.total)
+        form = page.form(fresh)
+        form.is_valid()
+        form.add_error(
+            None,
+            _("Votre panier est maintenant chez %(store)s : vérifiez-le, puis confirmez.")
+            % {"store": page.store.title},
+        )
+        return page.render(form, the_quote, status=409)
     address = None
     if data["fulfilment"] == Order.Fulfilment.DELIVERY:
         address = services.Address(

@@ -79,3 +79,15 @@ def test_one_demo_store_stays_open_after_midnight_on_friday_and_saturday(db, cli
     html = client.get(late.url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert html.count("18:00 – 01:00 <small>(le lendemain)</small>") == 2
     assert "minimum de commande 15,00\u00a0€" in html
+
+
+def test_loading_again_gives_a_free_prefix_when_the_derived_one_was_taken(db):
+    load_demo()
+    # Head office gave "BEL" to Vaise after Bellecour's settings were lost.
+    StoreOrderingSettings.objects.filter(order_prefix="BEL").delete()
+    StoreOrderingSettings.objects.filter(order_prefix="VAI").update(order_prefix="BEL")
+
+    load_demo()
+
+    prefixes = dict(StoreOrderingSettings.objects.values_list("store__slug", "order_prefix"))
+    assert (prefixes["vaise"], prefixes["bellecour"]) == ("BEL", "BEE")

@@ -275,3 +275,20 @@ def test_a_closure_ending_before_it_starts_is_refused(client, head_office, belle
         "La fin doit être le même jour que le début ou après."
     ]
     assert not StoreClosure.objects.exists()
+
+
+def test_a_manager_saves_settings_when_the_derived_prefix_is_another_stores(
+    client, manager, bellecour, store_index
+):
+    """The slug "bellecour" derives "BEL", which Belleville saved: the manager, who cannot change the
+    prefix, is offered a free one and saves."""
+    belleville = StorePageFactory(parent=store_index, title="OC Pizza Belleville", slug="belleville")
+    StoreOrderingSettings.objects.create(store=belleville, order_prefix="BEL")
+    client.force_login(manager)
+
+    form = client.get(f"/admin/reglages-commande/{bellecour.id}/").content.decode()
+    response = client.post(f"/admin/reglages-commande/{bellecour.id}/", settings_data())
+
+    assert 'value="BEE"' in form
+    assert response.status_code == 302
+    assert StoreOrderingSettings.objects.get(store=bellecour).order_prefix == "BEE"

@@ -389,3 +389,32 @@ def test_a_cart_whose_store_closed_offers_another(client, vaise, bellecour, mari
 
     assert "La pizzeria de votre panier ne prend plus de commande en ligne" in html
     assert f'<option value="{bellecour.id}">OC Pizza Bellecour</option>' in html
+
+
+def test_a_full_cart_refuses_one_more_line_and_its_page_still_shows(client, vaise, menu_page, dough):
+    """Every add of a new choice used to make a new line, past the 100 lines the pricing takes:
+    then the cart page and the checkout failed with a server error."""
+    from menu.tests.factories import product_with_recipe
+    from ordering.cart import MAX_LINES
+
+    sizes = [(f"Taille {n}", "10.00", "1.00") for n in range(MAX_LINES + 1)]
+    product = product_with_recipe(menu_page, title="Calzone", recipe={dough: 10}, sizes=sizes)
+    all_sizes = list(product.sizes.order_by("sort_order"))
+    session = client.session
+    cart = Cart(session)
+    cart.set_store(vaise)
+    for size in all_sizes[:MAX_LINES]:
+        cart.add(make_line(size.id, 1))
+    session.save()
+
+    refused = add(client, vaise, all_sizes[MAX_LINES], json=True)
+    merged = add(client, vaise, all_sizes[0], json=True)
+
+    assert refused.status_code == 409
+    assert (
+        refused.json()["message"]
+        == f"Votre panier est plein ({MAX_LINES} lignes) : commandez-le, puis faites un second panier."
+    )
+    assert merged.status_code == 200  # the same choice adds to its line
+    assert len(cart_data(client)["lines"]) == MAX_LINES
+    assert client.get(CART).status_code == 200

@@ -342,3 +342,53 @@ def test_without_a_card_provider_the_checkout_offers_and_takes_no_card_payment(f
     assert response.status_code == 400  # as any choice the page did not offer
     assert "Sélectionnez un choix valide" in response.content.decode()
     assert not Order.objects.exists()
+
+
+def test_a_cart_moved_to_another_store_since_the_page_was_shown_is_not_ordered_there_unseen(
+    client, vaise, bellecour, marinara
+):
+    """The same total at both stores: the order used to go to the other store without a word."""
+    fill_cart(client, vaise, (size_of(marinara), 2, []))
+    html = client.get(CHECKOUT, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    data = {
+        "name": "Claire Martin",
+        "phone": "06 12 34 56 78",
+        "email": "claire@example.fr",
+        "fulfilment": "pickup",
+        "when": "asap",
+        "payment_method": "cash",
+        "idempotency_key": hidden(html, "idempotency_key"),
+        "expected_total": hidden(html, "expected_total"),
+        "cart_store": hidden(html, "cart_store"),
+    }
+    assert data["cart_store"] == str(vaise.id)
+    assert client.post("/panier/pizzeria/", {"store": bellecour.id}).status_code == 302  # another tab
+
+    response = client.post(CHECKOUT, data, HTTP_ACCEPT_LANGUAGE="fr")
+
+    assert response.status_code == 409
+    assert not Order.objects.exists()
+    page = response.content.decode()
+    assert "Votre panier est maintenant chez OC Pizza Bellecour : vérifiez-le, puis confirmez." in page
+    assert hidden(page, "cart_store") == str(bellecour.id)
+
+    confirmed = client.post(CHECKOUT, {**data, "cart_store": hidden(page, "cart_store")})
+    assert confirmed.status_code == 302
+    assert Order.objects.get().store == bellecour
+
+
+def test_another_guests_form_key_does_not_open_their_order(filled, vaise, margherita):
+    from django.test import Client
+
+    response, data = checkout_post(filled)
+    order = Order.objects.get()
+    stranger = Client()
+    fill_cart(stranger, vaise, (size_of(margherita, "Grande"), 2, []))
+
+    answer = stranger.post(CHECKOUT, {**data, "expected_total": "30.00"}, HTTP_ACCEPT_LANGUAGE="fr")
+
+    assert answer.status_code == 409
+    assert order.secret not in answer.content.decode()
+    assert "Ce formulaire a déjà servi : rechargez la page." in answer.content.decode()
+    assert order.number not in stranger.session.get("guest_orders", [])
+    assert Order.objects.count() == 1

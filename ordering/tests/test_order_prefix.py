@@ -1,0 +1,54 @@
+"""Two stores never number their orders with the same prefix, whether their settings were saved
+or not."""
+
+from ordering.models import Order
+from stores.models import StoreOrderingSettings
+from stores.services import free_order_prefix, saved_ordering_settings
+from stores.tests.factories import StorePageFactory
+
+from .factories import line, place, stock
+
+
+def new_store(shop, store_index, slug):
+    """A store selling the shop's menu whose ordering settings were never saved."""
+    store = StorePageFactory(parent=store_index, slug=slug, title=slug, delivery_postcodes="69009")
+    stock(store, {shop.cheese: 5000, shop.dough: 10000, shop.basil: 500})
+    assert not StoreOrderingSettings.objects.filter(store=store).exists()
+    return store
+
+
+def test_two_stores_without_saved_settings_number_their_orders_apart(shop, store_index):
+    lyon3 = new_store(shop, store_index, "lyon-3")
+    lyon8 = new_store(shop, store_index, "lyon-8")
+
+    first = place(shop, [line(shop.small, 1)], store=lyon3)
+    second = place(shop, [line(shop.small, 1)], store=lyon8)
+
+    assert first.number == "LYO-1125-001"
+    assert second.number == "LYN-1125-001"
+    saved = dict(StoreOrderingSettings.objects.values_list("store_id", "order_prefix"))
+    assert (saved[lyon3.pk], saved[lyon8.pk]) == ("LYO", "LYN")
+    assert place(shop, [line(shop.small, 1)], store=lyon3).number == "LYO-1125-002"
+
+
+def test_a_prefix_another_store_saved_is_not_taken_again(shop, store_index):
+    vaise_nord = new_store(shop, store_index, "vaise-nord")
+
+    order = place(shop, [line(shop.small, 1)], store=vaise_nord)
+
+    assert shop.store.ordering_settings.order_prefix == "VAI"
+    assert order.number == "VAS-1125-001"
+    assert Order.objects.filter(number__startswith="VAI-").count() == 0
+    assert saved_ordering_settings(vaise_nord).order_prefix == "VAS"  # created once, then kept
+    assert StoreOrderingSettings.objects.filter(store=vaise_nord).count() == 1
+
+
+def test_the_allocator_tries_the_name_then_its_letters_then_any_letters(shop, store_index):
+    assert free_order_prefix("lyon-3") == "LYO"
+    for slug, prefix in [("a", "LYO"), ("b", "LYN"), ("c", "LON")]:
+        store = StorePageFactory(parent=store_index, slug=slug)
+        StoreOrderingSettings.objects.create(store=store, order_prefix=prefix)
+
+    assert free_order_prefix("lyon-3") == "LAA"
+    mine = StoreOrderingSettings.objects.get(order_prefix="LYO").store_id
+    assert free_order_prefix("lyon-3", store_id=mine) == "LYO"  # a store's own prefix is free to it
