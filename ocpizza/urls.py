@@ -22,7 +22,7 @@ urlpatterns = [
     path("favicon.ico", views.favicon, name="favicon"),
     path("sentry-debug/", views.sentry_debug, name="sentry_debug"),
     path("compte/", include("accounts.urls")),
-    path("panier/", include("ordering.urls")),
+    path("", include("ordering.urls")),  # /panier/… and /commandes/…
 ]
 
 if settings.DEBUG:

@@ -1,0 +1,196 @@
+"""The storefront's forms: add to cart, change a line, checkout, payment, change an order.
+
+Forms carry ids and choices only. Prices are never read from a POST: the server prices the cart
+again (`pricing.quote`) and `services.place_order` re-prices once more when placing the order.
+"""
+
+import uuid
+
+from django import forms
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
+
+from menu.models import ProductExtra, ProductSize
+from stores.models import StorePage
+
+from .cart import MAX_LINE_QUANTITY, make_line
+from .models import Order
+
+
+def new_idempotency_key():
+    return uuid.uuid4().hex
+
+
+class AddToCartForm(forms.Form):
+    """One product, in one size, with extras, from the store menu or the product page."""
+
+    store = forms.ModelChoiceField(queryset=StorePage.objects.live(), widget=forms.HiddenInput)
+    size = forms.ModelChoiceField(
+        queryset=ProductSize.objects.filter(product__live=True).select_related("product"),
+        label=_("Taille"),
+        error_messages={"invalid_choice": _("Cette taille n'est pas à la carte.")},
+    )
+    quantity = forms.IntegerField(label=_("Quantité"), min_value=1, max_value=MAX_LINE_QUANTITY, initial=1)
+    extras = forms.ModelMultipleChoiceField(
+        queryset=ProductExtra.objects.all(),
+        required=False,
+        label=_("Options"),
+        error_messages={
+            "invalid_choice": _("Cette option n'existe pas."),
+            "invalid_pk_value": _("Option inconnue."),
+        },
+    )
+
+    def clean(self):
+        data = super().clean()
+        size, extras = data.get("size"), data.get("extras") or []
+        if size is not None and any(extra.product_id != size.product_id for extra in extras):
+            raise forms.ValidationError(_("Cette option n'existe pas pour ce produit."))
+        return data
+
+    def cart_line(self):
+        data = self.cleaned_data
+        return make_line(data["size"].id, data["quantity"], [extra.id for extra in data["extras"]])
+
+
+class LineForm(forms.Form):
+    """Change one cart line: a new quantity (0 removes it), or the remove button."""
+
+    quantity = forms.IntegerField(
+        label=_("Quantité"), min_value=0, max_value=MAX_LINE_QUANTITY, required=False
+    )
+    remove = forms.BooleanField(required=False)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("remove") and data.get("quantity") is None:
+            raise forms.ValidationError(_("Indiquez une quantité."))
+        return data
+
+    def new_quantity(self):
+        return 0 if self.cleaned_data.get("remove") else self.cleaned_data["quantity"]
+
+
+class StoreSwitchForm(forms.Form):
+    store = forms.ModelChoiceField(
+        queryset=StorePage.objects.live().order_by("title"), label=_("Pizzeria"), empty_label=None
+    )
+
+
+class PromoCodeForm(forms.Form):
+    code = forms.CharField(label=_("Code promo"), max_length=40, required=False)
+
+
+phone_validator = RegexValidator(
+    r"^\+?[0-9 .()-]{10,20}$", _("Un numéro de téléphone, par exemple 06 12 34 56 78.")
+)
+postcode_validator = RegexValidator(r"^\d{5}$", _("Code postal à 5 chiffres."))
+ASAP = "asap"
+
+
+class CheckoutForm(forms.Form):
+    """Contact, delivery or pickup, when, and how to pay. Choices come from the store's settings."""
+
+    name = forms.CharField(label=_("Nom"), max_length=120)
+    phone = forms.CharField(label=_("Téléphone"), max_length=20, validators=[phone_validator])
+    email = forms.EmailField(label=_("Adresse e-mail"), max_length=254)
+    # Chosen before the form (the page is priced for it): ?mode=delivery or ?mode=pickup.
+    fulfilment = forms.ChoiceField(choices=Order.Fulfilment.choices, widget=forms.HiddenInput)
+    saved_address = forms.TypedChoiceField(
+        label=_("Adresse enregistrée"), coerce=int, required=False, empty_value=None
+    )
+    street_address = forms.CharField(label=_("Adresse"), max_length=200, required=False)
+    postcode = forms.CharField(
+        label=_("Code postal"), max_length=5, required=False, validators=[postcode_validator]
+    )
+    city = forms.CharField(label=_("Ville"), max_length=80, required=False)
+    address_details = forms.CharField(
+        label=_("Précisions (étage, code, interphone)"), max_length=200, required=False
+    )
+    when = forms.ChoiceField(label=_("Heure"))
+    payment_method = forms.ChoiceField(label=_("Paiement"), widget=forms.RadioSelect)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64, min_length=16)
+    expected_total = forms.DecimalField(
+        widget=forms.HiddenInput, max_digits=10, decimal_places=2, required=False
+    )
+
+    def __init__(self, *args, addresses=(), slots=(), asap_label="", payment_methods=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.addresses = {address.id: address for address in addresses}
+        self.slots = {slot.start.isoformat(): slot for slot in slots}
+        if self.addresses:
+            self.fields["saved_address"].choices = [("", _("Une autre adresse"))] + [
+                (address.id, str(address_label(address))) for address in addresses
+            ]
+        else:
+            del self.fields["saved_address"]
+        self.fields["when"].choices = [(ASAP, asap_label or _("Dès que possible"))] + [
+            (key, slot_label(slot)) for key, slot in self.slots.items()
+        ]
+        self.fields["payment_method"].choices = [
+            (value, label) for value, label in Order.PaymentMethod.choices if value in payment_methods
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("fulfilment") == Order.Fulfilment.DELIVERY:
+            saved = self.addresses.get(data.get("saved_address")) if data.get("saved_address") else None
+            if saved is not None:
+                data["street_address"], data["postcode"] = saved.street_address, saved.postcode
+                data["city"], data["address_details"] = saved.city, saved.details
+            else:
+                for field in ("street_address", "postcode", "city"):
+                    if not data.get(field) and field not in self.errors:
+                        self.add_error(field, _("Indiquez l'adresse de livraison."))
+        return data
+
+    @property
+    def slot(self):
+        """None for as soon as possible, else the chosen slot's aware start."""
+        when = self.cleaned_data["when"]
+        return None if when == ASAP else self.slots[when].start
+
+
+def address_label(address):
+    label = f"{address.street_address}, {address.postcode} {address.city}"
+    return f"{address.label} — {label}" if getattr(address, "label", "") else label
+
+
+def slot_label(slot):
+    from django.utils import formats, timezone
+
+    start = timezone.localtime(slot.start)
+    promised = timezone.localtime(slot.promised_at)
+    return _("%(day)s, %(start)s (prêt vers %(promised)s)") % {
+        "day": formats.date_format(start, "l j F"),
+        "start": formats.time_format(start, "H:i"),
+        "promised": formats.time_format(promised, "H:i"),
+    }
+
+
+class PaymentForm(forms.Form):
+    """The offline simulator's card form: the customer picks a Square sandbox test card."""
+
+    CARDS = [
+        ("cnon:card-nonce-ok", _("Carte de test acceptée (4111 1111 1111 1111)")),
+        ("cnon:card-nonce-declined", _("Carte de test refusée")),
+    ]
+    source_token = forms.ChoiceField(
+        label=_("Carte"), choices=CARDS, widget=forms.RadioSelect, initial=CARDS[0][0]
+    )
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64, min_length=16)
+
+
+class ChangeSlotForm(forms.Form):
+    when = forms.ChoiceField(label=_("Heure"))
+
+    def __init__(self, *args, slots=(), asap_label="", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.slots = {slot.start.isoformat(): slot for slot in slots}
+        self.fields["when"].choices = [(ASAP, asap_label or _("Dès que possible"))] + [
+            (key, slot_label(slot)) for key, slot in self.slots.items()
+        ]
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(label=_("Raison (facultatif)"), max_length=200, required=False)

@@ -1,0 +1,259 @@
+"""Checkout and online payment.
+
+The checkout shows the server's quote of the cart and a form (contact, delivery or pickup,
+when, payment) holding a fresh idempotency key and the total the customer saw. On POST,
+`services.place_order` prices everything again: a different total comes back as `PriceChanged`
+and the new quote is shown for the customer to confirm; a double click or a retried POST gives
+the one order placed with that key.
+"""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from stores.hours import ordering_settings
+
+from .. import services, slots
+from ..cart import Cart
+from ..forms import CheckoutForm, PaymentForm, new_idempotency_key
+from ..models import Order
+from ..pricing import OrderError, quote
+from .orders import get_order, order_url
+
+
+def payment_methods(settings):
+    methods = list(settings.accepted_payments or [])
+    if settings.online_payment:
+        methods.insert(0, Order.PaymentMethod.CARD_ONLINE)
+    return methods
+
+
+def customer_addresses(user):
+    """The account's saved delivery addresses, default first (accounts.Address)."""
+    if not user.is_authenticated:
+        return []
+    return list(user.addresses.order_by("-is_default", "id"))
+
+
+def initial_contact(user):
+    if not user.is_authenticated:
+        return {}
+    return {
+        "name": user.get_full_name(),
+        "phone": user.phone,
+        "email": user.email,
+    }
+
+
+def asap_label(promised, fulfilment):
+    if promised is None:
+        return ""
+    at = timezone.localtime(promised).strftime("%H:%M")
+    if fulfilment == Order.Fulfilment.DELIVERY:
+        return _("Dès que possible : livrée vers %(time)s") % {"time": at}
+    return _("Dès que possible : prête vers %(time)s") % {"time": at}
+
+
+class Checkout:
+    """Everything the checkout page needs for one store, fulfilment and moment."""
+
+    def __init__(self, request, cart, fulfilment):
+        self.request, self.cart, self.store = request, cart, cart.store
+        self.settings = ordering_settings(self.store)
+        self.now = timezone.now()
+        delivers = bool(self.store.delivery_postcode_list)
+        self.addresses = customer_addresses(request.user)
+        if fulfilment not in Order.Fulfilment.values or (
+            fulfilment == Order.Fulfilment.DELIVERY and not delivers
+        ):
+            # Pickup unless the customer saved a delivery address (and the store delivers).
+            wants_delivery = delivers and bool(self.addresses)
+            fulfilment = Order.Fulfilment.DELIVERY if wants_delivery else Order.Fulfilment.PICKUP
+        self.fulfilment = fulfilment
+        self.delivers = delivers
+        self.asap = slots.asap_time(self.store, fulfilment, self.now)
+        self.slots = slots.available_slots(self.store, fulfilment, self.now)
+        self.methods = payment_methods(self.settings)
+
+    def quote(self):
+        return quote(
+            self.store, self.cart.lines, fulfilment=self.fulfilment, code=self.cart.code, now=self.now
+        )
+
+    def form(self, data=None, initial=None):
+        return CheckoutForm(
+            data,
+            initial=initial,
+            addresses=self.addresses,
+            slots=self.slots,
+            asap_label=asap_label(self.asap, self.fulfilment),
+            payment_methods=self.methods,
+        )
+
+    def initial(self, the_quote):
+        initial = {
+            **initial_contact(self.request.user),
+            "fulfilment": self.fulfilment,
+            "when": "asap"
+            if self.asap is not None
+            else next(iter(s.start.isoformat() for s in self.slots), ""),
+            "payment_method": self.methods[0] if self.methods else "",
+            "idempotency_key": new_idempotency_key(),
+            "expected_total": the_quote.total,
+        }
+        default = next(
+            (a for a in self.addresses if a.is_default), self.addresses[0] if self.addresses else None
+        )
+        if default is not None:
+            initial["saved_address"] = default.id
+        return initial
+
+    def render(self, form, the_quote, *, status=200, offer_pickup=False, price_changed=None):
+        context = {
+            "form": form,
+            "quote": the_quote,
+            "store": self.store,
+            "store_settings": self.settings,
+            "checkout": self,
+            "offer_pickup": offer_pickup,
+            "price_changed": price_changed,
+            "asap": self.asap,
+        }
+        return render(self.request, "ordering/checkout.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def checkout(request):
+    if request.method == "POST":
+        # A retried POST whose first attempt placed the order (and emptied the cart) finds it.
+        key = request.POST.get("idempotency_key", "")
+        placed = Order.objects.filter(idempotency_key=key).first() if key else None
+        if placed is not None and owns(request, placed):
+            return redirect(after_placing_url(placed))
+    cart = Cart(request.session)
+    if cart.store is None or not cart.lines:
+        messages.info(request, _("Votre panier est vide : ajoutez des produits avant de commander."))
+        return redirect("ordering:cart")
+    page = Checkout(request, cart, request.POST.get("fulfilment") or request.GET.get("mode", ""))
+    try:
+        the_quote = page.quote()
+    except OrderError:
+        messages.error(request, _("Votre panier a changé : vérifiez-le avant de commander."))
+        return redirect("ordering:cart")
+    if any(not line.available for line in the_quote.lines):
+        messages.error(
+            request, _("Certains produits de votre panier ne sont plus disponibles : modifiez-le.")
+        )
+        return redirect("ordering:cart")
+    if request.method == "GET":
+        return page.render(page.form(initial=page.initial(the_quote)), the_quote)
+
+    if "switch_to_pickup" in request.POST:
+        data = request.POST.copy()
+        data["fulfilment"] = Order.Fulfilment.PICKUP
+        page = Checkout(request, cart, Order.Fulfilment.PICKUP)
+        the_quote = page.quote()
+        data["expected_total"] = str(the_quote.total)
+        if data.get("when") not in {"asap", *(s.start.isoformat() for s in page.slots)}:
+            data["when"] = "asap"
+        messages.info(request, _("Retrait à la pizzeria choisi : vérifiez le total puis confirmez."))
+        return page.render(page.form(initial=data.dict()), the_quote)
+
+    form = page.form(request.POST)
+    if not form.is_valid():
+        return page.render(form, the_quote, status=400)
+    data = form.cleaned_data
+    address = None
+    if data["fulfilment"] == Order.Fulfilment.DELIVERY:
+        address = services.Address(
+            street_address=data["street_address"],
+            postcode=data["postcode"],
+            city=data["city"],
+            details=data["address_details"],
+        )
+    try:
+        order = services.place_order(
+            store=page.store,
+            lines=list(cart.lines),
+            fulfilment=data["fulfilment"],
+            contact=services.Contact(name=data["name"], phone=data["phone"], email=data["email"]),
+            address=address,
+            slot=form.slot,
+            payment_method=data["payment_method"],
+            idempotency_key=data["idempotency_key"],
+            customer=request.user if request.user.is_authenticated else None,
+            code=cart.code,
+            expected_total=data["expected_total"],
+            user=request.user if request.user.is_authenticated else None,
+        )
+    except services.PriceChanged as changed:
+        new_quote = changed.quote
+        fresh = request.POST.copy()
+        fresh["expected_total"] = str(new_quote.total)
+        form = page.form(fresh)
+        form.is_valid()
+        return page.render(form, new_quote, status=409, price_changed=data["expected_total"])
+    except OrderError as error:
+        form.add_error(None, str(error))
+        # Out of the delivery area, under the minimum…: retiring at the store is one click away.
+        offer_pickup = data["fulfilment"] == Order.Fulfilment.DELIVERY
+        return page.render(form, the_quote, status=409, offer_pickup=offer_pickup)
+    cart.clear()
+    remember_guest_order(request, order)
+    return redirect(after_placing_url(order))
+
+
+def after_placing_url(order):
+    if order.status == Order.Status.PENDING_PAYMENT:
+        return order_url(order, "order_pay")
+    return order.get_absolute_url()
+
+
+def owns(request, order):
+    """Whether this visitor placed `order`: its customer, or the guest session that placed it."""
+    if order.customer_id is not None:
+        return request.user.is_authenticated and order.customer_id == request.user.id
+    return order.number in request.session.get("guest_orders", [])
+
+
+def remember_guest_order(request, order):
+    if order.customer_id is None:
+        numbers = request.session.get("guest_orders", [])
+        request.session["guest_orders"] = [*numbers[-19:], order.number]
+
+
+@require_http_methods(["GET", "POST"])
+def order_pay(request, number, secret=None):
+    """Card payment of an order placed with "card online" (the simulator's test cards)."""
+    order = get_order(request, number, secret)
+    if order.status != Order.Status.PENDING_PAYMENT:
+        if request.method == "POST":
+            messages.info(request, _("Cette commande n'attend plus de paiement."))
+        return redirect(order_url(order, "order_detail", secret=secret))
+    form = PaymentForm(request.POST or None, initial={"idempotency_key": new_idempotency_key()})
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            payment = services.pay_order(
+                order,
+                source_token=form.cleaned_data["source_token"],
+                idempotency_key=form.cleaned_data["idempotency_key"],
+                user=request.user if request.user.is_authenticated else None,
+            )
+        except OrderError as refusal:
+            error = str(refusal)
+        else:
+            if payment.status == payment.Status.SUCCEEDED:
+                messages.success(request, _("Paiement accepté : votre commande est transmise à la pizzeria."))
+                return redirect(order_url(order, "order_detail", secret=secret))
+            if payment.status == payment.Status.PENDING:
+                messages.info(request, _("Paiement en cours de confirmation par la banque."))
+                return redirect(order_url(order, "order_detail", secret=secret))
+            error = payment.error or _("Paiement refusé par la banque.")
+        # A new attempt needs a new key: the refused one is settled.
+        form = PaymentForm(initial={**form.cleaned_data, "idempotency_key": new_idempotency_key()})
+    status = 402 if error else (400 if form.errors else 200)
+    context = {"order": order, "form": form, "error": error}
+    return render(request, "ordering/pay.html", context, status=status)
