@@ -1,9 +1,11 @@
 """A guest orders two pizzas with an extra for pickup, then watches the kitchen start, without reloading."""
 
+import datetime
 import re
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from ordering import services
 from ordering.models import Order
@@ -68,3 +70,39 @@ def _shot(name):
     folder = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"ordering-{name}.png"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_guest_orders_in_a_slot_from_the_product_page_then_cancels_and_the_stock_comes_back(
+    live_server, browser_page, menu_page, vaise, marinara, dough
+):
+    from stores.models import StockLevel
+
+    page = browser_page
+    page.goto(f"{live_server.url}{marinara.url}")
+    page.select_option("select[name=store]", label="OC Pizza Vaise")
+    page.fill("input[name=quantity]", "3")
+    page.get_by_role("button", name="Ajouter Marinara au panier").click()
+    page.get_by_text("Marinara (Moyenne) × 3 ajouté au panier.").wait_for()
+
+    page.goto(f"{live_server.url}/panier/commander/")
+    page.fill("input[name=name]", "Paul Durand")
+    page.fill("input[name=phone]", "06 98 76 54 32")
+    page.fill("input[name=email]", "paul@example.fr")
+    slot = page.locator("select[name=when] option").nth(2)
+    slot_value, slot_label = slot.get_attribute("value"), slot.inner_text()
+    page.select_option("select[name=when]", slot_value)
+    page.check("input[name=payment_method][value=card_terminal]")
+    page.get_by_role("button", name=re.compile("Confirmer la commande")).click()
+    page.wait_for_url(re.compile(r".*/commandes/[A-Z]{3}-\d{4}-\d+/[^/]+/$"))
+
+    order = Order.objects.get()
+    assert order.slot_start == datetime.datetime.fromisoformat(slot_value) and order.asap is False
+    assert timezone.localtime(order.slot_start).strftime("%H:%M") in slot_label  # Paris time
+    assert StockLevel.objects.get(store=vaise, ingredient=dough).reserved == 600
+
+    page.get_by_role("link", name="Annuler la commande").click()
+    page.get_by_role("button", name="Annuler la commande").click()
+    page.locator("[data-order-status='cancelled']").wait_for()
+    assert page.locator("[data-order-status]").inner_text() == "Annulée"
+    assert StockLevel.objects.get(store=vaise, ingredient=dough).reserved == 0
