@@ -114,7 +114,9 @@ class CheckoutForm(forms.Form):
         widget=forms.HiddenInput, max_digits=10, decimal_places=2, required=False
     )
 
-    def __init__(self, *args, addresses=(), slots=(), asap_label="", payment_methods=(), **kwargs):
+    def __init__(
+        self, *args, addresses=(), slots=(), asap_label="", offer_asap=True, payment_methods=(), **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.addresses = {address.id: address for address in addresses}
         self.slots = {slot.start.isoformat(): slot for slot in slots}
@@ -124,9 +126,9 @@ class CheckoutForm(forms.Form):
             ]
         else:
             del self.fields["saved_address"]
-        self.fields["when"].choices = [(ASAP, asap_label or _("Dès que possible"))] + [
-            (key, slot_label(slot)) for key, slot in self.slots.items()
-        ]
+        # "As soon as possible" only while the store is open: closed, it takes a slot for later.
+        asap = [(ASAP, asap_label or _("Dès que possible"))] if offer_asap else []
+        self.fields["when"].choices = asap + [(key, slot_label(slot)) for key, slot in self.slots.items()]
         self.fields["payment_method"].choices = [
             (value, label) for value, label in Order.PaymentMethod.choices if value in payment_methods
         ]
