@@ -116,7 +116,9 @@ class CheckoutForm(forms.Form):
     # The store the page was shown for: the cart may have moved to another one since (another tab).
     cart_store = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, addresses=(), slots=(), asap_label="", payment_methods=(), **kwargs):
+    def __init__(
+        self, *args, addresses=(), slots=(), asap_label="", offer_asap=True, payment_methods=(), **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.addresses = {address.id: address for address in addresses}
         self.slots = {slot.start.isoformat(): slot for slot in slots}
@@ -126,9 +128,9 @@ class CheckoutForm(forms.Form):
             ]
         else:
             del self.fields["saved_address"]
-        self.fields["when"].choices = [(ASAP, asap_label or _("Dès que possible"))] + [
-            (key, slot_label(slot)) for key, slot in self.slots.items()
-        ]
+        # "As soon as possible" only while the store is open: closed, it takes a slot for later.
+        asap = [(ASAP, asap_label or _("Dès que possible"))] if offer_asap else []
+        self.fields["when"].choices = asap + [(key, slot_label(slot)) for key, slot in self.slots.items()]
         self.fields["payment_method"].choices = [
             (value, label) for value, label in Order.PaymentMethod.choices if value in payment_methods
         ]

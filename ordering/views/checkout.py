@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from stores.hours import ordering_settings
+from stores.hours import is_open_at, ordering_settings
 
 from .. import services, slots
 from ..cart import Cart
@@ -74,7 +74,10 @@ class Checkout:
             fulfilment = Order.Fulfilment.DELIVERY if wants_delivery else Order.Fulfilment.PICKUP
         self.fulfilment = fulfilment
         self.delivers = delivers
-        self.asap = slots.asap_time(self.store, fulfilment, self.now)
+        # As soon as possible while the store is open; closed, the customer picks a slot
+        # (`services.place_order` refuses "as soon as possible" then).
+        self.open_now = is_open_at(self.store, self.now)
+        self.asap = slots.asap_time(self.store, fulfilment, self.now) if self.open_now else None
         self.slots = slots.available_slots(self.store, fulfilment, self.now)
         self.methods = payment_methods(self.settings)
 
@@ -90,16 +93,21 @@ class Checkout:
             addresses=self.addresses,
             slots=self.slots,
             asap_label=asap_label(self.asap, self.fulfilment),
+            offer_asap=self.open_now,
             payment_methods=self.methods,
         )
+
+    def default_when(self):
+        """As soon as possible when it can be, else the first slot."""
+        if self.asap is not None:
+            return "asap"
+        return next(iter(s.start.isoformat() for s in self.slots), "")
 
     def initial(self, the_quote):
         initial = {
             **initial_contact(self.request.user),
             "fulfilment": self.fulfilment,
-            "when": "asap"
-            if self.asap is not None
-            else next(iter(s.start.isoformat() for s in self.slots), ""),
+            "when": self.default_when(),
             "payment_method": self.methods[0] if self.methods else "",
             "idempotency_key": new_idempotency_key(),
             "expected_total": the_quote.total,
@@ -159,8 +167,9 @@ def checkout(request):
         page = Checkout(request, cart, Order.Fulfilment.PICKUP)
         the_quote = page.quote()
         data["expected_total"] = str(the_quote.total)
-        if data.get("when") not in {"asap", *(s.start.isoformat() for s in page.slots)}:
-            data["when"] = "asap"
+        offered = {s.start.isoformat() for s in page.slots} | ({"asap"} if page.open_now else set())
+        if data.get("when") not in offered:
+            data["when"] = page.default_when()
         messages.info(request, _("Retrait à la pizzeria choisi : vérifiez le total puis confirmez."))
         return page.render(page.form(initial=data.dict()), the_quote)
 
