@@ -7,7 +7,7 @@ from menu.models import recipe_lines_prefetch
 from stores.availability import menu_availability
 from stores.models import StorePage
 
-from ..cart import SESSION_KEY
+from ..cart import Cart
 
 register = template.Library()
 
@@ -20,14 +20,7 @@ def cart_count(context):
     session = getattr(request, "session", None)
     if session is None or (session.session_key is None and not session.modified):
         return 0
-    data = session.get(SESSION_KEY) or {}
-    total = 0
-    for line in data.get("lines", []):
-        try:
-            total += int(line[1])
-        except (TypeError, ValueError, IndexError):
-            continue
-    return total
+    return Cart(session).count  # parses the session, no query
 
 
 @register.inclusion_tag("includes/add_to_cart.html", takes_context=True)
@@ -51,7 +44,7 @@ def product_add_to_cart(context, product):
     the cart's store cannot make now are shown sold out."""
     request = context.get("request")
     session = getattr(request, "session", None)
-    store_id = (session.get(SESSION_KEY) or {}).get("store_id") if session is not None else None
+    store_id = Cart(session).store_id if session is not None else None
     stores = list(StorePage.objects.live().order_by("title").only("id", "title"))
     store = next((s for s in stores if s.id == store_id), None)
     sizes = list(product.sizes.all())
