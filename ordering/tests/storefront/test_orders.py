@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -218,6 +219,16 @@ def test_history_lists_only_my_orders(client, order, guest_order, customer, vais
     assert f'data-order="{order.number}"' in html
     assert guest_order.number not in html and other.number not in html
     assert "Commander à nouveau" in html
+
+
+def test_a_customer_reaches_the_history_from_the_header_and_the_account_page(client, customer):
+    client.force_login(customer)
+    link = '<a href="/commandes/">Mes commandes</a>'
+
+    account = client.get("/compte/", **FR).content.decode()
+
+    assert account.count(link) == 2  # the header's, and the account page's
+    assert link not in Client().get("/panier/", **FR).content.decode()  # a visitor has none
 
 
 def test_history_needs_login(client, db):
