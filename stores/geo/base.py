@@ -125,6 +125,10 @@ def as_point(obj):
     )
 
 
+def _is_latin(char):
+    return char.isascii() or unicodedata.name(char, "").startswith("LATIN")
+
+
 def clean_address(text):
     """The address text with its whitespace collapsed, or `InvalidAddress` (French message).
 
@@ -145,9 +149,11 @@ def clean_address(text):
         if category.startswith("C"):
             raise InvalidAddress(_("Cette adresse contient des caractères non valides."))
         if char.isalpha() or (char.isdigit() and not char.isascii()):
-            if not unicodedata.name(char, "").startswith("LATIN"):
+            # Compatibility forms count as what they stand for: "3ᵉ", "nº", ligatures, full width.
+            plain = [c for c in unicodedata.normalize("NFKD", char) if c.isalpha() or c.isdigit()]
+            if not plain or not all(map(_is_latin, plain)):
                 raise InvalidAddress(_("Écrivez l'adresse en caractères latins."))
-            has_letter = True
+            has_letter = has_letter or any(c.isalpha() for c in plain)
     if not has_letter:
         raise InvalidAddress(_("Indiquez le numéro, la rue et la ville, pas seulement des chiffres."))
     return text
