@@ -128,7 +128,10 @@ class GoogleGeocoder(Geocoder):
             retry_timeout=self.timeout,
             retry_over_query_limit=False,
         )
-        results = client.geocode(text, components={"country": "FR"}, region="fr", language="fr")
+        try:
+            results = client.geocode(text, components={"country": "FR"}, region="fr", language="fr")
+        finally:
+            client.session.close()
         return [
             {
                 "formatted_address": result["formatted_address"],
@@ -172,8 +175,8 @@ def _seconds(duration):
 class GoogleRouter(Router):
     """Routes API by REST: route matrix and optimised round, driving, no traffic; offline fallback.
 
-    Without traffic (`TRAFFIC_UNAWARE`) both calls bill at their basic rate; waypoint optimisation
-    bills at the "Advanced" rate of compute routes.
+    Without traffic (`TRAFFIC_UNAWARE`) a matrix bills at the Essentials rate (per element); waypoint
+    optimisation bills a round at the Pro rate of Compute Routes (once called "Advanced").
     """
 
     source = "google"
