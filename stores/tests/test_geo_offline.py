@@ -9,6 +9,8 @@ from stores.geo import AddressAmbiguous, AddressNotFound, GeocodeResult, Leg, Po
 from stores.geo.offline import OfflineGeocoder, OfflineRouter, haversine_m
 from stores.geo.postcodes import POSTCODES
 
+from .factories import StorePageFactory
+
 geocoder = OfflineGeocoder()
 router = OfflineRouter()
 START = Point(Decimal("45.750000"), Decimal("4.850000"))
@@ -143,3 +145,17 @@ def test_a_round_has_at_most_25_stops():
 def test_a_matrix_has_at_most_625_pairs():
     with pytest.raises(ValueError, match="at most 625"):
         router.travel([START] * 26, [START] * 25)
+
+
+def test_stores_are_points_as_they_are(store_index):
+    bellecour = StorePageFactory(
+        parent=store_index, latitude=Decimal("45.755040"), longitude=Decimal("4.830760")
+    )
+    vaise = StorePageFactory(parent=store_index, latitude=Decimal("45.774120"), longitude=Decimal("4.805480"))
+
+    [[leg]] = router.travel([bellecour], [vaise])
+    route = router.optimise_route(bellecour, [vaise])
+
+    assert leg == Leg(3756, 676)  # 2,889 m as the crow flies × 1.3, at 20 km/h
+    assert route.stops == [vaise]
+    assert route.legs == [leg, leg]
