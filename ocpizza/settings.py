@@ -308,6 +308,13 @@ CONTENT_SECURITY_POLICY_PREVIEW = {
 
 # Integrations: which implementation runs is a setting, never `if DEBUG`.
 GOOGLEAPIKEY = env.str("GOOGLEAPIKEY", default="")
+# Geocoding and routes (stores/geo, docs/maps.md): Google's Geocoding and Routes APIs with the key,
+# the offline twin without it or whenever Google fails. The base URLs change only in tests.
+GEO_GEOCODING_BASE_URL = "https://maps.googleapis.com"
+GEO_ROUTES_BASE_URL = "https://routes.googleapis.com"
+GEO_TIMEOUT_SECONDS = env.float("GEO_TIMEOUT_SECONDS", default=5.0)
+# How long a geocoded address is kept in the cache (Google allows 30 days for coordinates).
+GEO_CACHE_SECONDS = env.int("GEO_CACHE_SECONDS", default=30 * 24 * 3600)
 SQUARE_ACCESS_TOKEN = env.str("SQUARE_ACCESS_TOKEN", default="")
 SQUARE_ENVIRONMENT = env.str("SQUARE_ENVIRONMENT", default="sandbox")
 # Card payments online (ordering/payments/): "simulator" is offline and takes no real money, so with
