@@ -690,7 +690,7 @@ def _sync_charge(provider, result, *, now):
                     provider=provider.name,
                     amount=result.amount,
                     status=Payment.Status.PENDING,
-                    idempotency_key=f"{provider.name}-{result.reference}"[:100],
+                    idempotency_key=_recorded_key(provider, result),
                     provider_reference=result.reference,
                     location_id=result.location_id,
                     reason=_("Paiement trouvé chez le prestataire"),
@@ -699,6 +699,11 @@ def _sync_charge(provider, result, *, now):
                 )
         changed = _apply_charge_result(locked, payment, result, user=None, now=now)
         return payment, changed or known is None
+
+
+def _recorded_key(provider, result):
+    """The key of a row recorded from the provider's side (no request of ours made it)."""
+    return f"{provider.name}-{result.reference}"[:100]
 
 
 def _sync_refund(provider, result, *, now):
@@ -741,7 +746,7 @@ def _sync_refund(provider, result, *, now):
                     provider=provider.name,
                     amount=result.amount,
                     status=Payment.Status.PENDING,
-                    idempotency_key=f"{provider.name}-{result.reference}"[:100],
+                    idempotency_key=_recorded_key(provider, result),
                     refunded_payment=charge,
                     provider_reference=result.reference,
                     location_id=result.location_id or charge.location_id,
@@ -970,7 +975,8 @@ def _reconcile_listed(provider, result, *, now):
             return findings
         payment, changed = _sync_charge(provider, result, now=now)
         if changed:
-            problem = "charge_not_recorded" if local is None else "charge_pending"
+            recorded = payment.idempotency_key == _recorded_key(provider, result)
+            problem = "charge_not_recorded" if recorded else "charge_pending"
             findings.append(_finding(payment.order.number, result.reference, problem, REPAIRED, payment))
         local = payment
     elif local.status == Payment.Status.SUCCEEDED and result.status == FAILED:
