@@ -19,6 +19,7 @@ import logging
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -863,7 +864,7 @@ def settle_pending_charges_of_expired_orders(*, now):
     for payment in list(pending):
         try:
             changed += settle_pending_charge(payment, now=now)
-        except ProviderUnavailable as error:
+        except (ProviderUnavailable, ImproperlyConfigured) as error:
             log.warning(
                 "Pending charge %s of order %s not settled: %s", payment.pk, payment.order.number, error
             )

@@ -37,6 +37,7 @@ from .exceptions import OrderError, PaymentError, PriceChanged, TransitionError
 from .models import Order, OrderDiscount, OrderLine, Payment, locked_counter, next_order_number
 from .money import (
     _refund_charges,
+    _refundable,
     _settle_difference,
     pay_order,
     reconcile_payments,
@@ -344,7 +345,8 @@ def mark_collected(order, *, user=None, now=None):
 @transaction.atomic
 def cancel_order(order, *, user=None, reason="", by_customer=False, now=None):
     """Cancel the order: its stock is released (nothing comes back once the kitchen started), a
-    card payment is refunded in full through the provider, the customer is told by e-mail.
+    card payment online is refunded in full through the provider (a payment handed over is given
+    back by staff), the customer is told by e-mail.
 
     A customer (`by_customer`) may cancel until the kitchen starts; staff may cancel later, with
     a reason. Raises PaymentError if the refund fails (then nothing is cancelled).
@@ -382,9 +384,11 @@ def cancel_order(order, *, user=None, reason="", by_customer=False, now=None):
     _refuse_while_charge_pending(locked)  # it could not be refunded: the money would stay taken
     if locked.store_id:
         release_ingredients(store=locked.store, order_reference=locked.number, user=_user(user), now=now)
-    paid = locked.paid_amount()
-    if paid > 0:
-        _refund_charges(locked, paid, reason=reason or _("Commande annulée"), user=user, now=now)
+    # What was paid by card online goes back through the provider; money handed over goes back
+    # by hand (staff), so it is not refunded here.
+    refundable = _refundable(locked)
+    if refundable > 0:
+        _refund_charges(locked, refundable, reason=reason or _("Commande annulée"), user=user, now=now)
     locked.cancel_reason = reason
     locked.expires_at = None
     _move(locked, Status.CANCELLED, user=user, now=now, note=reason)

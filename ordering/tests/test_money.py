@@ -299,3 +299,21 @@ def test_expired_orders_without_a_pending_charge_still_expire(shop):
 
     assert expire_unpaid_orders(now=NOW + datetime.timedelta(minutes=15)) == 1
     assert Order.objects.get().status == "cancelled"
+
+
+def test_cancelling_an_order_paid_by_hand_refunds_nothing_through_a_provider(shop, manager):
+    order = place(shop)
+    record_payment(order, method="cash", amount_received=D("20.00"), user=manager, now=NOW)
+
+    cancel_order(order, reason="Client absent", now=NOW)
+
+    assert Refund.objects.count() == 0
+    assert Order.objects.get().status == "cancelled"
+
+
+def test_the_webhook_is_not_found_without_a_card_provider(db, client, settings):
+    settings.PAYMENT_PROVIDER = "none"
+
+    response = client.post("/paiements/square/webhook/", data=b"{}", content_type="application/json")
+
+    assert response.status_code == 404
