@@ -17,13 +17,14 @@ from ordering.exceptions import PaymentError
 from ordering.models import Order, Payment, PaymentReconciliation, Refund, WebhookDelivery
 from ordering.services import (
     cancel_order,
+    change_order,
     expire_unpaid_orders,
     pay_order,
     reconcile_payments,
     refund_order,
 )
 
-from .factories import NOW, new_key, place
+from .factories import NOW, line, new_key, place
 
 D = Decimal
 OK = "cnon:card-nonce-ok"
@@ -425,3 +426,58 @@ def test_cancelling_a_square_paid_order_refunds_it_at_square(square, shop):
     assert refund["amount_money"] == {"amount": 1800, "currency": "EUR"}
     assert Refund.objects.get().provider_reference == refund["id"]
     assert Order.objects.get().payment_state == "refunded"
+
+
+# Changes of a card-paid order ------------------------------------------------------------------
+
+
+def test_a_higher_total_is_charged_at_square_before_the_change_is_applied(square, shop):
+    order = place(shop, [line(shop.small, 1)], payment_method="card_online")  # 9.00
+    pay_order(order, source_token=OK, idempotency_key=new_key(), now=NOW)
+
+    change_order(order, lines=[line(shop.small, 2)], source_token=OK, now=NOW)
+
+    assert [c["amount_money"]["amount"] for c in square.charges()] == [900, 900]
+    order.refresh_from_db()
+    assert (order.total, order.paid_amount()) == (D("18.00"), D("18.00"))
+    assert order.events.last().note == "Articles modifiés, différence de 9,00\u00a0€ payée"
+    difference = Payment.objects.last()
+    assert (difference.status, difference.provider_reference) == ("succeeded", square.charges()[1]["id"])
+
+
+def test_a_declined_difference_is_recorded_and_changes_nothing(square, shop):
+    order = place(shop, [line(shop.small, 1)], payment_method="card_online")
+    pay_order(order, source_token=OK, idempotency_key=new_key(), now=NOW)
+
+    with pytest.raises(PaymentError, match="Le cryptogramme de la carte est incorrect."):
+        change_order(order, lines=[line(shop.small, 2)], source_token="cnon:card-nonce-rejected-cvv", now=NOW)
+
+    assert list(Payment.objects.values_list("amount", "status")) == [
+        (D("9.00"), "succeeded"),
+        (D("9.00"), "failed"),
+    ]
+    assert (Order.objects.get().total, Order.objects.get().version) == (D("9.00"), 2)
+    # Another card: a new attempt with its own key.
+    change_order(order, lines=[line(shop.small, 2)], source_token=OK, now=NOW)
+    assert Order.objects.get().paid_amount() == D("18.00")
+
+
+def test_a_difference_square_never_answered_is_refunded_once_it_went_through(square, shop, settings, client):
+    order = place(shop, [line(shop.small, 1)], payment_method="card_online")
+    pay_order(order, source_token=OK, idempotency_key=new_key(), now=NOW)
+    time_out_every_attempt(square, settings)
+
+    with pytest.raises(PaymentError, match="la commande n'est pas modifiée"):
+        change_order(order, lines=[line(shop.small, 2)], source_token=OK, now=NOW)
+    assert Order.objects.get().total == D("9.00")
+
+    taken = square.charges()[1]
+    assert (
+        post_webhook(client, square, square.webhook_body("payment.updated", taken["id"])).status_code == 200
+    )
+
+    [refund] = square.refunds.values()
+    assert (refund["payment_id"], refund["amount_money"]["amount"]) == (taken["id"], 900)
+    order = Order.objects.get()
+    assert (order.total, order.paid_amount()) == (D("9.00"), D("9.00"))
+    assert order.events.last().note == "Paiement reçu en double : 9,00\u00a0€ remboursés automatiquement"
