@@ -145,6 +145,15 @@ def _close_charge(order, payment, outcome, *, user, now):
         return _synced(order, locked, payment)  # a webhook settled it meanwhile
     if isinstance(outcome, ProviderResult):
         _apply_charge_result(locked, payment, outcome, user=user, now=now)
+        if payment.status == Payment.Status.PENDING:  # the provider settles it later
+            _bump(locked, now=now)
+            _event(
+                locked,
+                from_status=locked.status,
+                user=user,
+                now=now,
+                note=_("Paiement en cours de confirmation"),
+            )
     elif isinstance(outcome, PaymentDeclined):
         payment.status = Payment.Status.FAILED
         payment.error = str(outcome)[:255]
@@ -736,7 +745,7 @@ def _sync_charge(provider, result, *, now):
                 .first()
             )
             if payment is None:
-                if result.status != SUCCEEDED:
+                if result.status == FAILED:
                     return None, False  # an attempt that took nothing: nothing to record
                 payment = Payment.objects.create(
                     order=locked,

@@ -481,3 +481,28 @@ def test_a_difference_square_never_answered_is_refunded_once_it_went_through(squ
     order = Order.objects.get()
     assert (order.total, order.paid_amount()) == (D("9.00"), D("9.00"))
     assert order.events.last().note == "Paiement reçu en double : 9,00\u00a0€ remboursés automatiquement"
+
+
+def test_a_payment_square_settles_later_keeps_the_order_pending_until_completed(square, shop, client):
+    order = card_order(shop)
+    approved = square.add_payment(amount=1800, reference_id=order.number, status="APPROVED")
+
+    assert (
+        post_webhook(client, square, square.webhook_body("payment.created", approved["id"])).status_code
+        == 200
+    )
+    order.refresh_from_db()
+    assert (order.status, order.payment_state) == ("pending_payment", "pending")
+    assert expire_unpaid_orders(now=LATER) == 0  # money is held: the order does not expire
+
+    square.set_payment_status(approved["id"], "COMPLETED")
+    assert (
+        post_webhook(client, square, square.webhook_body("payment.updated", approved["id"])).status_code
+        == 200
+    )
+
+    order.refresh_from_db()
+    assert (order.status, order.payment_state) == ("received", "paid")
+    assert list(Payment.objects.values_list("status", "provider_reference")) == [
+        ("succeeded", approved["id"])
+    ]
