@@ -72,7 +72,7 @@ def pay_order(order, *, source_token, idempotency_key, verification_token="", us
     """
     key = _idempotency_key(idempotency_key)
     now = now or timezone.now()
-    payment, created = _open_charge(order, key=key, now=now)
+    payment, created = _open_charge(order, key=key, user=user, now=now)
     if not created:
         return _synced(order, Order.objects.get(pk=payment.order_id), payment)
     outcome = call_charge(payment, source_token=source_token, verification_token=verification_token)
@@ -82,7 +82,7 @@ def pay_order(order, *, source_token, idempotency_key, verification_token="", us
     return payment
 
 
-def _open_charge(order, *, key, now):
+def _open_charge(order, *, key, user, now):
     """Transaction 1: the order checked under its lock and a pending charge committed with `key`.
     Returns (payment, created)."""
     existing = Payment.objects.filter(idempotency_key=key).first()
@@ -105,6 +105,7 @@ def _open_charge(order, *, key, now):
                     status=Payment.Status.PENDING,
                     idempotency_key=key,
                     location_id=getattr(locked.store, "payment_location_id", "") or "",
+                    created_by=_user(user),
                     created_at=now,
                     updated_at=now,
                 ),
