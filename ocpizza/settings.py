@@ -258,10 +258,44 @@ WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_GRAVATAR_PROVIDER_URL = None  # no avatars fetched from a third party
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
 
+# Integrations: which implementation runs is a setting, never `if DEBUG`.
+GOOGLEAPIKEY = env.str("GOOGLEAPIKEY", default="")
+# Geocoding and routes (stores/geo, docs/maps.md): Google's Geocoding and Routes APIs with the key,
+# the offline twin without it or whenever Google fails. The base URLs change only in tests.
+GEO_GEOCODING_BASE_URL = "https://maps.googleapis.com"
+GEO_ROUTES_BASE_URL = "https://routes.googleapis.com"
+GEO_TIMEOUT_SECONDS = env.float("GEO_TIMEOUT_SECONDS", default=5.0)
+# How long a geocoded address is kept in the cache (Google allows 30 days for coordinates).
+GEO_CACHE_SECONDS = env.int("GEO_CACHE_SECONDS", default=30 * 24 * 3600)
+# Square (ordering/payments/square.py), used when PAYMENT_PROVIDER=square. No defaults that could
+# take money: an empty token or application id, or an environment other than "sandbox" or
+# "production", stops start-up (system check ordering.E001), with DEBUG on too; with DEBUG off the
+# webhook's signature key and exact notification URL are required as well.
+SQUARE_ACCESS_TOKEN = env.str("SQUARE_ACCESS_TOKEN", default="")
+SQUARE_APPLICATION_ID = env.str("SQUARE_APPLICATION_ID", default="")
+SQUARE_ENVIRONMENT = env.str("SQUARE_ENVIRONMENT", default="")
+SQUARE_WEBHOOK_SIGNATURE_KEY = env.str("SQUARE_WEBHOOK_SIGNATURE_KEY", default="")
+SQUARE_WEBHOOK_URL = env.str("SQUARE_WEBHOOK_URL", default="")
+# Tests only: the address of the local stub of Square's API. Empty: the environment's own address.
+SQUARE_BASE_URL = env.str("SQUARE_BASE_URL", default="")
+# Seconds to wait for each answer of Square's API, and the first pause before a retry (doubled each
+# time) after a time-out, a 5xx or a 429; the same idempotency key is sent again.
+SQUARE_TIMEOUT = env.float("SQUARE_TIMEOUT", default=10.0)
+SQUARE_RETRY_DELAY = env.float("SQUARE_RETRY_DELAY", default=0.5)
+# Card payments online (ordering/payments/): "square" takes real money (sandbox money with
+# SQUARE_ENVIRONMENT=sandbox); "simulator" is offline and takes no real money, so with DEBUG off it
+# is a start-up error unless PAYMENT_SIMULATOR_ALLOWED (a demonstration server); "none" takes no card
+# payment online. Unset: the simulator with DEBUG on, none with DEBUG off; never Square by default.
+PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="") or ("simulator" if DEBUG else "none")
+PAYMENT_SIMULATOR_ALLOWED = env.bool("PAYMENT_SIMULATOR_ALLOWED", default=False)
+# Minutes a customer has to pay an order online before it expires and its stock is released.
+ORDER_PAYMENT_MINUTES = env.int("ORDER_PAYMENT_MINUTES", default=15)
+
 # --- Content-Security-Policy (django-csp 4, ocpizza/csp.py) ----------------------------------------
 # Storefront: our own files only; an inline <script>/<style> needs the request's nonce
-# ({{ request.csp_nonce }}); style="" attributes are never allowed. Later integrations (Square's Web
-# Payments SDK, Google Maps) add their origins through CSP_EXTRA_* instead of loosening the policy.
+# ({{ request.csp_nonce }}); style="" attributes are never allowed. Square's Web Payments SDK gets
+# its origins from the Square settings (below); other integrations (Google Maps) add theirs through
+# CSP_EXTRA_*: never by loosening the policy.
 # The Wagtail admin gets its own allowances under /admin/; docs/security.md explains each one.
 csp_extra = {
     directive: env.list(f"CSP_EXTRA_{directive.upper().replace('-', '_')}", default=[])
@@ -271,15 +305,58 @@ csp_extra = {
 # WAGTAILADMIN_BASE_URL, which may not be the host name the editor browses (www. or not).
 wagtail_url = urlsplit(WAGTAILADMIN_BASE_URL)
 wagtail_origins = [f"{wagtail_url.scheme}://{wagtail_url.netloc}"] if wagtail_url.netloc else []
+# Square's Web Payments SDK (card form on the checkout and pay pages) when PAYMENT_PROVIDER=square,
+# from the environment's origins only: its script; its card-field frames, styles, images and fonts;
+# tokenisation (pci-connect) and the SDK's error reports; 3-D Secure challenges framed from Square's
+# API origin. Square documents these in "Content Security Policy" of the Web Payments SDK guide.
+SQUARE_CSP_ORIGINS = {
+    "sandbox": {
+        "sdk": "https://sandbox.web.squarecdn.com",
+        "pci": "https://pci-connect.squareupsandbox.com",
+        "api": "https://connect.squareupsandbox.com",
+    },
+    "production": {
+        "sdk": "https://web.squarecdn.com",
+        "pci": "https://pci-connect.squareup.com",
+        "api": "https://connect.squareup.com",
+    },
+}
+square_origins = SQUARE_CSP_ORIGINS.get(SQUARE_ENVIRONMENT) if PAYMENT_PROVIDER == "square" else None
+square_csp = (
+    {
+        "script-src": [square_origins["sdk"]],
+        "style-src": [square_origins["sdk"]],
+        "img-src": [square_origins["sdk"]],
+        "font-src": [
+            "https://square-fonts-production-f.squarecdn.com",
+            "https://d1g145x70srn7h.cloudfront.net",
+        ],
+        "connect-src": [
+            square_origins["sdk"],
+            square_origins["pci"],
+            square_origins["api"],
+            "https://o160250.ingest.sentry.io",
+        ],
+        "frame-src": [square_origins["sdk"], square_origins["api"]],
+    }
+    if square_origins
+    else {}
+)
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
-        "script-src": [SELF, NONCE, *wagtail_origins, *csp_extra["script-src"]],
-        "style-src": [SELF, NONCE, *wagtail_origins],
-        "img-src": [SELF, *csp_extra["img-src"]],
-        "font-src": [SELF],
-        "connect-src": [SELF, *csp_extra["connect-src"]],
-        "frame-src": [SELF, *csp_extra["frame-src"]],
+        "script-src": [
+            SELF,
+            NONCE,
+            *wagtail_origins,
+            *csp_extra["script-src"],
+            *square_csp.get("script-src", []),
+        ],
+        "style-src": [SELF, NONCE, *wagtail_origins, *square_csp.get("style-src", [])],
+        "img-src": [SELF, *csp_extra["img-src"], *square_csp.get("img-src", [])],
+        "font-src": [SELF, *square_csp.get("font-src", [])],
+        "connect-src": [SELF, *csp_extra["connect-src"], *square_csp.get("connect-src", [])],
+        "frame-src": [SELF, *csp_extra["frame-src"], *square_csp.get("frame-src", [])],
         "object-src": [NONE],
         "base-uri": [SELF],
         "form-action": [SELF],
@@ -296,6 +373,10 @@ CONTENT_SECURITY_POLICY_ADMIN = {
         "style-src": [SELF, UNSAFE_INLINE, *wagtail_origins],
         # Thumbnails of the images picked for a multiple upload are blob: URLs made in the browser.
         "img-src": [SELF, "blob:", *csp_extra["img-src"]],
+        # No card form in the admin: none of Square's origins.
+        "font-src": [SELF],
+        "connect-src": [SELF, *csp_extra["connect-src"]],
+        "frame-src": [SELF, *csp_extra["frame-src"]],
         # The editor's live preview shows the page in a frame of the admin itself.
         "frame-ancestors": [SELF],
     }
@@ -305,25 +386,6 @@ CONTENT_SECURITY_POLICY_PREVIEW = {
     "DIRECTIVES": {**CONTENT_SECURITY_POLICY["DIRECTIVES"], "frame-ancestors": [SELF]},
 }
 # --- end of Content-Security-Policy ---------------------------------------------------------------
-
-# Integrations: which implementation runs is a setting, never `if DEBUG`.
-GOOGLEAPIKEY = env.str("GOOGLEAPIKEY", default="")
-# Geocoding and routes (stores/geo, docs/maps.md): Google's Geocoding and Routes APIs with the key,
-# the offline twin without it or whenever Google fails. The base URLs change only in tests.
-GEO_GEOCODING_BASE_URL = "https://maps.googleapis.com"
-GEO_ROUTES_BASE_URL = "https://routes.googleapis.com"
-GEO_TIMEOUT_SECONDS = env.float("GEO_TIMEOUT_SECONDS", default=5.0)
-# How long a geocoded address is kept in the cache (Google allows 30 days for coordinates).
-GEO_CACHE_SECONDS = env.int("GEO_CACHE_SECONDS", default=30 * 24 * 3600)
-SQUARE_ACCESS_TOKEN = env.str("SQUARE_ACCESS_TOKEN", default="")
-SQUARE_ENVIRONMENT = env.str("SQUARE_ENVIRONMENT", default="sandbox")
-# Card payments online (ordering/payments/): "simulator" is offline and takes no real money, so with
-# DEBUG off it is a start-up error unless PAYMENT_SIMULATOR_ALLOWED (a demonstration server);
-# "none" takes no card payment online. Unset: the simulator with DEBUG on, none with DEBUG off.
-PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="") or ("simulator" if DEBUG else "none")
-PAYMENT_SIMULATOR_ALLOWED = env.bool("PAYMENT_SIMULATOR_ALLOWED", default=False)
-# Minutes a customer has to pay an order online before it expires and its stock is released.
-ORDER_PAYMENT_MINUTES = env.int("ORDER_PAYMENT_MINUTES", default=15)
 
 # --- Login protection and rate limits (accounts/security.py, docs/exploitation.md) ----------------
 # django-axes counts failed logins in the database and locks an account, and separately an address,

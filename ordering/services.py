@@ -34,11 +34,37 @@ from stores.services import (
 )
 
 from .exceptions import OrderError, PaymentError, PriceChanged, TransitionError
-from .models import Order, OrderDiscount, OrderEvent, OrderLine, Payment, locked_counter, next_order_number
-from .payments import NO_CARD_ONLINE, PaymentDeclined, card_payments_online, get_provider
+from .models import Order, OrderDiscount, OrderLine, Payment, locked_counter, next_order_number
+from .money import (
+    _refund_charges,
+    _refundable,
+    _settle_difference,
+    call_charge,
+    close_difference_charge,
+    give_back_difference,
+    open_difference_charge,
+    pay_order,
+    reconcile_payments,
+    record_payment,
+    refund_order,
+    settle_pending_charges_of_expired_orders,
+    sync_payment,
+)
+from .payments import NO_CARD_ONLINE, card_payments_online
 from .pricing import quote
 from .slots import asap_slot, check_slot
-from .tasks import send_order_email
+from .transitions import (
+    _bump,
+    _email_on_commit,
+    _event,
+    _idempotency_key,
+    _lock,
+    _move,
+    _refuse_while_charge_pending,
+    _require,
+    _synced,
+    _user,
+)
 
 __all__ = [
     "UNCHANGED",
@@ -56,15 +82,18 @@ __all__ = [
     "mark_ready",
     "pay_order",
     "place_order",
+    "reconcile_payments",
+    "record_payment",
+    "refund_order",
     "send_out",
     "start_preparing",
+    "sync_payment",
 ]
 
 Status = Order.Status
 Fulfilment = Order.Fulfilment
 Method = Order.PaymentMethod
 UNCHANGED = object()  # change_order(slot=UNCHANGED): keep the order's time
-KEY_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{8,64}")
 PHONE_PATTERN = re.compile(r"\+?[0-9 .()-]{6,30}")
 POSTCODE_PATTERN = re.compile(r"[0-9]{5}")
 
@@ -230,91 +259,6 @@ def _place_order(
     return order
 
 
-# Payment online --------------------------------------------------------------------------------
-
-
-def pay_order(order, *, source_token, idempotency_key, user=None, now=None):
-    """Pay an order waiting for its card payment online, with the card token from the browser.
-
-    Returns the Payment: "succeeded" (the order is then received and confirmed by e-mail),
-    "failed" (declined: the reason is in `payment.error`, the order still waits and the customer
-    may try again with a new key until it expires), or "pending" (the provider will confirm).
-    The same `idempotency_key` returns the same Payment without charging again. Raises
-    TransitionError if the order is not waiting for a payment (already paid, expired, cancelled),
-    PaymentError if the provider cannot be reached (nothing written).
-    """
-    key = _idempotency_key(idempotency_key)
-    existing = Payment.objects.filter(idempotency_key=key).first()
-    if existing is not None:
-        if existing.order_id != order.pk:
-            raise OrderError(_("Ce paiement ne correspond pas à cette commande."))
-        return existing
-    return _pay_order(order, source_token=source_token, key=key, user=user, now=now or timezone.now())
-
-
-@transaction.atomic
-def _pay_order(order, *, source_token, key, user, now):
-    locked = _lock(order)
-    existing = Payment.objects.filter(idempotency_key=key).first()
-    if existing is not None:
-        return existing
-    if locked.payment_method != Method.CARD_ONLINE:
-        raise TransitionError(_("Cette commande se règle à la livraison ou au retrait."))
-    if locked.status != Status.PENDING_PAYMENT:
-        if locked.status == Status.CANCELLED:
-            raise TransitionError(_("Cette commande est annulée : elle ne peut plus être payée."))
-        raise TransitionError(_("Cette commande est déjà payée."))
-    if locked.expires_at is not None and now >= locked.expires_at:
-        raise TransitionError(_("Le délai de paiement est dépassé : passez une nouvelle commande."))
-    _refuse_while_charge_pending(locked)
-    provider = get_provider()
-    payment = Payment(
-        order=locked,
-        kind=Payment.Kind.CHARGE,
-        method=Method.CARD_ONLINE,
-        provider=provider.name,
-        amount=locked.total,
-        idempotency_key=key,
-        created_at=now,
-    )
-    try:
-        result = provider.charge(
-            amount=locked.total,
-            source_token=source_token,
-            idempotency_key=key,
-            reference=locked.number,
-            location_id=getattr(locked.store, "payment_location_id", ""),
-        )
-    except PaymentDeclined as declined:
-        payment.status = Payment.Status.FAILED
-        payment.error = str(declined)[:255]
-        payment.provider_reference = ""
-        payment.save()
-        _bump(locked, now=now)
-        _event(
-            locked,
-            from_status=locked.status,
-            user=user,
-            now=now,
-            note=_("Paiement refusé : %(reason)s") % {"reason": payment.error},
-        )
-        return _synced(order, locked, payment)
-    payment.provider_reference = result.reference
-    if result.status != "succeeded":
-        payment.status = Payment.Status.PENDING
-        payment.save()
-        return _synced(order, locked, payment)
-    payment.status = Payment.Status.SUCCEEDED
-    payment.save()
-    from_status = locked.status
-    locked.status = Status.RECEIVED
-    locked.expires_at = None
-    _bump(locked, now=now)
-    _event(locked, from_status=from_status, user=user, now=now, note=_("Payée en ligne"))
-    _email_on_commit(locked, "confirmation")
-    return _synced(order, locked, payment)
-
-
 # The kitchen and the delivery ------------------------------------------------------------------
 
 
@@ -405,7 +349,8 @@ def mark_collected(order, *, user=None, now=None):
 @transaction.atomic
 def cancel_order(order, *, user=None, reason="", by_customer=False, now=None):
     """Cancel the order: its stock is released (nothing comes back once the kitchen started), a
-    card payment is refunded in full through the provider, the customer is told by e-mail.
+    card payment online is refunded in full through the provider (a payment handed over is given
+    back by staff), the customer is told by e-mail.
 
     A customer (`by_customer`) may cancel until the kitchen starts; staff may cancel later, with
     a reason. Raises PaymentError if the refund fails (then nothing is cancelled).
@@ -443,9 +388,11 @@ def cancel_order(order, *, user=None, reason="", by_customer=False, now=None):
     _refuse_while_charge_pending(locked)  # it could not be refunded: the money would stay taken
     if locked.store_id:
         release_ingredients(store=locked.store, order_reference=locked.number, user=_user(user), now=now)
-    paid = locked.paid_amount()
-    if paid > 0:
-        _refund(locked, paid, reason=reason or _("Commande annulée"), now=now)
+    # What was paid by card online goes back through the provider; money handed over goes back
+    # by hand (staff), so it is not refunded here.
+    refundable = _refundable(locked)
+    if refundable > 0:
+        _refund_charges(locked, refundable, reason=reason or _("Commande annulée"), user=user, now=now)
     locked.cancel_reason = reason
     locked.expires_at = None
     _move(locked, Status.CANCELLED, user=user, now=now, note=reason)
@@ -453,7 +400,6 @@ def cancel_order(order, *, user=None, reason="", by_customer=False, now=None):
     return _synced(order, locked)
 
 
-@transaction.atomic
 def change_order(
     order, *, lines=None, slot=UNCHANGED, user=None, expected_total=None, source_token="", now=None
 ):
@@ -461,16 +407,93 @@ def change_order(
 
     `lines` (CartLines) replace the order's lines, priced again (with the order's promotion
     code); the stock follows: the old reservation is released and the new lines reserved, in
-    this transaction. `slot`: UNCHANGED keeps the time, None means as soon as possible, else a
-    slot start. A card-paid order is settled through the provider: a lower total is refunded;
-    a higher total is charged with `source_token` (a new card token: PaymentError without one).
-    `expected_total` given and different raises PriceChanged carrying the new quote.
+    the same transaction. `slot`: UNCHANGED keeps the time, None means as soon as possible, else
+    a slot start. A card-paid order is settled through the provider: a lower total is refunded;
+    a higher total is charged first with `source_token` (a new card token: PaymentError without
+    one) — the charge row is committed with its key before the provider is called, and the change
+    is applied once the charge succeeded (declined or not confirmed: PaymentError, nothing
+    changed; a change that can no longer be applied by then gives the charge back).
+    `expected_total` given and different raises PriceChanged carrying the new quote. Refused
+    while a card charge of the order is still pending.
     """
     now = now or timezone.now()
+    change = {"lines": lines, "slot": slot, "user": user, "expected_total": expected_total, "now": now}
+    charge = _open_change(order, source_token=source_token, **change)
+    if charge is None:
+        return _change(order, **change)
+    outcome = call_charge(charge, source_token=source_token)
+    changed, error = _change_after_charge(order, charge, outcome, **change)
+    if error is not None:
+        raise error
+    return changed
+
+
+class _DryRun(Exception):
+    """Rolls back a change tried only to learn its new total."""
+
+    def __init__(self, total):
+        super().__init__(total)
+        self.total = total
+
+
+@transaction.atomic
+def _open_change(order, *, source_token, lines, slot, user, expected_total, now):
+    """A change of a card-paid order's lines is tried (then rolled back) to learn its total; a
+    higher total gets its pending charge committed here. Returns that charge, or None."""
+    locked = _lock(order)
+    _require_changeable(locked)
+    if lines is None or locked.payment_method != Method.CARD_ONLINE:
+        return None
+    _refuse_while_charge_pending(locked)
+    try:
+        with transaction.atomic():
+            _apply_change(locked, lines=lines, slot=slot, user=user, expected_total=expected_total, now=now)
+            raise _DryRun(locked.total)
+    except _DryRun as dry_run:
+        new_total = dry_run.total
+    locked.refresh_from_db()
+    return open_difference_charge(locked, new_total=new_total, source_token=source_token, user=user, now=now)
+
+
+@transaction.atomic
+def _change(order, *, lines, slot, user, expected_total, now):
     locked = _lock(order)
     _require_changeable(locked)
     if lines is None and slot is UNCHANGED:
         return _synced(order, locked)
+    notes = _apply_change(locked, lines=lines, slot=slot, user=user, expected_total=expected_total, now=now)
+    if locked.payment_method == Method.CARD_ONLINE:
+        _settle_difference(locked, user=user, now=now)
+    _changed(locked, notes, user=user, now=now)
+    return _synced(order, locked)
+
+
+def _change_after_charge(order, charge, outcome, *, lines, slot, user, expected_total, now):
+    """The difference's answer recorded and, if it succeeded, the change applied, in one
+    transaction. Returns (order, error to raise or None) so that the record is committed."""
+    with transaction.atomic():
+        locked = _lock(order)
+        charge = Payment.objects.select_for_update().get(pk=charge.pk)
+        error = close_difference_charge(locked, charge, outcome, now=now)
+        if error is not None:
+            return _synced(order, locked), error
+        try:
+            with transaction.atomic():
+                _require_changeable(locked)
+                notes = _apply_change(
+                    locked, lines=lines, slot=slot, user=user, expected_total=expected_total, now=now
+                )
+                notes.append(_("différence de %(amount)s payée") % {"amount": euros(charge.amount)})
+                _changed(locked, notes, user=user, now=now)
+        except OrderError as refused:
+            locked.refresh_from_db()
+            give_back_difference(locked, charge, now=now)
+            return _synced(order, locked), refused
+        return _synced(order, locked), None
+
+
+def _apply_change(locked, *, lines, slot, user, expected_total, now):
+    """Change the locked order's time and/or lines (stock included); returns the notes."""
     store = locked.store
     if store is None or not store.live:
         raise OrderError(
@@ -508,12 +531,13 @@ def change_order(
         _write_lines(locked, priced)
         _reserve(locked, priced, user=user, now=now)
         notes.append(_("Articles modifiés"))
-    if locked.payment_method == Method.CARD_ONLINE:
-        _settle_difference(locked, source_token=source_token, now=now)
+    return notes
+
+
+def _changed(locked, notes, *, user, now):
     _bump(locked, now=now)
     _event(locked, from_status=locked.status, user=user, now=now, note=", ".join(notes))
     _email_on_commit(locked, "changed")
-    return _synced(order, locked)
 
 
 def expire_unpaid_orders(*, now=None):
@@ -525,6 +549,7 @@ def expire_unpaid_orders(*, now=None):
     orders were expired.
     """
     now = now or timezone.now()
+    settle_pending_charges_of_expired_orders(now=now)
     candidates = Order.objects.filter(status=Status.PENDING_PAYMENT, expires_at__lte=now).values_list(
         "id", flat=True
     )
@@ -551,40 +576,11 @@ def expire_unpaid_orders(*, now=None):
 # Internals -------------------------------------------------------------------------------------
 
 
-def _idempotency_key(value):
-    value = value.strip() if isinstance(value, str) else ""
-    if not KEY_PATTERN.fullmatch(value):
-        raise OrderError(_("Ce formulaire n'est pas valable : rechargez la page."))
-    return value
-
-
 def _order_for_key(key, customer):
     order = Order.objects.filter(idempotency_key=key).first()
     if order is not None and order.customer_id != getattr(customer, "pk", None):
         raise OrderError(_("Ce formulaire a déjà servi : rechargez la page."))
     return order
-
-
-def _lock(order):
-    """The order read again under its row lock (the caller's copy may be stale)."""
-    return Order.objects.select_for_update(of=("self",)).select_related("store").get(pk=order.pk)
-
-
-def _synced(order, locked, result=None):
-    """Copy the locked row's fields onto the caller's instance; return `result` or the order."""
-    if order is not locked:
-        for field in Order._meta.concrete_fields:
-            setattr(order, field.attname, getattr(locked, field.attname))
-        for cache in ("lines", "discounts", "payments", "events"):
-            getattr(order, "_prefetched_objects_cache", {}).pop(cache, None)
-    return order if result is None else result
-
-
-def _require(order, allowed, message):
-    if order.status not in allowed:
-        raise TransitionError(
-            message % {"number": order.number, "status": order.get_status_display().lower()}
-        )
 
 
 def _require_changeable(order):
@@ -599,47 +595,6 @@ def _require_changeable(order):
     if order.status == Status.CANCELLED:
         raise TransitionError(_("Cette commande est annulée : elle ne peut plus être modifiée."))
     raise TransitionError(_("Cette commande est terminée : elle ne peut plus être modifiée."))
-
-
-def _refuse_while_charge_pending(order):
-    """A charge the provider has not settled yet may still succeed: no second charge, no cancel."""
-    if order.payments.filter(kind=Payment.Kind.CHARGE, status=Payment.Status.PENDING).exists():
-        raise TransitionError(
-            _("Votre paiement est en cours de confirmation par la banque : réessayez dans quelques minutes.")
-        )
-
-
-def _bump(order, *, now):
-    order.version += 1
-    order.updated_at = now
-    order.save()
-
-
-def _move(order, to_status, *, user, now, note=""):
-    from_status = order.status
-    order.status = to_status
-    _bump(order, now=now)
-    _event(order, from_status=from_status, user=user, now=now, note=note)
-
-
-def _event(order, *, from_status, user, now, note=""):
-    return OrderEvent.objects.create(
-        order=order,
-        from_status=from_status,
-        to_status=order.status,
-        user=_user(user),
-        created_at=now,
-        note=(note or "")[:255],
-    )
-
-
-def _user(user):
-    return user if user is not None and user.is_authenticated else None
-
-
-def _email_on_commit(order, kind):
-    order_id = order.pk
-    transaction.on_commit(lambda: send_order_email.enqueue(order_id, kind))
 
 
 def _check_open_now(store, now):
@@ -788,92 +743,3 @@ def _reserve(order, priced, *, user, now):
         )
     except StockError as error:
         raise OrderError(str(error)) from None
-
-
-def _settle_difference(order, *, source_token, now):
-    """Charge or refund the difference between the order's total and what the provider holds."""
-    paid = order.paid_amount()
-    if paid == 0 and order.status == Status.PENDING_PAYMENT:
-        return
-    difference = order.total - paid
-    if difference > 0:
-        if not source_token:
-            raise PaymentError(
-                _(
-                    "Le nouveau total dépasse ce que vous avez payé : "
-                    "saisissez votre carte pour régler %(amount)s."
-                )
-                % {"amount": euros(difference)}
-            )
-        provider = get_provider()
-        key = f"{order.number}-charge-v{order.version}"
-        try:
-            result = provider.charge(
-                amount=difference,
-                source_token=source_token,
-                idempotency_key=key,
-                reference=order.number,
-                location_id=getattr(order.store, "payment_location_id", ""),
-            )
-        except PaymentDeclined as declined:
-            raise PaymentError(str(declined)) from None
-        Payment.objects.create(
-            order=order,
-            kind=Payment.Kind.CHARGE,
-            method=Method.CARD_ONLINE,
-            provider=provider.name,
-            amount=difference,
-            status=Payment.Status.SUCCEEDED if result.status == "succeeded" else Payment.Status.PENDING,
-            idempotency_key=key,
-            provider_reference=result.reference,
-            created_at=now,
-        )
-    elif difference < 0:
-        _refund(order, -difference, reason=_("Commande modifiée"), now=now)
-
-
-def _refund(order, amount, *, reason, now):
-    """Give back `amount` of the order's card charges, latest charge first (PaymentError if the
-    provider refuses: the caller's transaction is then rolled back)."""
-    charges = (
-        order.payments.filter(kind=Payment.Kind.CHARGE, status=Payment.Status.SUCCEEDED)
-        .prefetch_related("refunds")
-        .order_by("-created_at", "-id")
-    )
-    remaining = amount
-    for charge in charges:
-        if remaining <= 0:
-            break
-        refunded = sum(
-            (r.amount for r in charge.refunds.all() if r.status != Payment.Status.FAILED), Decimal("0.00")
-        )
-        part = min(charge.amount - refunded, remaining)
-        if part <= 0:
-            continue
-        provider = get_provider(charge.provider)
-        key = f"{order.number}-refund-v{order.version}-{charge.pk}"
-        try:
-            result = provider.refund(
-                payment_reference=charge.provider_reference,
-                amount=part,
-                idempotency_key=key,
-                reason=str(reason),
-            )
-        except PaymentDeclined as declined:
-            raise PaymentError(
-                _("Le remboursement a été refusé par le prestataire de paiement : %(reason)s")
-                % {"reason": declined}
-            ) from None
-        Payment.objects.create(
-            order=order,
-            kind=Payment.Kind.REFUND,
-            method=charge.method,
-            provider=provider.name,
-            amount=part,
-            status=Payment.Status.SUCCEEDED if result.status == "succeeded" else Payment.Status.PENDING,
-            idempotency_key=key,
-            refunded_payment=charge,
-            provider_reference=result.reference,
-            created_at=now,
-        )
-        remaining -= part
