@@ -1,0 +1,89 @@
+"""A guest pays online with the simulator's card form: a declined card at checkout, then a good one
+on the pay page, then the confirmation (headless Chromium, screenshots kept)."""
+
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from ordering.models import Order
+from ordering.payments import SimulatorProvider
+
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("restore_migrated_rows")]
+
+SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
+
+
+def shot(page, name):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"card-payment-{name}.png", full_page=True)
+
+
+def number_of_test_card(token):
+    """The number of Square's sandbox test card that the simulator's form turns into `token`."""
+    cards = SimulatorProvider().card_form()["cards"]
+    return next(card["number"] for card in cards if card["token"] == token)
+
+
+def fill_card(page, number, *, expiry="12/34", cvv="111", postcode="69009"):
+    page.get_by_label("Numéro de carte").fill(number)
+    page.get_by_label("Expiration (MM/AA)").fill(expiry)
+    page.get_by_label("Cryptogramme").fill(cvv)
+    page.get_by_label("Code postal", exact=True).fill(postcode)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # see stores/tests/test_concurrency.py
+def test_a_guest_pays_after_a_declined_card_and_sees_the_order_paid(
+    live_server, browser_page, menu_page, vaise, marinara
+):
+    page = browser_page
+    page.goto(f"{live_server.url}{marinara.url}")
+    page.select_option("select[name=store]", label="OC Pizza Vaise")
+    page.fill("input[name=quantity]", "2")
+    page.get_by_role("button", name="Ajouter Marinara au panier").click()
+    page.get_by_text("Marinara (Moyenne) × 2 ajouté au panier.").wait_for()
+
+    page.goto(f"{live_server.url}/panier/commander/")
+    page.fill("input[name=name]", "Claire Martin")
+    page.fill("input[name=phone]", "06 12 34 56 78")
+    page.fill("input[name=email]", "claire@example.fr")
+    card_form = page.locator("[data-card-form]")
+    page.check("input[name=payment_method][value=cash]")
+    assert card_form.is_hidden()
+    page.check("input[name=payment_method][value=card_online]")
+    assert card_form.is_visible()
+    fill_card(page, number_of_test_card("cnon:card-nonce-declined"))
+    shot(page, "1-checkout-declined-card")
+    page.get_by_role("button", name=re.compile("Confirmer la commande")).click()
+
+    # Declined: the order waits on its pay page, which says why.
+    page.wait_for_url(re.compile(r".*/commandes/[A-Z]{3}-\d{4}-\d+/[^/]+/payer/$"))
+    order = Order.objects.get()
+    declined = order.payments.get()
+    assert order.status == "pending_payment" and declined.status == "failed"
+    assert page.locator(".messages").inner_text() == declined.error
+    shot(page, "2-pay-page-after-decline")
+
+    # A number that is no test card is refused in the page: nothing is posted.
+    fill_card(page, "4242 4242 4242 4242")
+    page.get_by_role("button", name="Payer 20,00\u00a0€").click()
+    errors = page.locator("[data-card-errors]")
+    errors.wait_for()
+    assert errors.inner_text() == "Carte inconnue : en démonstration, utilisez une carte de test."
+    assert order.payments.count() == 1
+
+    fill_card(page, number_of_test_card("cnon:card-nonce-ok"))
+    page.get_by_role("button", name="Payer 20,00\u00a0€").click()
+
+    page.wait_for_url(re.compile(r".*/commandes/[A-Z]{3}-\d{4}-\d+/[^/]+/$"))
+    assert "Paiement accepté" in page.locator(".messages").inner_text()
+    assert page.locator("[data-order-status]").inner_text() == "Reçue"
+    assert page.locator("[data-paid-amount]").inner_text() == "20,00\u00a0€"
+    order.refresh_from_db()
+    assert order.status == "received"
+    assert [(p.status, p.amount) for p in order.payments.all()] == [
+        ("failed", Decimal("20.00")),
+        ("succeeded", Decimal("20.00")),
+    ]
+    shot(page, "3-order-paid")
