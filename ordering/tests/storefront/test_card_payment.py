@@ -79,7 +79,9 @@ def test_a_declined_card_at_checkout_keeps_the_order_and_shows_why_on_the_pay_pa
     assert response.status_code == 302
     assert response["Location"] == f"/commandes/{order.number}/{order.secret}/payer/"
     assert order.status == "pending_payment"
-    assert StockLevel.objects.get(store=vaise, ingredient=cheese).reserved == 400  # 2 × (100 + 100)
+    assert (
+        StockLevel.objects.get(store=vaise, ingredient=cheese).reserved == 420
+    )  # two large pizzas with extra mozzarella, until paid or expired
     declined = order.payments.get()
     assert (declined.status, declined.amount) == ("failed", Decimal("33.00"))
     assert declined.error
@@ -199,3 +201,93 @@ def test_an_order_paid_at_hand_over_shows_no_payment_until_staff_record_it(fille
     html = page_text(filled.get(f"/commandes/{order.number}/", HTTP_ACCEPT_LANGUAGE="fr"))
 
     assert "data-payment-state" not in html and "data-paid-amount" not in html
+
+
+# With Square (the real squareup SDK against the local stub of Square's API) ---------------------
+
+
+@pytest.fixture
+def vaise_on_square(vaise, square_stub):
+    vaise.payment_location_id = "LOC-VAISE"
+    vaise.save()
+    return vaise
+
+
+def test_the_checkout_loads_squares_sdk_for_the_stores_location_under_the_csp(
+    filled, vaise_on_square, square_stub
+):
+    response = filled.get(CHECKOUT, HTTP_ACCEPT_LANGUAGE="fr")
+    html = page_text(response)
+
+    form = re.search(r'<div class="card-form" data-card-form="square"[^>]*>', html, re.S).group(0)
+    assert 'data-application-id="sandbox-sq0idb-stub-application"' in form
+    assert 'data-location-id="LOC-VAISE"' in form and 'data-environment="sandbox"' in form
+    assert 'data-amount="33.00"' in form and 'data-currency="EUR"' in form
+    nonce = re.search(r'<script src="https://sandbox.web.squarecdn.com/v1/square.js" nonce="([^"]+)">', html)
+    policy = response["Content-Security-Policy"]
+    script_src = re.search(r"script-src ([^;]*)", policy).group(1).split()
+    assert nonce is not None and f"'nonce-{nonce.group(1)}'" in script_src
+    assert "https://sandbox.web.squarecdn.com" in script_src
+    assert "data-card-number" not in html  # Square's own fields, in its frames
+
+
+def test_a_card_whose_bank_asks_for_3ds_is_charged_with_the_verification_token(
+    filled, vaise_on_square, square_stub
+):
+    from ordering.tests.square_stub import REQUIRES_VERIFICATION
+
+    response, _data = checkout_post(
+        filled,
+        payment_method="card_online",
+        source_token=REQUIRES_VERIFICATION,
+        verification_token="verf:stub-3ds",
+    )
+
+    order = Order.objects.get()
+    assert response["Location"] == f"/commandes/{order.number}/{order.secret}/"
+    assert order.status == "received"
+    [charge] = square_stub.charges()
+    assert (charge["amount_money"], charge["location_id"]) == (
+        {"amount": 3300, "currency": "EUR"},
+        "LOC-VAISE",
+    )
+    [(_operation, _method, _path, sent)] = [r for r in square_stub.requests if r[0] == "payments.create"]
+    assert sent["verification_token"] == "verf:stub-3ds" and sent["reference_id"] == order.number
+
+
+def test_a_declined_square_card_leads_to_the_pay_page_with_squares_reason(
+    filled, vaise_on_square, square_stub
+):
+    response, _data = checkout_post(
+        filled, payment_method="card_online", source_token="cnon:stub-decline-INSUFFICIENT_FUNDS"
+    )
+
+    order = Order.objects.get()
+    assert response["Location"] == f"/commandes/{order.number}/{order.secret}/payer/"
+    declined = order.payments.get()
+    assert declined.status == "failed" and declined.error
+    page = filled.get(response["Location"], HTTP_ACCEPT_LANGUAGE="fr")
+    assert declined.error.replace("'", "&#x27;") in page_text(page)
+    assert order.status == "pending_payment" and square_stub.charges() == []
+
+
+def test_a_charge_without_an_answer_leaves_the_order_awaiting_confirmation(
+    filled, customer, vaise_on_square, square_stub, settings
+):
+    settings.SQUARE_TIMEOUT = 0.3
+    square_stub.delay_next("payments.create", 1.5, times=10)  # the charge is taken, no answer comes
+    filled.force_login(customer)
+
+    response, _data = checkout_post(filled, payment_method="card_online", source_token=OK)
+
+    order = Order.objects.get()
+    assert response["Location"] == f"/commandes/{order.number}/"
+    assert order.status == "pending_payment"
+    assert [(p.status, p.amount) for p in order.payments.all()] == [("pending", Decimal("33.00"))]
+    assert len(square_stub.charges()) == 1
+    html = page_text(filled.get(response["Location"], HTTP_ACCEPT_LANGUAGE="fr"))
+    assert "Paiement en cours de confirmation par la banque." in html  # the message
+    assert 'data-payment-state="pending"' in html and "Payer maintenant" not in html
+    # The pay page takes no second card meanwhile.
+    again = filled.get(f"/commandes/{order.number}/payer/", HTTP_ACCEPT_LANGUAGE="fr")
+    assert again.status_code == 302 and again["Location"] == f"/commandes/{order.number}/"

@@ -48,23 +48,27 @@ def same_browser(client):
     return twin
 
 
-def test_the_same_checkout_post_sent_twice_at_once_gives_one_order_and_one_charge(
-    client, vaise, margherita, extra_cheese
-):
+def post_twice_at_once(client, data):
+    """The same checkout POST from the same visitor, twice at once: [(status, Location), …]."""
+    browsers = [same_browser(client), same_browser(client)]
+
+    def post(browser):
+        response = browser.post(CHECKOUT, data, HTTP_ACCEPT_LANGUAGE="fr")
+        return response.status_code, response.get("Location")
+
+    return race(*[lambda browser=browser: post(browser) for browser in browsers])
+
+
+@pytest.fixture
+def cart(client, vaise, margherita, extra_cheese):
     if connection.vendor != "postgresql":
         pytest.fail("CI must run the race tests on PostgreSQL")
     fill_cart(client, vaise, (size_of(margherita, "Grande"), 2, [extra_cheese]))
-    data = checkout_data(client)
-    browsers = [same_browser(client), same_browser(client)]
+    return client
 
-    outcomes = race(
-        *[
-            lambda browser=browser: (lambda r: (r.status_code, r["Location"]))(
-                browser.post(CHECKOUT, data, HTTP_ACCEPT_LANGUAGE="fr")
-            )
-            for browser in browsers
-        ]
-    )
+
+def test_the_same_checkout_post_sent_twice_at_once_gives_one_order_and_one_charge(cart):
+    outcomes = post_twice_at_once(cart, checkout_data(cart))
 
     order = Order.objects.get()
     assert outcomes == [(302, f"/commandes/{order.number}/{order.secret}/")] * 2
@@ -72,3 +76,20 @@ def test_the_same_checkout_post_sent_twice_at_once_gives_one_order_and_one_charg
     assert [(p.kind, p.status, p.amount) for p in Payment.objects.all()] == [
         ("charge", "succeeded", Decimal("33.00"))
     ]
+
+
+def test_with_square_the_same_checkout_post_twice_at_once_charges_the_card_once(cart, vaise, square_stub):
+    vaise.payment_location_id = "LOC-VAISE"
+    vaise.save()
+
+    outcomes = post_twice_at_once(cart, checkout_data(cart))
+
+    order = Order.objects.get()
+    assert outcomes == [(302, f"/commandes/{order.number}/{order.secret}/")] * 2
+    assert [(c["amount_money"]["amount"], c["reference_id"]) for c in square_stub.charges(None)] == [
+        (3300, order.number)
+    ]
+    assert square_stub.calls("payments.create") == 1
+    order.refresh_from_db()
+    assert order.status == "received"
+    assert [(p.status, p.amount) for p in Payment.objects.all()] == [("succeeded", Decimal("33.00"))]
