@@ -134,6 +134,27 @@ def main_error(error):
     return chosen.category or "", chosen.code or ""
 
 
+def read_webhook_event(body):
+    """The WebhookEvent of a Square notification `body` (bytes) about a payment or a refund, or
+    None for another event or a body that is not Square's notification JSON. Shared with the
+    simulator, which takes notifications of the same shape."""
+    try:
+        payload = json.loads(body)
+        event_type = payload["type"]
+        data = payload["data"]
+        object_kind = WEBHOOK_EVENTS.get(event_type)
+        if object_kind is None or data.get("type", object_kind) != object_kind:
+            return None
+        return WebhookEvent(
+            event_id=str(payload["event_id"]),
+            type=event_type,
+            object_kind=object_kind,
+            object_id=str(data["id"]),
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
 def configuration_errors():
     """What stops the Square provider from running with these settings (English, for the
     operator); empty when it can run. Credentials are required with DEBUG on too: an empty token
@@ -309,21 +330,7 @@ class SquareProvider(PaymentProvider):
         )
 
     def parse_webhook(self, body):
-        try:
-            payload = json.loads(body)
-            event_type = payload["type"]
-            data = payload["data"]
-            object_kind = WEBHOOK_EVENTS.get(event_type)
-            if object_kind is None or data.get("type", object_kind) != object_kind:
-                return None
-            return WebhookEvent(
-                event_id=str(payload["event_id"]),
-                type=event_type,
-                object_kind=object_kind,
-                object_id=str(data["id"]),
-            )
-        except (ValueError, KeyError, TypeError, AttributeError):
-            return None
+        return read_webhook_event(body)
 
     def card_form(self, *, location_id=""):
         return {
