@@ -167,35 +167,94 @@
     };
   }
 
-  /* The simulator: a card form that looks like Square's, giving the sandbox token of Square's
-     test card typed in (the provider's `card_form()` lists them). */
+  /* The simulator: a card form that looks like Square's, giving the sandbox token of the test
+     card typed in, by the rule of the simulator's `token_for` (its `card_form()` lists the cards):
+     a listed number gives its token; Square's failing CVV, postal code or expiry (the listed
+     variants of a number) make any accepted card decline; 3-D Secure with a challenge asks for
+     the code, as Square's modal does. */
+  var CARD_FIELDS = { cvv: "cvv", postal_code: "postcode", expiry: "expiry" };
+
   function simulatedCard(box) {
     var panel = box.querySelector("[data-simulated-card]");
     var list = document.getElementById("simulated-cards");
     var cards = list ? JSON.parse(list.textContent) : [];
+    var byNumber = {};
+    var failures = [];
+    cards.forEach(function (card) {
+      var number = digits(card.number);
+      var first = byNumber[number];
+      if (!first) { byNumber[number] = card; return; }
+      Object.keys(CARD_FIELDS).forEach(function (key) {
+        if (card[key] !== first[key]) failures.push({ key: key, value: card[key], token: card.token });
+      });
+    });
     panel.hidden = false;
-    function field(name) {
+
+    function typed(name) {
       return panel.querySelector("[data-card-" + name + "]").value.trim();
+    }
+    function tokenOf(card) {
+      if (card.code) return card.token; /* a declined card declines whatever was typed */
+      var failing = failures.filter(function (failure) {
+        return typed(CARD_FIELDS[failure.key]).replace(/\s/g, "") === failure.value.replace(/\s/g, "");
+      })[0];
+      return failing ? failing.token : card.token;
     }
     return {
       tokenize: function () {
-        var number = digits(field("number"));
-        var expiry = /^(\d{2})\s*\/\s*(\d{2})$/.exec(field("expiry"));
-        var now = new Date();
+        var number = digits(typed("number"));
+        var expiry = /^(\d{2})\s*\/\s*(\d{2})$/.exec(typed("expiry"));
         if (number.length < 12) return Promise.reject(cardError(box, "number"));
+        var now = new Date();
         if (
           !expiry || +expiry[1] < 1 || +expiry[1] > 12 ||
           new Date(2000 + +expiry[2], +expiry[1], 1) <= new Date(now.getFullYear(), now.getMonth(), 1)
         ) {
           return Promise.reject(cardError(box, "expiry"));
         }
-        if (!/^\d{3,4}$/.test(field("cvv"))) return Promise.reject(cardError(box, "cvv"));
-        if (!field("postcode")) return Promise.reject(cardError(box, "postcode"));
-        var card = cards.filter(function (known) { return digits(known.number) === number; })[0];
+        if (!/^\d{3,4}$/.test(typed("cvv"))) return Promise.reject(cardError(box, "cvv"));
+        if (!typed("postcode")) return Promise.reject(cardError(box, "postcode"));
+        var card = byNumber[number];
         if (!card) return Promise.reject(cardError(box, "unknown"));
-        return Promise.resolve({ token: card.token, verificationToken: card.verification_token || "" });
+        var token = tokenOf(card);
+        var verified = card.verification === "challenge" ? challenge(box, card) : Promise.resolve();
+        return verified.then(function () { return { token: token, verificationToken: "" }; });
       },
     };
+  }
+
+  /* 3-D Secure with a challenge: the bank's code in a modal dialog (the test cards' code). The
+     dialog sits inside the order's form, so it has buttons, not a form of its own. */
+  function challenge(box, card) {
+    var dialog = box.querySelector("[data-card-challenge]");
+    var input = dialog.querySelector("[data-challenge-code]");
+    return new Promise(function (resolve, reject) {
+      var done = false;
+      function finish(ok) {
+        if (done) return;
+        done = true;
+        dialog.removeEventListener("close", cancelled);
+        dialog.removeEventListener("click", clicked);
+        input.removeEventListener("keydown", keyed);
+        if (dialog.open) dialog.close();
+        if (ok) resolve(); else reject(cardError(box, "verification"));
+      }
+      function confirm() { finish(input.value.trim() === card.challenge_code); }
+      function cancelled() { finish(false); }
+      function clicked(event) {
+        if (event.target.closest("[data-challenge-confirm]")) confirm();
+        else if (event.target.closest("[data-challenge-cancel]")) finish(false);
+      }
+      function keyed(event) {
+        if (event.key === "Enter") { event.preventDefault(); confirm(); }
+      }
+      input.value = "";
+      dialog.addEventListener("close", cancelled);
+      dialog.addEventListener("click", clicked);
+      input.addEventListener("keydown", keyed);
+      dialog.showModal();
+      input.focus();
+    });
   }
 
   function showCardError(box, text) {

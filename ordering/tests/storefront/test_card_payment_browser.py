@@ -1,5 +1,6 @@
 """A guest pays online with the simulator's card form: a declined card at checkout, then a good one
-on the pay page, then the confirmation (headless Chromium, screenshots kept)."""
+(with its 3-D Secure code) on the pay page, then the confirmation (headless Chromium, screenshots
+kept)."""
 
 import re
 from decimal import Decimal
@@ -20,10 +21,10 @@ def shot(page, name):
     page.screenshot(path=SCREENSHOTS / f"card-payment-{name}.png", full_page=True)
 
 
-def number_of_test_card(token):
-    """The number of Square's sandbox test card that the simulator's form turns into `token`."""
+def sandbox_card(**wanted):
+    """The first of the simulator's test cards (Square's sandbox cards) with these values."""
     cards = SimulatorProvider().card_form()["cards"]
-    return next(card["number"] for card in cards if card["token"] == token)
+    return next(card for card in cards if all(card[key] == value for key, value in wanted.items()))
 
 
 def fill_card(page, number, *, expiry="12/34", cvv="111", postcode="69009"):
@@ -53,7 +54,7 @@ def test_a_guest_pays_after_a_declined_card_and_sees_the_order_paid(
     assert card_form.is_hidden()
     page.check("input[name=payment_method][value=card_online]")
     assert card_form.is_visible()
-    fill_card(page, number_of_test_card("cnon:card-nonce-declined"))
+    fill_card(page, sandbox_card(token="cnon:card-nonce-declined")["number"])
     shot(page, "1-checkout-declined-card")
     page.get_by_role("button", name=re.compile("Confirmer la commande")).click()
 
@@ -73,8 +74,20 @@ def test_a_guest_pays_after_a_declined_card_and_sees_the_order_paid(
     assert errors.inner_text() == "Carte inconnue : en démonstration, utilisez une carte de test."
     assert order.payments.count() == 1
 
-    fill_card(page, number_of_test_card("cnon:card-nonce-ok"))
+    # Square's failing CVV declines a good test card: the pay page says so, and takes another.
+    fill_card(page, sandbox_card(token="cnon:card-nonce-ok")["number"], cvv="911")
     page.get_by_role("button", name="Payer 20,00\u00a0€").click()
+    page.get_by_role("alert").filter(has_text="Le cryptogramme de la carte est incorrect.").wait_for()
+    assert order.payments.filter(status="failed").count() == 2
+
+    # A good card whose bank asks for 3-D Secure: its code, in Square's kind of modal.
+    card = sandbox_card(token="cnon:card-nonce-ok", verification="challenge")
+    fill_card(page, card["number"])
+    page.get_by_role("button", name="Payer 20,00\u00a0€").click()
+    dialog = page.get_by_role("dialog", name="Vérification 3-D Secure")
+    dialog.get_by_label("Code de vérification").fill(card["challenge_code"])
+    shot(page, "3-3d-secure-code")
+    dialog.get_by_role("button", name="Valider").click()
 
     page.wait_for_url(re.compile(r".*/commandes/[A-Z]{3}-\d{4}-\d+/[^/]+/$"))
     assert "Paiement accepté" in page.locator(".messages").inner_text()
@@ -84,6 +97,7 @@ def test_a_guest_pays_after_a_declined_card_and_sees_the_order_paid(
     assert order.status == "received"
     assert [(p.status, p.amount) for p in order.payments.all()] == [
         ("failed", Decimal("20.00")),
+        ("failed", Decimal("20.00")),
         ("succeeded", Decimal("20.00")),
     ]
-    shot(page, "3-order-paid")
+    shot(page, "4-order-paid")
