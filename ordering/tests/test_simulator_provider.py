@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from ordering.payments import PaymentDeclined, SimulatorProvider, SquareProvider
+from ordering.payments import OnDeliveryProvider, PaymentDeclined, SimulatorProvider, SquareProvider
 from ordering.payments.simulator import sandbox_cards, token_for
 
 D = Decimal
@@ -147,3 +147,24 @@ def test_the_card_form_lists_the_test_cards_and_what_each_gives():
         c["token"] == token_for(c["number"], cvv=c["cvv"], expiry=c["expiry"], postal_code=c["postal_code"])
         for c in sandbox_cards()
     )
+
+
+def test_payments_on_delivery_answer_the_same_interface_with_nothing_to_fetch():
+    provider = OnDeliveryProvider()
+    now = datetime.datetime.now(datetime.UTC)
+
+    result = provider.charge(amount=D("18.40"), idempotency_key="k", reference="VAI-1", verification_token="")
+
+    assert (result.status, result.amount, result.reference, result.order_reference) == (
+        "succeeded",
+        D("18.40"),
+        "",
+        "VAI-1",
+    )
+    assert (provider.fetch_payment("x"), provider.fetch_refund("x"), provider.parse_webhook(b"{}")) == (
+        None,
+        None,
+        None,
+    )
+    assert provider.list_payments(begin=now, end=now) == []
+    assert provider.card_form() == {}

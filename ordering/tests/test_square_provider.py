@@ -9,6 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
+from ordering.models import Order
 from ordering.payments import (
     PaymentDeclined,
     ProviderUnavailable,
@@ -17,6 +18,9 @@ from ordering.payments import (
     get_provider,
 )
 from ordering.payments.square import from_cents, to_cents
+from ordering.services import pay_order
+
+from .factories import NOW, new_key, place
 
 D = Decimal
 OK = "cnon:card-nonce-ok"
@@ -613,3 +617,25 @@ def test_the_simulator_with_debug_off_refuses_to_start_unless_allowed(settings):
     assert [error.id for error in check_payment_provider()] == ["ordering.E001"]
     settings.PAYMENT_SIMULATOR_ALLOWED = True
     assert check_payment_provider() == []
+
+
+# Through the services ---------------------------------------------------------------------------
+
+
+def test_an_order_paid_through_square_is_received_with_one_charge_of_its_total(shop, square_stub):
+    order = place(shop, payment_method="card_online")
+
+    payment = pay_order(order, source_token=OK, idempotency_key=new_key(), now=NOW)
+
+    order.refresh_from_db()
+    (charged,) = square_stub.charges()
+    assert (payment.provider, payment.provider_reference, payment.amount) == (
+        "square",
+        charged["id"],
+        order.total,
+    )
+    assert (charged["amount_money"], charged["reference_id"]) == (
+        {"amount": to_cents(order.total), "currency": "EUR"},
+        order.number,
+    )
+    assert order.status == Order.Status.RECEIVED
