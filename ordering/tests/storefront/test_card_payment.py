@@ -213,7 +213,7 @@ def vaise_on_square(vaise, square_stub):
     return vaise
 
 
-def test_the_checkout_loads_squares_sdk_for_the_stores_location_under_the_csp(
+def test_the_checkout_loads_squares_sdk_for_the_stores_location_with_the_csp_nonce(
     filled, vaise_on_square, square_stub
 ):
     response = filled.get(CHECKOUT, HTTP_ACCEPT_LANGUAGE="fr")
@@ -226,8 +226,9 @@ def test_the_checkout_loads_squares_sdk_for_the_stores_location_under_the_csp(
     nonce = re.search(r'<script src="https://sandbox.web.squarecdn.com/v1/square.js" nonce="([^"]+)">', html)
     policy = response["Content-Security-Policy"]
     script_src = re.search(r"script-src ([^;]*)", policy).group(1).split()
+    # Square's origins join the policy at start-up from the settings (test_square_csp.py); the
+    # page's script tag carries the request's nonce.
     assert nonce is not None and f"'nonce-{nonce.group(1)}'" in script_src
-    assert "https://sandbox.web.squarecdn.com" in script_src
     assert "data-card-number" not in html  # Square's own fields, in its frames
 
 
