@@ -101,3 +101,104 @@ def test_a_guest_pays_after_a_declined_card_and_sees_the_order_paid(
         ("succeeded", Decimal("20.00")),
     ]
     shot(page, "4-order-paid")
+
+
+# Square's SDK cannot be fetched here (no internet): a stand-in with its interface is served at its
+# address, recording what our script asks of it; the charge goes to the local stub of Square's API.
+FAKE_SQUARE_SDK = """
+window.squareCalls = {};
+window.Square = {
+  payments: function (applicationId, locationId) {
+    window.squareCalls.payments = [applicationId, locationId];
+    return {
+      setLocale: function (locale) { window.squareCalls.locale = locale; return Promise.resolve({}); },
+      card: function () {
+        return Promise.resolve({
+          attach: function (selector) {
+            document.querySelector(selector).textContent = "[Square card field]";
+            window.squareCalls.attached = selector;
+            return Promise.resolve();
+          },
+          tokenize: function (details) {
+            window.squareCalls.details = details;
+            return Promise.resolve({ status: "OK", token: "cnon:card-nonce-ok" });
+          },
+        });
+      },
+    };
+  },
+};
+"""
+
+
+def checkout_with_square(live_server, page, vaise, marinara):
+    """Two marinaras in the cart, the checkout filled in for card online, Square's field shown."""
+    vaise.payment_location_id = "LOC-VAISE"
+    vaise.save()
+    page.route(
+        "https://sandbox.web.squarecdn.com/v1/square.js",
+        lambda route: route.fulfill(content_type="application/javascript", body=FAKE_SQUARE_SDK),
+    )
+    page.goto(f"{live_server.url}{marinara.url}")
+    page.select_option("select[name=store]", label="OC Pizza Vaise")
+    page.fill("input[name=quantity]", "2")
+    page.get_by_role("button", name="Ajouter Marinara au panier").click()
+    page.get_by_text("Marinara (Moyenne) × 2 ajouté au panier.").wait_for()
+
+    page.goto(f"{live_server.url}/panier/commander/")
+    page.fill("input[name=name]", "Claire Martin")
+    page.fill("input[name=phone]", "06 12 34 56 78")
+    page.fill("input[name=email]", "claire@example.fr")
+    page.check("input[name=payment_method][value=card_online]")
+    page.get_by_text("[Square card field]").wait_for()
+    return page
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_with_square_the_checkout_pays_with_the_token_of_squares_card_field(
+    live_server, browser_page, menu_page, vaise, marinara, square_stub
+):
+    page = checkout_with_square(live_server, browser_page, vaise, marinara)
+    page.get_by_role("button", name=re.compile("Confirmer la commande")).click()
+
+    page.wait_for_url(re.compile(r".*/commandes/[A-Z]{3}-\d{4}-\d+/[^/]+/$"))
+    order = Order.objects.get()
+    assert order.status == "received"
+    [charge] = square_stub.charges()
+    assert (charge["amount_money"], charge["location_id"], charge["reference_id"]) == (
+        {"amount": 2000, "currency": "EUR"},
+        "LOC-VAISE",
+        order.number,
+    )
+    shot(page, "square-order-paid")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_squares_card_field_gets_the_stores_location_and_the_order_for_3_d_secure(
+    live_server, browser_page, menu_page, vaise, marinara, square_stub
+):
+    page = checkout_with_square(live_server, browser_page, vaise, marinara)
+    # Stay on the page to read what the script asked: the token is in, the form is not sent.
+    page.evaluate("HTMLFormElement.prototype.submit = function () { window.submitted = true; }")
+    page.get_by_role("button", name=re.compile("Confirmer la commande")).click()
+    page.wait_for_function("window.submitted === true")
+
+    calls = page.evaluate("window.squareCalls")
+    assert calls["payments"] == ["sandbox-sq0idb-stub-application", "LOC-VAISE"]
+    assert calls["locale"] == "fr-FR" and calls["attached"] == "#square-card"
+    assert calls["details"] == {
+        "amount": "20.00",
+        "currencyCode": "EUR",
+        "intent": "CHARGE",
+        "customerInitiated": True,
+        "sellerKeyedIn": False,
+        "billingContact": {
+            "givenName": "Claire",
+            "familyName": "Martin",
+            "email": "claire@example.fr",
+            "phone": "06 12 34 56 78",
+            "countryCode": "FR",
+        },
+    }
+    assert page.locator("input[name=source_token]").input_value() == "cnon:card-nonce-ok"
+    assert not Order.objects.exists()
