@@ -88,8 +88,28 @@ postcode_validator = RegexValidator(r"^\d{5}$", _("Code postal à 5 chiffres."))
 ASAP = "asap"
 
 
-class CheckoutForm(forms.Form):
-    """Contact, delivery or pickup, when, and how to pay. Choices come from the store's settings."""
+# A card token from the browser (Square's Web Payments SDK or the simulator's form): "cnon:…",
+# "ccof:…"; the verification token of 3-D Secure: "verf:…". Never a card number.
+card_token_validator = RegexValidator(r"^[A-Za-z0-9:_-]+$", _("Ce paiement n'est pas valable : réessayez."))
+
+
+class CardTokenFields(forms.Form):
+    """The hidden fields the card form's script fills once the card is tokenised."""
+
+    source_token = forms.CharField(
+        widget=forms.HiddenInput, max_length=512, required=False, validators=[card_token_validator]
+    )
+    verification_token = forms.CharField(
+        widget=forms.HiddenInput, max_length=512, required=False, validators=[card_token_validator]
+    )
+
+
+class CheckoutForm(CardTokenFields):
+    """Contact, delivery or pickup, when, and how to pay. Choices come from the store's settings.
+
+    With "card online" the card form's script adds the card's token: the order is placed and paid
+    in one request. Without it (no JavaScript), the order waits for its payment on the pay page.
+    """
 
     name = forms.CharField(label=_("Nom"), max_length=120)
     phone = forms.CharField(label=_("Téléphone"), max_length=20, validators=[phone_validator])
@@ -109,7 +129,8 @@ class CheckoutForm(forms.Form):
     )
     when = forms.ChoiceField(label=_("Heure"))
     payment_method = forms.ChoiceField(label=_("Paiement"), widget=forms.RadioSelect)
-    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64, min_length=16)
+    # The payment's key is derived from it ("<key>-pay"), which must fit 64 characters too.
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=60, min_length=16)
     expected_total = forms.DecimalField(
         widget=forms.HiddenInput, max_digits=10, decimal_places=2, required=False
     )
@@ -172,17 +193,15 @@ def slot_label(slot):
     }
 
 
-class PaymentForm(forms.Form):
-    """The offline simulator's card form: the customer picks a Square sandbox test card."""
+class PaymentForm(CardTokenFields):
+    """Pay an order waiting for its card payment: the token of the card form, a fresh key."""
 
-    CARDS = [
-        ("cnon:card-nonce-ok", _("Carte de test acceptée (4111 1111 1111 1111)")),
-        ("cnon:card-nonce-declined", _("Carte de test refusée")),
-    ]
-    source_token = forms.ChoiceField(
-        label=_("Carte"), choices=CARDS, widget=forms.RadioSelect, initial=CARDS[0][0]
-    )
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64, min_length=16)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["source_token"].required = True
+        self.fields["source_token"].error_messages["required"] = _("Saisissez votre carte.")
 
 
 class ChangeSlotForm(forms.Form):

@@ -5,6 +5,13 @@ when, payment) holding a fresh idempotency key and the total the customer saw. O
 `services.place_order` prices everything again: a different total comes back as `PriceChanged`
 and the new quote is shown for the customer to confirm; a double click or a retried POST gives
 the one order placed with that key.
+
+Card online: the card form (Square's Web Payments SDK, or the simulator's look-alike form) turns
+the card into a token in the browser; the card number never reaches us. The checkout POST then
+places the order and pays it in the same request, with the payment key derived from the form's
+key ("<key>-pay"), so the same POST sent twice gives one order and one charge. A declined card
+leads to the pay page with the reason (the order waits, its stock reserved); without a token (no
+JavaScript) the pay page takes the card.
 """
 
 from django.contrib import messages
@@ -17,9 +24,9 @@ from stores.hours import is_open_at, ordering_settings
 
 from .. import services, slots
 from ..cart import Cart
-from ..forms import CheckoutForm, PaymentForm, new_idempotency_key
-from ..models import Order
-from ..payments import card_payments_online
+from ..forms import CardTokenFields, CheckoutForm, PaymentForm, new_idempotency_key
+from ..models import Order, Payment
+from ..payments import card_payments_online, get_provider
 from ..pricing import OrderError, quote
 from .orders import get_order, order_url
 
@@ -29,6 +36,14 @@ def payment_methods(settings):
     if settings.online_payment and card_payments_online():
         methods.insert(0, Order.PaymentMethod.CARD_ONLINE)
     return methods
+
+
+def card_form(store):
+    """What the card form needs from the provider of card payments online (`card_form()`: Square's
+    SDK settings for the store's location, or the simulator's test cards); {} without one."""
+    if not card_payments_online():
+        return {}
+    return get_provider().card_form(location_id=getattr(store, "payment_location_id", "") or "")
 
 
 def customer_addresses(user):
@@ -130,6 +145,7 @@ class Checkout:
             "offer_pickup": offer_pickup,
             "price_changed": price_changed,
             "asap": self.asap,
+            "card_form": card_form(self.store) if Order.PaymentMethod.CARD_ONLINE in self.methods else {},
         }
         return render(self.request, "ordering/checkout.html", context, status=status)
 
@@ -142,7 +158,7 @@ def checkout(request):
         key = request.POST.get("idempotency_key", "")
         placed = Order.objects.filter(idempotency_key=key).first() if key else None
         if placed is not None and owns(request, placed):
-            return redirect(after_placing_url(placed))
+            return after_placing(request, placed, CardTokenFields(request.POST), key)
     cart = Cart(request.session)
     if cart.store is None or not cart.lines:
         messages.info(request, _("Votre panier est vide : ajoutez des produits avant de commander."))
@@ -229,13 +245,59 @@ def checkout(request):
         return page.render(form, the_quote, status=409, offer_pickup=offer_pickup)
     cart.clear()
     remember_guest_order(request, order)
-    return redirect(after_placing_url(order))
+    return after_placing(request, order, form, data["idempotency_key"])
+
+
+def after_placing(request, order, tokens, key):
+    """Pay the order just placed with the card the checkout tokenised (`tokens`, a valid form
+    holding source_token / verification_token), if it waits for one; else show where it is.
+
+    The payment's key derives from the checkout's: the same POST again (a double click, two
+    requests at once, a retry) finds the same payment instead of charging twice. Declined, or the
+    provider unreachable: the pay page shows why and takes another card; the order keeps waiting.
+    """
+    token = tokens.cleaned_data.get("source_token") if tokens.is_valid() else ""
+    if order.status != Order.Status.PENDING_PAYMENT or not token:
+        return redirect(after_placing_url(order))
+    try:
+        payment = services.pay_order(
+            order,
+            source_token=token,
+            verification_token=tokens.cleaned_data["verification_token"],
+            idempotency_key=f"{key}-pay",
+            user=request.user if request.user.is_authenticated else None,
+        )
+    except OrderError as refusal:
+        messages.error(request, str(refusal))
+        return redirect(after_placing_url(order))
+    response = after_payment(request, order, payment)
+    if response is not None:
+        return response
+    messages.error(request, payment_refusal(payment))
+    return redirect(order_url(order, "order_pay"))
+
+
+def after_payment(request, order, payment, *, secret=None):
+    """The order page once a payment succeeded or waits for the bank; None for a refused one."""
+    if payment.status == Payment.Status.SUCCEEDED:
+        messages.success(request, _("Paiement accepté : votre commande est transmise à la pizzeria."))
+    elif payment.status == Payment.Status.PENDING:
+        messages.info(request, _("Paiement en cours de confirmation par la banque."))
+    else:
+        return None
+    return redirect(order_url(order, "order_detail", secret=secret))
+
+
+def payment_refusal(payment):
+    return payment.error or _("Paiement refusé par la banque.")
 
 
 def after_placing_url(order):
-    if order.status == Order.Status.PENDING_PAYMENT:
+    """Where a placed order leads: its pay page while it waits for a card payment (unless a
+    charge already waits for the bank's answer), else its page."""
+    if order.status == Order.Status.PENDING_PAYMENT and order.payment_state != "pending":
         return order_url(order, "order_pay")
-    return order.get_absolute_url()
+    return order_url(order, "order_detail")
 
 
 def owns(request, order):
@@ -253,11 +315,15 @@ def remember_guest_order(request, order):
 
 @require_http_methods(["GET", "POST"])
 def order_pay(request, number, secret=None):
-    """Card payment of an order placed with "card online" (the simulator's test cards)."""
+    """Card payment of an order placed with "card online" (a retry after a declined card, or the
+    first try of a checkout without JavaScript): the same card form as the checkout's."""
     order = get_order(request, number, secret)
     if order.status != Order.Status.PENDING_PAYMENT:
         if request.method == "POST":
             messages.info(request, _("Cette commande n'attend plus de paiement."))
+        return redirect(order_url(order, "order_detail", secret=secret))
+    if order.payment_state == "pending":
+        messages.info(request, _("Paiement en cours de confirmation par la banque."))
         return redirect(order_url(order, "order_detail", secret=secret))
     form = PaymentForm(request.POST or None, initial={"idempotency_key": new_idempotency_key()})
     error = ""
@@ -266,21 +332,19 @@ def order_pay(request, number, secret=None):
             payment = services.pay_order(
                 order,
                 source_token=form.cleaned_data["source_token"],
+                verification_token=form.cleaned_data["verification_token"],
                 idempotency_key=form.cleaned_data["idempotency_key"],
                 user=request.user if request.user.is_authenticated else None,
             )
         except OrderError as refusal:
             error = str(refusal)
         else:
-            if payment.status == payment.Status.SUCCEEDED:
-                messages.success(request, _("Paiement accepté : votre commande est transmise à la pizzeria."))
-                return redirect(order_url(order, "order_detail", secret=secret))
-            if payment.status == payment.Status.PENDING:
-                messages.info(request, _("Paiement en cours de confirmation par la banque."))
-                return redirect(order_url(order, "order_detail", secret=secret))
-            error = payment.error or _("Paiement refusé par la banque.")
-        # A new attempt needs a new key: the refused one is settled.
-        form = PaymentForm(initial={**form.cleaned_data, "idempotency_key": new_idempotency_key()})
+            response = after_payment(request, order, payment, secret=secret)
+            if response is not None:
+                return response
+            error = payment_refusal(payment)
+        # A new attempt needs a new key (the refused one is settled) and a new card token.
+        form = PaymentForm(initial={"idempotency_key": new_idempotency_key()})
     status = 402 if error else (400 if form.errors else 200)
-    context = {"order": order, "form": form, "error": error}
+    context = {"order": order, "form": form, "error": error, "card_form": card_form(order.store)}
     return render(request, "ordering/pay.html", context, status=status)

@@ -101,7 +101,11 @@ def order_context(request, order, secret):
 
 
 def detail_queryset(request, number, secret):
-    return orders_for(request, number, secret).select_related("store").prefetch_related("lines", "discounts")
+    return (
+        orders_for(request, number, secret)
+        .select_related("store")
+        .prefetch_related("lines", "discounts", "payments")
+    )
 
 
 @require_GET

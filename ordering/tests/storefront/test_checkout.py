@@ -206,10 +206,10 @@ def test_card_online_goes_to_the_payment_page_then_the_order(filled, customer):
     order.refresh_from_db()
     assert order.status == "pending_payment"
 
-    tampered = filled.post(
-        response["Location"], {"source_token": "cnon:anything", "idempotency_key": "x" * 32}
+    card_number = filled.post(  # only a token from the card form, never a card
+        response["Location"], {"source_token": "4111 1111 1111 1111", "idempotency_key": "x" * 32}
     )
-    assert tampered.status_code == 400
+    assert card_number.status_code == 400
     paying = {
         "source_token": "cnon:card-nonce-ok",
         "idempotency_key": hidden(declined.content.decode(), "idempotency_key"),
