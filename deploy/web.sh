@@ -20,7 +20,8 @@ Installs, or brings up to date, everything the operating system needs to run OC 
     without a Let's Encrypt certificate yet, a self-signed one stands in (see docs/exploitation.md);
   - the Supervisor program (conf.d/ocpizza.conf) that runs Gunicorn;
   - a root-owned copy of backup.sh (/usr/local/lib/ocpizza), run as root by cron;
-  - the cron entries: the daily backup and Wagtail's scheduled publishing (cron.d/ocpizza).
+  - the cron entries: the daily backup, Wagtail's scheduled publishing, the expiry of unpaid
+    orders and the hourly reconciliation of card payments (cron.d/ocpizza).
 Then checks the Nginx configuration (nginx -t) and reloads Nginx and Supervisor.
 Running it again changes nothing that is already right.
 
@@ -176,6 +177,8 @@ $OCPIZZA_BACKUP_TIME * * * root OCPIZZA_CONF=$OCPIZZA_CONF $OCPIZZA_SCRIPTS_DIR/
 */5 * * * * $OCPIZZA_USER $OCPIZZA_VENV/bin/python $OCPIZZA_CURRENT/deploy/with_env.py $OCPIZZA_ENV_FILE $OCPIZZA_VENV/bin/python $OCPIZZA_CURRENT/manage.py publish_scheduled
 # Orders not paid online in time are cancelled and their stock released, every minute (safe twice).
 * * * * * $OCPIZZA_USER $OCPIZZA_VENV/bin/python $OCPIZZA_CURRENT/deploy/with_env.py $OCPIZZA_ENV_FILE $OCPIZZA_VENV/bin/python $OCPIZZA_CURRENT/manage.py expire_unpaid_orders --verbosity 0
+# Card payments compared with the provider's and repaired where safe (report for head office), hourly (safe twice).
+17 * * * * $OCPIZZA_USER $OCPIZZA_VENV/bin/python $OCPIZZA_CURRENT/deploy/with_env.py $OCPIZZA_ENV_FILE $OCPIZZA_VENV/bin/python $OCPIZZA_CURRENT/manage.py reconcile_payments --days 7 --verbosity 0
 EOF
 
 install_file "$work/headers" "$OCPIZZA_NGINX_DIR/snippets/ocpizza-headers.conf" 644

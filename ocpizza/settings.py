@@ -308,8 +308,21 @@ CONTENT_SECURITY_POLICY_PREVIEW = {
 
 # Integrations: which implementation runs is a setting, never `if DEBUG`.
 GOOGLEAPIKEY = env.str("GOOGLEAPIKEY", default="")
+# Square (ordering/payments/square.py), used when PAYMENT_PROVIDER=square. No defaults that could
+# take money: an empty token or application id, or an environment other than "sandbox" or
+# "production", stops start-up (system check ordering.E001), with DEBUG on too; with DEBUG off the
+# webhook's signature key and exact notification URL are required as well.
 SQUARE_ACCESS_TOKEN = env.str("SQUARE_ACCESS_TOKEN", default="")
-SQUARE_ENVIRONMENT = env.str("SQUARE_ENVIRONMENT", default="sandbox")
+SQUARE_APPLICATION_ID = env.str("SQUARE_APPLICATION_ID", default="")
+SQUARE_ENVIRONMENT = env.str("SQUARE_ENVIRONMENT", default="")
+SQUARE_WEBHOOK_SIGNATURE_KEY = env.str("SQUARE_WEBHOOK_SIGNATURE_KEY", default="")
+SQUARE_WEBHOOK_URL = env.str("SQUARE_WEBHOOK_URL", default="")
+# Tests only: the address of the local stub of Square's API. Empty: the environment's own address.
+SQUARE_BASE_URL = env.str("SQUARE_BASE_URL", default="")
+# Seconds to wait for each answer of Square's API, and the first pause before a retry (doubled each
+# time) after a time-out, a 5xx or a 429; the same idempotency key is sent again.
+SQUARE_TIMEOUT = env.float("SQUARE_TIMEOUT", default=10.0)
+SQUARE_RETRY_DELAY = env.float("SQUARE_RETRY_DELAY", default=0.5)
 # Card payments online (ordering/payments/): "simulator" is offline and takes no real money, so with
 # DEBUG off it is a start-up error unless PAYMENT_SIMULATOR_ALLOWED (a demonstration server);
 # "none" takes no card payment online. Unset: the simulator with DEBUG on, none with DEBUG off.

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 MONEY = {"max_digits": 10, "decimal_places": 2}  # up to 99 999 999,99 €: room for large baskets
@@ -62,6 +63,13 @@ class Order(models.Model):
         WEB = "web", _("Site web")
         PHONE = "phone", _("Téléphone")
         COUNTER = "counter", _("Comptoir")
+
+    class PaymentState(models.TextChoices):
+        UNPAID = "unpaid", _("Non payée")
+        PENDING = "pending", _("Paiement en cours de confirmation")
+        PAID = "paid", _("Payée")
+        PARTIALLY_REFUNDED = "partially_refunded", _("Partiellement remboursée")
+        REFUNDED = "refunded", _("Remboursée")
 
     FINISHED = [Status.DELIVERED, Status.COLLECTED, Status.CANCELLED]
 
@@ -183,12 +191,46 @@ class Order(models.Model):
         return vat_lines(amounts)
 
     def paid_amount(self):
-        """What the provider holds for the order: succeeded charges minus succeeded refunds."""
-        total = ZERO
-        for payment in self.payments.all():
-            if payment.status == Payment.Status.SUCCEEDED:
-                total += payment.amount if payment.kind == Payment.Kind.CHARGE else -payment.amount
-        return total
+        """What the order's payments hold: succeeded charges minus succeeded refunds."""
+        return self.charged_amount() - self.refunded_amount()
+
+    def charged_amount(self):
+        """The sum of the order's succeeded charges (online and handed over)."""
+        return self._succeeded_sum(Payment.Kind.CHARGE)
+
+    def refunded_amount(self):
+        """The sum of the order's succeeded refunds."""
+        return self._succeeded_sum(Payment.Kind.REFUND)
+
+    def _succeeded_sum(self, kind):
+        # Through `payments.all()`, so a `prefetch_related("payments")` serves every call.
+        return sum(
+            (
+                p.amount
+                for p in self.payments.all()
+                if p.kind == kind and p.status == Payment.Status.SUCCEEDED
+            ),
+            ZERO,
+        )
+
+    @property
+    def payment_state(self):
+        """Where the order's money stands, one of `PaymentState` (what the customer's page shows)."""
+        charged, refunded = self.charged_amount(), self.refunded_amount()
+        if charged <= 0:
+            pending = any(
+                p.kind == Payment.Kind.CHARGE and p.status == Payment.Status.PENDING
+                for p in self.payments.all()
+            )
+            return self.PaymentState.PENDING if pending else self.PaymentState.UNPAID
+        if refunded >= charged:
+            return self.PaymentState.REFUNDED
+        if refunded > 0:
+            return self.PaymentState.PARTIALLY_REFUNDED
+        return self.PaymentState.PAID
+
+    def get_payment_state_display(self):
+        return self.PaymentState(self.payment_state).label
 
 
 # A delivery fee follows the main service (meals): 10 %.
@@ -300,8 +342,23 @@ class Payment(models.Model):
         related_name="refunds",
     )
     provider_reference = models.CharField(_("référence du prestataire"), max_length=100, blank=True)
+    location_id = models.CharField(_("emplacement du prestataire"), max_length=64, blank=True)
     error = models.CharField(_("erreur"), max_length=255, blank=True)
+    reason = models.CharField(_("motif"), max_length=200, blank=True)
+    raw_response = models.JSONField(_("réponse du prestataire"), default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("enregistré par"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Hand-over payments: what the customer gave and the change given back (cash).
+    amount_received = models.DecimalField(_("montant reçu"), **MONEY, null=True, blank=True)
+    change_given = models.DecimalField(_("monnaie rendue"), **MONEY, null=True, blank=True)
     created_at = models.DateTimeField(_("date"))
+    updated_at = models.DateTimeField(_("mis à jour le"), default=timezone.now)
 
     class Meta:
         verbose_name = _("paiement")
@@ -318,6 +375,67 @@ class Payment(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.amount} € ({self.get_status_display()})"
+
+
+class RefundManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(kind=Payment.Kind.REFUND)
+
+
+class Refund(Payment):
+    """The refunds among the payments (kind "refund"), for the admin and the reports."""
+
+    objects = RefundManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = _("remboursement")
+        verbose_name_plural = _("remboursements")
+
+
+class WebhookDelivery(models.Model):
+    """A provider notification already handled: its event id is unique, so a replay is ignored."""
+
+    provider = models.CharField(_("prestataire"), max_length=30)
+    event_id = models.CharField(_("identifiant de l'événement"), max_length=200, unique=True)
+    event_type = models.CharField(_("type"), max_length=60, blank=True)
+    object_id = models.CharField(_("objet"), max_length=100, blank=True)
+    received_at = models.DateTimeField(_("reçu le"))
+
+    class Meta:
+        verbose_name = _("notification de paiement")
+        verbose_name_plural = _("notifications de paiement")
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self):
+        return f"{self.event_type} {self.event_id}"
+
+
+class PaymentReconciliation(models.Model):
+    """One run of `reconcile_payments`: how many provider payments it checked, how many local
+    rows it repaired, and its findings, each a dict {"order": number, "payment": provider
+    reference, "problem": code, "detail": French text, "action": "repaired" | "reported"}."""
+
+    REPAIRED, REPORTED = "repaired", "reported"
+
+    ran_at = models.DateTimeField(_("date"), db_index=True)
+    days = models.PositiveIntegerField(_("jours examinés"))
+    checked = models.PositiveIntegerField(_("paiements vérifiés"), default=0)
+    repaired = models.PositiveIntegerField(_("corrections"), default=0)
+    findings = models.JSONField(_("constats"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("rapprochement des paiements")
+        verbose_name_plural = _("rapprochements des paiements")
+        ordering = ["-ran_at", "-id"]
+
+    def __str__(self):
+        return f"{self.ran_at:%Y-%m-%d %H:%M}: {self.checked} / {self.repaired}"
+
+    @property
+    def reported(self):
+        """The findings left to a person (nothing was changed for them)."""
+        return [finding for finding in self.findings if finding.get("action") == self.REPORTED]
 
 
 class OrderNumberCounter(models.Model):

@@ -34,11 +34,32 @@ from stores.services import (
 )
 
 from .exceptions import OrderError, PaymentError, PriceChanged, TransitionError
-from .models import Order, OrderDiscount, OrderEvent, OrderLine, Payment, locked_counter, next_order_number
-from .payments import NO_CARD_ONLINE, PaymentDeclined, card_payments_online, get_provider
+from .models import Order, OrderDiscount, OrderLine, Payment, locked_counter, next_order_number
+from .money import (
+    _refund_charges,
+    _settle_difference,
+    pay_order,
+    reconcile_payments,
+    record_payment,
+    refund_order,
+    settle_pending_charges_of_expired_orders,
+    sync_payment,
+)
+from .payments import NO_CARD_ONLINE, card_payments_online
 from .pricing import quote
 from .slots import asap_slot, check_slot
-from .tasks import send_order_email
+from .transitions import (
+    _bump,
+    _email_on_commit,
+    _event,
+    _idempotency_key,
+    _lock,
+    _move,
+    _refuse_while_charge_pending,
+    _require,
+    _synced,
+    _user,
+)
 
 __all__ = [
     "UNCHANGED",
@@ -56,15 +77,18 @@ __all__ = [
     "mark_ready",
     "pay_order",
     "place_order",
+    "reconcile_payments",
+    "record_payment",
+    "refund_order",
     "send_out",
     "start_preparing",
+    "sync_payment",
 ]
 
 Status = Order.Status
 Fulfilment = Order.Fulfilment
 Method = Order.PaymentMethod
 UNCHANGED = object()  # change_order(slot=UNCHANGED): keep the order's time
-KEY_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{8,64}")
 PHONE_PATTERN = re.compile(r"\+?[0-9 .()-]{6,30}")
 POSTCODE_PATTERN = re.compile(r"[0-9]{5}")
 
@@ -230,91 +254,6 @@ def _place_order(
     return order
 
 
-# Payment online --------------------------------------------------------------------------------
-
-
-def pay_order(order, *, source_token, idempotency_key, user=None, now=None):
-    """Pay an order waiting for its card payment online, with the card token from the browser.
-
-    Returns the Payment: "succeeded" (the order is then received and confirmed by e-mail),
-    "failed" (declined: the reason is in `payment.error`, the order still waits and the customer
-    may try again with a new key until it expires), or "pending" (the provider will confirm).
-    The same `idempotency_key` returns the same Payment without charging again. Raises
-    TransitionError if the order is not waiting for a payment (already paid, expired, cancelled),
-    PaymentError if the provider cannot be reached (nothing written).
-    """
-    key = _idempotency_key(idempotency_key)
-    existing = Payment.objects.filter(idempotency_key=key).first()
-    if existing is not None:
-        if existing.order_id != order.pk:
-            raise OrderError(_("Ce paiement ne correspond pas à cette commande."))
-        return existing
-    return _pay_order(order, source_token=source_token, key=key, user=user, now=now or timezone.now())
-
-
-@transaction.atomic
-def _pay_order(order, *, source_token, key, user, now):
-    locked = _lock(order)
-    existing = Payment.objects.filter(idempotency_key=key).first()
-    if existing is not None:
-        return existing
-    if locked.payment_method != Method.CARD_ONLINE:
-        raise TransitionError(_("Cette commande se règle à la livraison ou au retrait."))
-    if locked.status != Status.PENDING_PAYMENT:
-        if locked.status == Status.CANCELLED:
-            raise TransitionError(_("Cette commande est annulée : elle ne peut plus être payée."))
-        raise TransitionError(_("Cette commande est déjà payée."))
-    if locked.expires_at is not None and now >= locked.expires_at:
-        raise TransitionError(_("Le délai de paiement est dépassé : passez une nouvelle commande."))
-    _refuse_while_charge_pending(locked)
-    provider = get_provider()
-    payment = Payment(
-        order=locked,
-        kind=Payment.Kind.CHARGE,
-        method=Method.CARD_ONLINE,
-        provider=provider.name,
-        amount=locked.total,
-        idempotency_key=key,
-        created_at=now,
-    )
-    try:
-        result = provider.charge(
-            amount=locked.total,
-            source_token=source_token,
-            idempotency_key=key,
-            reference=locked.number,
-            location_id=getattr(locked.store, "payment_location_id", ""),
-        )
-    except PaymentDeclined as declined:
-        payment.status = Payment.Status.FAILED
-        payment.error = str(declined)[:255]
-        payment.provider_reference = ""
-        payment.save()
-        _bump(locked, now=now)
-        _event(
-            locked,
-            from_status=locked.status,
-            user=user,
-            now=now,
-            note=_("Paiement refusé : %(reason)s") % {"reason": payment.error},
-        )
-        return _synced(order, locked, payment)
-    payment.provider_reference = result.reference
-    if result.status != "succeeded":
-        payment.status = Payment.Status.PENDING
-        payment.save()
-        return _synced(order, locked, payment)
-    payment.status = Payment.Status.SUCCEEDED
-    payment.save()
-    from_status = locked.status
-    locked.status = Status.RECEIVED
-    locked.expires_at = None
-    _bump(locked, now=now)
-    _event(locked, from_status=from_status, user=user, now=now, note=_("Payée en ligne"))
-    _email_on_commit(locked, "confirmation")
-    return _synced(order, locked, payment)
-
-
 # The kitchen and the delivery ------------------------------------------------------------------
 
 
@@ -445,7 +384,7 @@ def cancel_order(order, *, user=None, reason="", by_customer=False, now=None):
         release_ingredients(store=locked.store, order_reference=locked.number, user=_user(user), now=now)
     paid = locked.paid_amount()
     if paid > 0:
-        _refund(locked, paid, reason=reason or _("Commande annulée"), now=now)
+        _refund_charges(locked, paid, reason=reason or _("Commande annulée"), user=user, now=now)
     locked.cancel_reason = reason
     locked.expires_at = None
     _move(locked, Status.CANCELLED, user=user, now=now, note=reason)
@@ -509,7 +448,7 @@ def change_order(
         _reserve(locked, priced, user=user, now=now)
         notes.append(_("Articles modifiés"))
     if locked.payment_method == Method.CARD_ONLINE:
-        _settle_difference(locked, source_token=source_token, now=now)
+        _settle_difference(locked, source_token=source_token, user=user, now=now)
     _bump(locked, now=now)
     _event(locked, from_status=locked.status, user=user, now=now, note=", ".join(notes))
     _email_on_commit(locked, "changed")
@@ -525,6 +464,7 @@ def expire_unpaid_orders(*, now=None):
     orders were expired.
     """
     now = now or timezone.now()
+    settle_pending_charges_of_expired_orders(now=now)
     candidates = Order.objects.filter(status=Status.PENDING_PAYMENT, expires_at__lte=now).values_list(
         "id", flat=True
     )
@@ -551,40 +491,11 @@ def expire_unpaid_orders(*, now=None):
 # Internals -------------------------------------------------------------------------------------
 
 
-def _idempotency_key(value):
-    value = value.strip() if isinstance(value, str) else ""
-    if not KEY_PATTERN.fullmatch(value):
-        raise OrderError(_("Ce formulaire n'est pas valable : rechargez la page."))
-    return value
-
-
 def _order_for_key(key, customer):
     order = Order.objects.filter(idempotency_key=key).first()
     if order is not None and order.customer_id != getattr(customer, "pk", None):
         raise OrderError(_("Ce formulaire a déjà servi : rechargez la page."))
     return order
-
-
-def _lock(order):
-    """The order read again under its row lock (the caller's copy may be stale)."""
-    return Order.objects.select_for_update(of=("self",)).select_related("store").get(pk=order.pk)
-
-
-def _synced(order, locked, result=None):
-    """Copy the locked row's fields onto the caller's instance; return `result` or the order."""
-    if order is not locked:
-        for field in Order._meta.concrete_fields:
-            setattr(order, field.attname, getattr(locked, field.attname))
-        for cache in ("lines", "discounts", "payments", "events"):
-            getattr(order, "_prefetched_objects_cache", {}).pop(cache, None)
-    return order if result is None else result
-
-
-def _require(order, allowed, message):
-    if order.status not in allowed:
-        raise TransitionError(
-            message % {"number": order.number, "status": order.get_status_display().lower()}
-        )
 
 
 def _require_changeable(order):
@@ -599,47 +510,6 @@ def _require_changeable(order):
     if order.status == Status.CANCELLED:
         raise TransitionError(_("Cette commande est annulée : elle ne peut plus être modifiée."))
     raise TransitionError(_("Cette commande est terminée : elle ne peut plus être modifiée."))
-
-
-def _refuse_while_charge_pending(order):
-    """A charge the provider has not settled yet may still succeed: no second charge, no cancel."""
-    if order.payments.filter(kind=Payment.Kind.CHARGE, status=Payment.Status.PENDING).exists():
-        raise TransitionError(
-            _("Votre paiement est en cours de confirmation par la banque : réessayez dans quelques minutes.")
-        )
-
-
-def _bump(order, *, now):
-    order.version += 1
-    order.updated_at = now
-    order.save()
-
-
-def _move(order, to_status, *, user, now, note=""):
-    from_status = order.status
-    order.status = to_status
-    _bump(order, now=now)
-    _event(order, from_status=from_status, user=user, now=now, note=note)
-
-
-def _event(order, *, from_status, user, now, note=""):
-    return OrderEvent.objects.create(
-        order=order,
-        from_status=from_status,
-        to_status=order.status,
-        user=_user(user),
-        created_at=now,
-        note=(note or "")[:255],
-    )
-
-
-def _user(user):
-    return user if user is not None and user.is_authenticated else None
-
-
-def _email_on_commit(order, kind):
-    order_id = order.pk
-    transaction.on_commit(lambda: send_order_email.enqueue(order_id, kind))
 
 
 def _check_open_now(store, now):
@@ -788,92 +658,3 @@ def _reserve(order, priced, *, user, now):
         )
     except StockError as error:
         raise OrderError(str(error)) from None
-
-
-def _settle_difference(order, *, source_token, now):
-    """Charge or refund the difference between the order's total and what the provider holds."""
-    paid = order.paid_amount()
-    if paid == 0 and order.status == Status.PENDING_PAYMENT:
-        return
-    difference = order.total - paid
-    if difference > 0:
-        if not source_token:
-            raise PaymentError(
-                _(
-                    "Le nouveau total dépasse ce que vous avez payé : "
-                    "saisissez votre carte pour régler %(amount)s."
-                )
-                % {"amount": euros(difference)}
-            )
-        provider = get_provider()
-        key = f"{order.number}-charge-v{order.version}"
-        try:
-            result = provider.charge(
-                amount=difference,
-                source_token=source_token,
-                idempotency_key=key,
-                reference=order.number,
-                location_id=getattr(order.store, "payment_location_id", ""),
-            )
-        except PaymentDeclined as declined:
-            raise PaymentError(str(declined)) from None
-        Payment.objects.create(
-            order=order,
-            kind=Payment.Kind.CHARGE,
-            method=Method.CARD_ONLINE,
-            provider=provider.name,
-            amount=difference,
-            status=Payment.Status.SUCCEEDED if result.status == "succeeded" else Payment.Status.PENDING,
-            idempotency_key=key,
-            provider_reference=result.reference,
-            created_at=now,
-        )
-    elif difference < 0:
-        _refund(order, -difference, reason=_("Commande modifiée"), now=now)
-
-
-def _refund(order, amount, *, reason, now):
-    """Give back `amount` of the order's card charges, latest charge first (PaymentError if the
-    provider refuses: the caller's transaction is then rolled back)."""
-    charges = (
-        order.payments.filter(kind=Payment.Kind.CHARGE, status=Payment.Status.SUCCEEDED)
-        .prefetch_related("refunds")
-        .order_by("-created_at", "-id")
-    )
-    remaining = amount
-    for charge in charges:
-        if remaining <= 0:
-            break
-        refunded = sum(
-            (r.amount for r in charge.refunds.all() if r.status != Payment.Status.FAILED), Decimal("0.00")
-        )
-        part = min(charge.amount - refunded, remaining)
-        if part <= 0:
-            continue
-        provider = get_provider(charge.provider)
-        key = f"{order.number}-refund-v{order.version}-{charge.pk}"
-        try:
-            result = provider.refund(
-                payment_reference=charge.provider_reference,
-                amount=part,
-                idempotency_key=key,
-                reason=str(reason),
-            )
-        except PaymentDeclined as declined:
-            raise PaymentError(
-                _("Le remboursement a été refusé par le prestataire de paiement : %(reason)s")
-                % {"reason": declined}
-            ) from None
-        Payment.objects.create(
-            order=order,
-            kind=Payment.Kind.REFUND,
-            method=charge.method,
-            provider=provider.name,
-            amount=part,
-            status=Payment.Status.SUCCEEDED if result.status == "succeeded" else Payment.Status.PENDING,
-            idempotency_key=key,
-            refunded_payment=charge,
-            provider_reference=result.reference,
-            created_at=now,
-        )
-        remaining -= part

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from .views import cart, checkout, orders
+from .views import cart, checkout, orders, webhooks
 
 app_name = "ordering"
 
@@ -34,4 +34,5 @@ urlpatterns = [
     path("commandes/<str:number>/recommander/", orders.reorder, name="reorder"),
     path("commandes/<str:number>/", include(order_pages)),
     path("commandes/<str:number>/<str:secret>/", include(guest_order_pages)),
+    path("paiements/square/webhook/", webhooks.square_webhook, name="square_webhook"),
 ]

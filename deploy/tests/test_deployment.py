@@ -589,6 +589,20 @@ def test_the_cron_entry_expires_unpaid_orders_every_minute(scratch_server):
     assert result.returncode == 0, result.stderr
 
 
+def test_the_cron_entry_reconciles_card_payments_every_hour(scratch_server):
+    line = next(
+        line
+        for line in (scratch_server.prefix / "etc/cron.d/ocpizza").read_text().splitlines()
+        if line.endswith("manage.py reconcile_payments --days 7 --verbosity 0")
+    )
+    assert line.startswith("17 * * * * ")
+    command = line.split(None, 6)[6]
+
+    result = run(["sh", "-c", command], {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin"})
+
+    assert result.returncode == 0, result.stderr
+
+
 def test_backups_older_than_ten_days_are_removed(scratch_server):
     folder = scratch_server.prefix / "var/backups/ocpizza"
     eleven_days = [folder / "ocpizza_2000-01-01_030000.dump", folder / "ocpizza_2000-01-01_030000.media.tar"]

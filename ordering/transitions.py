@@ -1,0 +1,87 @@
+"""The steps every transition of an order shares: lock it, check its status, move it, bump its
+version, write its `OrderEvent`, schedule its e-mail after commit.
+
+Used by `ordering.services` (the order's life) and `ordering.money` (its payments); not an API of
+its own.
+"""
+
+import re
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from .exceptions import OrderError, TransitionError
+from .models import Order, OrderEvent, Payment
+from .tasks import send_order_email
+
+KEY_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{8,64}")
+
+
+def _idempotency_key(value):
+    value = value.strip() if isinstance(value, str) else ""
+    if not KEY_PATTERN.fullmatch(value):
+        raise OrderError(_("Ce formulaire n'est pas valable : rechargez la page."))
+    return value
+
+
+def _lock(order):
+    """The order read again under its row lock (the caller's copy may be stale)."""
+    return Order.objects.select_for_update(of=("self",)).select_related("store").get(pk=order.pk)
+
+
+def _synced(order, locked, result=None):
+    """Copy the locked row's fields onto the caller's instance; return `result` or the order."""
+    if order is not locked:
+        for field in Order._meta.concrete_fields:
+            setattr(order, field.attname, getattr(locked, field.attname))
+        for cache in ("lines", "discounts", "payments", "events"):
+            getattr(order, "_prefetched_objects_cache", {}).pop(cache, None)
+    return order if result is None else result
+
+
+def _require(order, allowed, message):
+    if order.status not in allowed:
+        raise TransitionError(
+            message % {"number": order.number, "status": order.get_status_display().lower()}
+        )
+
+
+def _refuse_while_charge_pending(order):
+    """A charge the provider has not settled yet may still succeed: no second charge, no cancel."""
+    if order.payments.filter(kind=Payment.Kind.CHARGE, status=Payment.Status.PENDING).exists():
+        raise TransitionError(
+            _("Votre paiement est en cours de confirmation par la banque : réessayez dans quelques minutes.")
+        )
+
+
+def _bump(order, *, now):
+    order.version += 1
+    order.updated_at = now
+    order.save()
+
+
+def _move(order, to_status, *, user, now, note=""):
+    from_status = order.status
+    order.status = to_status
+    _bump(order, now=now)
+    _event(order, from_status=from_status, user=user, now=now, note=note)
+
+
+def _event(order, *, from_status, user, now, note=""):
+    return OrderEvent.objects.create(
+        order=order,
+        from_status=from_status,
+        to_status=order.status,
+        user=_user(user),
+        created_at=now,
+        note=(note or "")[:255],
+    )
+
+
+def _user(user):
+    return user if user is not None and user.is_authenticated else None
+
+
+def _email_on_commit(order, kind):
+    order_id = order.pk
+    transaction.on_commit(lambda: send_order_email.enqueue(order_id, kind))
