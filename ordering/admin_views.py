@@ -42,6 +42,7 @@ from .exceptions import OrderError
 from .models import MONEY, ZERO, Order, OrderEvent, Payment
 
 Status = Order.Status
+PaymentState = Order.PaymentState
 
 # What staff may still cancel (services.cancel_order decides; this only chooses the buttons).
 CANCELLABLE = {
@@ -50,6 +51,15 @@ CANCELLABLE = {
     Status.PREPARING,
     Status.READY,
     Status.OUT_FOR_DELIVERY,
+}
+
+
+WAGTAIL_HEADER_DEFAULTS = {
+    "search_form": None,
+    "filters": None,
+    "side_panels": [],
+    "history_url": None,
+    "index_results_url": None,
 }
 
 
@@ -67,6 +77,13 @@ class OrdersAdminView(ScopedAdminView):
     def check_access(self, request, **kwargs):
         super().check_access(request, **kwargs)
         self.head_office = is_head_office(request.user)
+
+    def get_context_data(self, **kwargs):
+        # What Wagtail's slim header reads (generic/base.html): these screens have no search box,
+        # filters in the header, side panels nor history.
+        for name, value in WAGTAIL_HEADER_DEFAULTS.items():
+            kwargs.setdefault(name, value)
+        return super().get_context_data(**kwargs)
 
     def scoped_orders(self):
         """The orders of the user's stores (head office: all, those of deleted stores too)."""
@@ -93,7 +110,7 @@ class OrderListView(OrdersAdminView):
         self.filter_form = OrderFilterForm(
             self.request.GET or None,
             stores=self.stores.order_by("title"),
-            payment_states=PAYMENT_STATES,
+            payment_states=PaymentState.choices,
         )
         orders = with_payment_state(self.scoped_orders()).order_by("-created_at", "-id")
         return self.filter_form.filter(orders)
@@ -102,7 +119,7 @@ class OrderListView(OrdersAdminView):
         page = Paginator(self.filtered_orders(), self.paginate_by).get_page(self.request.GET.get("p"))
         page.object_list = list(page.object_list)
         for order in page.object_list:
-            order.payment_state_label = PAYMENT_STATE_LABELS[order.payment_state_value]
+            order.payment_state_label = PaymentState(order.payment_state_value).label
         return super().get_context_data(
             filter_form=self.filter_form,
             page_obj=page,
@@ -145,11 +162,12 @@ class OrderDetailView(OrderView):
     template_name = "ordering/admin/order_detail.html"
 
     def order_queryset(self):
-        orders = with_payment_state(Order.objects.select_related("store"))
-        return orders.prefetch_related(
+        return Order.objects.select_related("store").prefetch_related(
             "lines",
             "discounts",
-            Prefetch("payments", queryset=Payment.objects.order_by("created_at", "id")),
+            Prefetch(
+                "payments", queryset=Payment.objects.select_related("created_by").order_by("created_at", "id")
+            ),
             Prefetch("events", queryset=OrderEvent.objects.select_related("user")),
         )
 
@@ -162,9 +180,9 @@ class OrderDetailView(OrderView):
             events=list(order.events.all()),
             vat_lines=order.vat_breakdown(),
             paid=order.paid_amount(),
-            refunded=order.refunded_total,
-            payment_state=order.payment_state_value,
-            payment_state_label=PAYMENT_STATE_LABELS[order.payment_state_value],
+            refunded=order.refunded_amount(),
+            payment_state=order.payment_state,
+            payment_state_label=order.get_payment_state_display(),
             refundable=refundable_amount(order),
             due=amount_due(order),
             can_refund=user.has_perm(MOVE_MONEY) and refundable_amount(order) > 0,
@@ -200,10 +218,14 @@ class OrderActionView(OrderView):
                 message = self.act(form)
             except OrderError as error:
                 form.add_error(None, error.message)
+                self.refused(form)
             else:
                 messages.success(request, message)
                 return redirect(self.detail_url())
         return self.render_to_response(self.get_context_data(form=form), status=400)
+
+    def refused(self, form):
+        """The service refused the form: nothing to do by default."""
 
     def get_context_data(self, **kwargs):
         kwargs.setdefault("refundable", None)
@@ -226,11 +248,13 @@ class RefundView(OrderActionView):
     )
 
     def make_form(self, data=None):
-        return RefundForm(
-            data,
-            refundable=refundable_amount(self.order),
-            initial={"key": secrets.token_urlsafe(18)},
-        )
+        return RefundForm(data, refundable=refundable_amount(self.order), initial={"key": new_form_key()})
+
+    def refused(self, form):
+        # Trying again after a refusal is a new attempt: it needs a new key, else the service
+        # would answer with the refused rows of this one.
+        form.data = form.data.copy()
+        form.data["key"] = new_form_key()
 
     def act(self, form):
         data = form.cleaned_data
@@ -241,6 +265,8 @@ class RefundView(OrderActionView):
             user=self.request.user,
             idempotency_key=f"admin-refund-{data['key']}",
         )
+        if not any(refund.status != Payment.Status.FAILED for refund in refunds):
+            raise OrderError(_("Ce remboursement a été refusé : rechargez la page pour réessayer."))
         amount = sum((refund.amount for refund in refunds), start=ZERO)
         return _("%(amount)s remboursés sur la commande %(number)s.") % {
             "amount": euros(amount),
@@ -315,19 +341,9 @@ class ReconciliationView(OrdersAdminView):
         return super().get_context_data(runs=runs, latest=runs[0] if runs else None, **kwargs)
 
 
-PAYMENT_STATES = [
-    ("unpaid", gettext_lazy("Non payée")),
-    ("pending", gettext_lazy("Paiement en cours de confirmation")),
-    ("paid", gettext_lazy("Payée")),
-    ("partially_refunded", gettext_lazy("Partiellement remboursée")),
-    ("refunded", gettext_lazy("Remboursée")),
-]
-PAYMENT_STATE_LABELS = dict(PAYMENT_STATES)
-
-
 def with_payment_state(orders):
-    """`orders` annotated with `payment_state_value` (a key of PAYMENT_STATES), computed in the
-    database by subqueries, so that the list filters and pages on it in one query."""
+    """`orders` annotated with `payment_state_value`, the same as `Order.payment_state` but
+    computed in the database (subqueries), so that the list filters and pages on it in one query."""
     succeeded = Payment.objects.filter(order=OuterRef("pk"), status=Payment.Status.SUCCEEDED)
 
     def total(kind):
@@ -344,11 +360,11 @@ def with_payment_state(orders):
     )
     return orders.annotate(
         payment_state_value=Case(
-            When(charged_total__gt=0, refunded_total__gte=F("charged_total"), then=Value("refunded")),
-            When(charged_total__gt=0, refunded_total__gt=0, then=Value("partially_refunded")),
-            When(has_pending_charge=True, then=Value("pending")),
-            When(charged_total__gt=0, then=Value("paid")),
-            default=Value("unpaid"),
+            When(charged_total__lte=0, has_pending_charge=True, then=Value(PaymentState.PENDING)),
+            When(charged_total__lte=0, then=Value(PaymentState.UNPAID)),
+            When(refunded_total__gte=F("charged_total"), then=Value(PaymentState.REFUNDED)),
+            When(refunded_total__gt=0, then=Value(PaymentState.PARTIALLY_REFUNDED)),
+            default=Value(PaymentState.PAID),
             output_field=CharField(),
         )
     )
@@ -376,6 +392,10 @@ def amount_due(order):
     if order.status == Status.CANCELLED:
         return ZERO
     return max(order.total - order.paid_amount(), ZERO)
+
+
+def new_form_key():
+    return secrets.token_urlsafe(18)
 
 
 def may_record(order):
