@@ -124,9 +124,9 @@ EXACT_AMOUNT_METHODS = [Order.PaymentMethod.CARD_TERMINAL, Order.PaymentMethod.C
 class RecordPaymentForm(forms.Form):
     """A payment handed over to the driver or at the counter: its method and the amount received.
 
-    `due` is what the order still owes. Cash may exceed it (the change is given back), meal
-    vouchers too (no change is given on vouchers); a card terminal or a cheque is of the amount
-    due exactly."""
+    `due` is what the order still owes; `refusal`, when given, why nothing may be recorded now.
+    Cash may exceed the amount due (the change is given back), meal vouchers too (no change is
+    given on vouchers); a card terminal or a cheque is of the amount due exactly."""
 
     method = forms.ChoiceField(
         label=_("Moyen de paiement"),
@@ -140,15 +140,16 @@ class RecordPaymentForm(forms.Form):
         label=_("Montant reçu"), error_messages={"required": _("Indiquez le montant reçu.")}
     )
 
-    def __init__(self, *args, due, **kwargs):
+    def __init__(self, *args, due, refusal="", **kwargs):
         super().__init__(*args, **kwargs)
         self.due = due
+        self.refusal = refusal  # why no payment may be recorded for the order now, if so
 
     def clean(self):
         data = super().clean()
         method, received = data.get("method"), data.get("amount_received")
-        if self.due <= 0:
-            raise forms.ValidationError(_("Cette commande ne doit plus rien."))
+        if self.refusal:
+            raise forms.ValidationError(self.refusal)
         if method is None or received is None:
             return data
         if received < self.due:

@@ -287,7 +287,9 @@ class RecordPaymentView(OrderActionView):
 
     def make_form(self, data=None):
         initial = {"method": self.order.payment_method}
-        return RecordPaymentForm(data, due=amount_due(self.order), initial=initial)
+        return RecordPaymentForm(
+            data, due=amount_due(self.order), refusal=record_refusal(self.order), initial=initial
+        )
 
     def act(self, form):
         data = form.cleaned_data
@@ -398,8 +400,20 @@ def new_form_key():
     return secrets.token_urlsafe(18)
 
 
+def record_refusal(order):
+    """Why a payment handed over cannot be recorded for `order` now ("" if it can): staff record
+    the payment of an unpaid order only, never beside a charge online or a refund."""
+    if order.status == Status.CANCELLED:
+        return _("Cette commande est annulée : elle ne peut plus être payée.")
+    if order.payment_state == PaymentState.PENDING:
+        return _("Le paiement en ligne de cette commande est en cours de confirmation.")
+    if order.payment_state != PaymentState.UNPAID or amount_due(order) <= 0:
+        return _("Cette commande est déjà payée.")
+    return ""
+
+
 def may_record(order):
-    return order.status != Status.CANCELLED and amount_due(order) > 0
+    return not record_refusal(order)
 
 
 def _without(query, key):

@@ -359,7 +359,7 @@ def test_a_paid_order_cannot_be_paid_again(client, manager, cash_order, paid_ord
 
     for response in (again, online):
         assert response.status_code == 400
-        assert response.context["form"].non_field_errors() == ["Cette commande ne doit plus rien."]
+        assert response.context["form"].non_field_errors() == ["Cette commande est déjà payée."]
     assert Payment.objects.filter(order=cash_order).count() == 1
 
 
@@ -370,7 +370,23 @@ def test_a_cancelled_order_cannot_be_paid(client, manager, cash_order):
     response = client.post(record_url(cash_order), {"method": "cash", "amount_received": "30"})
 
     assert response.status_code == 400
+    assert response.context["form"].non_field_errors() == [
+        "Cette commande est annulée : elle ne peut plus être payée."
+    ]
     assert not Payment.objects.exists()
+
+
+def test_no_payment_is_recorded_beside_a_refunded_card_payment(client, manager, paid_order):
+    refund_order(paid_order, reason="Geste", user=manager, idempotency_key=new_key(), now=NOW)
+    client.force_login(manager)
+
+    detail = client.get(f"/admin/commandes/{paid_order.number}/")
+    response = client.post(record_url(paid_order), {"method": "cash", "amount_received": "22"})
+
+    assert detail.context["can_record"] is False
+    assert response.status_code == 400
+    assert response.context["form"].non_field_errors() == ["Cette commande est déjà payée."]
+    assert not Payment.objects.filter(method="cash").exists()
 
 
 # The payment state of the list is the order's --------------------------------------------------
