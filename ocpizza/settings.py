@@ -258,54 +258,6 @@ WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_GRAVATAR_PROVIDER_URL = None  # no avatars fetched from a third party
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
 
-# --- Content-Security-Policy (django-csp 4, ocpizza/csp.py) ----------------------------------------
-# Storefront: our own files only; an inline <script>/<style> needs the request's nonce
-# ({{ request.csp_nonce }}); style="" attributes are never allowed. Later integrations (Square's Web
-# Payments SDK, Google Maps) add their origins through CSP_EXTRA_* instead of loosening the policy.
-# The Wagtail admin gets its own allowances under /admin/; docs/security.md explains each one.
-csp_extra = {
-    directive: env.list(f"CSP_EXTRA_{directive.upper().replace('-', '_')}", default=[])
-    for directive in ("script-src", "connect-src", "frame-src", "img-src")
-}
-# Wagtail's userbar (shown to editors on the storefront) loads its script and CSS from the origin of
-# WAGTAILADMIN_BASE_URL, which may not be the host name the editor browses (www. or not).
-wagtail_url = urlsplit(WAGTAILADMIN_BASE_URL)
-wagtail_origins = [f"{wagtail_url.scheme}://{wagtail_url.netloc}"] if wagtail_url.netloc else []
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": [SELF],
-        "script-src": [SELF, NONCE, *wagtail_origins, *csp_extra["script-src"]],
-        "style-src": [SELF, NONCE, *wagtail_origins],
-        "img-src": [SELF, *csp_extra["img-src"]],
-        "font-src": [SELF],
-        "connect-src": [SELF, *csp_extra["connect-src"]],
-        "frame-src": [SELF, *csp_extra["frame-src"]],
-        "object-src": [NONE],
-        "base-uri": [SELF],
-        "form-action": [SELF],
-        "frame-ancestors": [NONE],
-        "report-uri": env.str("CSP_REPORT_URI", default="") or None,
-    }
-}
-CONTENT_SECURITY_POLICY_ADMIN = {
-    "DIRECTIVES": {
-        **CONTENT_SECURITY_POLICY["DIRECTIVES"],
-        # Wagtail's templates carry inline <script> blocks (inline panels, choosers) and its
-        # bundled libraries insert <style> elements. A nonce would switch 'unsafe-inline' off.
-        "script-src": [SELF, UNSAFE_INLINE, *wagtail_origins, *csp_extra["script-src"]],
-        "style-src": [SELF, UNSAFE_INLINE, *wagtail_origins],
-        # Thumbnails of the images picked for a multiple upload are blob: URLs made in the browser.
-        "img-src": [SELF, "blob:", *csp_extra["img-src"]],
-        # The editor's live preview shows the page in a frame of the admin itself.
-        "frame-ancestors": [SELF],
-    }
-}
-# Previews render the storefront page for the editor; the admin shows them in a frame.
-CONTENT_SECURITY_POLICY_PREVIEW = {
-    "DIRECTIVES": {**CONTENT_SECURITY_POLICY["DIRECTIVES"], "frame-ancestors": [SELF]},
-}
-# --- end of Content-Security-Policy ---------------------------------------------------------------
-
 # Integrations: which implementation runs is a setting, never `if DEBUG`.
 GOOGLEAPIKEY = env.str("GOOGLEAPIKEY", default="")
 # Square (ordering/payments/square.py), used when PAYMENT_PROVIDER=square. No defaults that could
@@ -323,13 +275,110 @@ SQUARE_BASE_URL = env.str("SQUARE_BASE_URL", default="")
 # time) after a time-out, a 5xx or a 429; the same idempotency key is sent again.
 SQUARE_TIMEOUT = env.float("SQUARE_TIMEOUT", default=10.0)
 SQUARE_RETRY_DELAY = env.float("SQUARE_RETRY_DELAY", default=0.5)
-# Card payments online (ordering/payments/): "simulator" is offline and takes no real money, so with
-# DEBUG off it is a start-up error unless PAYMENT_SIMULATOR_ALLOWED (a demonstration server);
-# "none" takes no card payment online. Unset: the simulator with DEBUG on, none with DEBUG off.
+# Card payments online (ordering/payments/): "square" takes real money (sandbox money with
+# SQUARE_ENVIRONMENT=sandbox); "simulator" is offline and takes no real money, so with DEBUG off it
+# is a start-up error unless PAYMENT_SIMULATOR_ALLOWED (a demonstration server); "none" takes no card
+# payment online. Unset: the simulator with DEBUG on, none with DEBUG off; never Square by default.
 PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="") or ("simulator" if DEBUG else "none")
 PAYMENT_SIMULATOR_ALLOWED = env.bool("PAYMENT_SIMULATOR_ALLOWED", default=False)
 # Minutes a customer has to pay an order online before it expires and its stock is released.
 ORDER_PAYMENT_MINUTES = env.int("ORDER_PAYMENT_MINUTES", default=15)
+
+# --- Content-Security-Policy (django-csp 4, ocpizza/csp.py) ----------------------------------------
+# Storefront: our own files only; an inline <script>/<style> needs the request's nonce
+# ({{ request.csp_nonce }}); style="" attributes are never allowed. Square's Web Payments SDK gets
+# its origins from the Square settings (below); other integrations (Google Maps) add theirs through
+# CSP_EXTRA_*: never by loosening the policy.
+# The Wagtail admin gets its own allowances under /admin/; docs/security.md explains each one.
+csp_extra = {
+    directive: env.list(f"CSP_EXTRA_{directive.upper().replace('-', '_')}", default=[])
+    for directive in ("script-src", "connect-src", "frame-src", "img-src")
+}
+# Wagtail's userbar (shown to editors on the storefront) loads its script and CSS from the origin of
+# WAGTAILADMIN_BASE_URL, which may not be the host name the editor browses (www. or not).
+wagtail_url = urlsplit(WAGTAILADMIN_BASE_URL)
+wagtail_origins = [f"{wagtail_url.scheme}://{wagtail_url.netloc}"] if wagtail_url.netloc else []
+# Square's Web Payments SDK (card form on the checkout and pay pages) when PAYMENT_PROVIDER=square,
+# from the environment's origins only: its script; its card-field frames, styles, images and fonts;
+# tokenisation (pci-connect) and the SDK's error reports; 3-D Secure challenges framed from Square's
+# API origin. Square documents these in "Content Security Policy" of the Web Payments SDK guide.
+SQUARE_CSP_ORIGINS = {
+    "sandbox": {
+        "sdk": "https://sandbox.web.squarecdn.com",
+        "pci": "https://pci-connect.squareupsandbox.com",
+        "api": "https://connect.squareupsandbox.com",
+    },
+    "production": {
+        "sdk": "https://web.squarecdn.com",
+        "pci": "https://pci-connect.squareup.com",
+        "api": "https://connect.squareup.com",
+    },
+}
+square_origins = SQUARE_CSP_ORIGINS.get(SQUARE_ENVIRONMENT) if PAYMENT_PROVIDER == "square" else None
+square_csp = (
+    {
+        "script-src": [square_origins["sdk"]],
+        "style-src": [square_origins["sdk"]],
+        "img-src": [square_origins["sdk"]],
+        "font-src": [
+            "https://square-fonts-production-f.squarecdn.com",
+            "https://d1g145x70srn7h.cloudfront.net",
+        ],
+        "connect-src": [
+            square_origins["sdk"],
+            square_origins["pci"],
+            square_origins["api"],
+            "https://o160250.ingest.sentry.io",
+        ],
+        "frame-src": [square_origins["sdk"], square_origins["api"]],
+    }
+    if square_origins
+    else {}
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [
+            SELF,
+            NONCE,
+            *wagtail_origins,
+            *csp_extra["script-src"],
+            *square_csp.get("script-src", []),
+        ],
+        "style-src": [SELF, NONCE, *wagtail_origins, *square_csp.get("style-src", [])],
+        "img-src": [SELF, *csp_extra["img-src"], *square_csp.get("img-src", [])],
+        "font-src": [SELF, *square_csp.get("font-src", [])],
+        "connect-src": [SELF, *csp_extra["connect-src"], *square_csp.get("connect-src", [])],
+        "frame-src": [SELF, *csp_extra["frame-src"], *square_csp.get("frame-src", [])],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "report-uri": env.str("CSP_REPORT_URI", default="") or None,
+    }
+}
+CONTENT_SECURITY_POLICY_ADMIN = {
+    "DIRECTIVES": {
+        **CONTENT_SECURITY_POLICY["DIRECTIVES"],
+        # Wagtail's templates carry inline <script> blocks (inline panels, choosers) and its
+        # bundled libraries insert <style> elements. A nonce would switch 'unsafe-inline' off.
+        "script-src": [SELF, UNSAFE_INLINE, *wagtail_origins, *csp_extra["script-src"]],
+        "style-src": [SELF, UNSAFE_INLINE, *wagtail_origins],
+        # Thumbnails of the images picked for a multiple upload are blob: URLs made in the browser.
+        "img-src": [SELF, "blob:", *csp_extra["img-src"]],
+        # No card form in the admin: none of Square's origins.
+        "font-src": [SELF],
+        "connect-src": [SELF, *csp_extra["connect-src"]],
+        "frame-src": [SELF, *csp_extra["frame-src"]],
+        # The editor's live preview shows the page in a frame of the admin itself.
+        "frame-ancestors": [SELF],
+    }
+}
+# Previews render the storefront page for the editor; the admin shows them in a frame.
+CONTENT_SECURITY_POLICY_PREVIEW = {
+    "DIRECTIVES": {**CONTENT_SECURITY_POLICY["DIRECTIVES"], "frame-ancestors": [SELF]},
+}
+# --- end of Content-Security-Policy ---------------------------------------------------------------
 
 # --- Login protection and rate limits (accounts/security.py, docs/exploitation.md) ----------------
 # django-axes counts failed logins in the database and locks an account, and separately an address,

@@ -196,31 +196,22 @@ class Order(models.Model):
 
     def charged_amount(self):
         """The sum of the order's succeeded charges (online and handed over)."""
-        return self._succeeded_sum(Payment.Kind.CHARGE)
+        return _succeeded_sum(self.payments.all(), Payment.Kind.CHARGE)
 
     def refunded_amount(self):
         """The sum of the order's succeeded refunds."""
-        return self._succeeded_sum(Payment.Kind.REFUND)
-
-    def _succeeded_sum(self, kind):
-        # Through `payments.all()`, so a `prefetch_related("payments")` serves every call.
-        return sum(
-            (
-                p.amount
-                for p in self.payments.all()
-                if p.kind == kind and p.status == Payment.Status.SUCCEEDED
-            ),
-            ZERO,
-        )
+        return _succeeded_sum(self.payments.all(), Payment.Kind.REFUND)
 
     @property
     def payment_state(self):
-        """Where the order's money stands, one of `PaymentState` (what the customer's page shows)."""
-        charged, refunded = self.charged_amount(), self.refunded_amount()
+        """Where the order's money stands, one of `PaymentState` (what the customer's page shows).
+        One query, none with `prefetch_related("payments")`."""
+        payments = list(self.payments.all())
+        charged = _succeeded_sum(payments, Payment.Kind.CHARGE)
+        refunded = _succeeded_sum(payments, Payment.Kind.REFUND)
         if charged <= 0:
             pending = any(
-                p.kind == Payment.Kind.CHARGE and p.status == Payment.Status.PENDING
-                for p in self.payments.all()
+                p.kind == Payment.Kind.CHARGE and p.status == Payment.Status.PENDING for p in payments
             )
             return self.PaymentState.PENDING if pending else self.PaymentState.UNPAID
         if refunded >= charged:
@@ -231,6 +222,10 @@ class Order(models.Model):
 
     def get_payment_state_display(self):
         return self.PaymentState(self.payment_state).label
+
+
+def _succeeded_sum(payments, kind):
+    return sum((p.amount for p in payments if p.kind == kind and p.status == Payment.Status.SUCCEEDED), ZERO)
 
 
 # A delivery fee follows the main service (meals): 10 %.

@@ -19,6 +19,7 @@ import logging
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -74,19 +75,7 @@ def pay_order(order, *, source_token, idempotency_key, verification_token="", us
     payment, created = _open_charge(order, key=key, now=now)
     if not created:
         return _synced(order, Order.objects.get(pk=payment.order_id), payment)
-    provider = get_provider(payment.provider)
-    extra = {"verification_token": verification_token} if verification_token else {}
-    try:
-        outcome = provider.charge(
-            amount=payment.amount,
-            source_token=source_token,
-            idempotency_key=key,
-            reference=payment.order.number,
-            location_id=payment.location_id,
-            **extra,
-        )
-    except (PaymentDeclined, ProviderUnavailable) as error:
-        outcome = error
+    outcome = call_charge(payment, source_token=source_token, verification_token=verification_token)
     payment = _close_charge(order, payment, outcome, user=user, now=now)
     if isinstance(outcome, ProviderUnavailable) and not outcome.outcome_unknown:
         raise PaymentError(str(outcome))
@@ -156,6 +145,15 @@ def _close_charge(order, payment, outcome, *, user, now):
         return _synced(order, locked, payment)  # a webhook settled it meanwhile
     if isinstance(outcome, ProviderResult):
         _apply_charge_result(locked, payment, outcome, user=user, now=now)
+        if payment.status == Payment.Status.PENDING:  # the provider settles it later
+            _bump(locked, now=now)
+            _event(
+                locked,
+                from_status=locked.status,
+                user=user,
+                now=now,
+                note=_("Paiement en cours de confirmation"),
+            )
     elif isinstance(outcome, PaymentDeclined):
         payment.status = Payment.Status.FAILED
         payment.error = str(outcome)[:255]
@@ -479,63 +477,129 @@ def _refund_charges(order, amount, *, reason, user, now, charges=None, key_tag="
     return rows
 
 
-def _settle_difference(order, *, source_token, user=None, now):
-    """Charge or refund the difference between the order's total and what its card holds (a
-    change of a card-paid order, in the caller's transaction). The charge row is written with
-    its key before the call; a refused charge raises PaymentError (the change is rolled back)."""
+def _settle_difference(order, *, user=None, now):
+    """Refund what the order's card holds beyond its new total (a change of a card-paid order,
+    in the caller's transaction). A higher total is charged before the change by
+    `open_difference_charge` / `close_difference_charge`; finding one here (the total moved
+    between the two) refuses the change (PaymentError)."""
     paid = order.paid_amount()
     if paid == 0 and order.status == Status.PENDING_PAYMENT:
         return
     difference = order.total - paid
     if difference < 0:
         _refund_charges(order, -difference, reason=_("Commande modifiée"), user=user, now=now)
-        return
-    if difference == 0:
-        return
+    elif difference > 0:
+        raise PaymentError(_difference_message(difference))
+
+
+def _difference_message(difference):
+    return _(
+        "Le nouveau total dépasse ce que vous avez payé : saisissez votre carte pour régler %(amount)s."
+    ) % {"amount": euros(difference)}
+
+
+def open_difference_charge(locked, *, new_total, source_token, user, now):
+    """Step 1 of a change that raises a card-paid order's total (in the caller's transaction,
+    which commits it): a pending charge of the difference, with its own key, or None when
+    nothing is to be charged. PaymentError without a card token."""
+    difference = new_total - locked.paid_amount()
+    if locked.payment_method != Method.CARD_ONLINE or difference <= 0:
+        return None
     if not source_token:
-        raise PaymentError(
-            _(
-                "Le nouveau total dépasse ce que vous avez payé : "
-                "saisissez votre carte pour régler %(amount)s."
-            )
-            % {"amount": euros(difference)}
-        )
-    provider = get_provider()
-    payment = Payment.objects.create(
-        order=order,
+        raise PaymentError(_difference_message(difference))
+    prefix = f"{locked.number}-charge-v{locked.version}-"
+    attempt = Payment.objects.filter(order=locked, idempotency_key__startswith=prefix).count() + 1
+    return Payment.objects.create(
+        order=locked,
         kind=Payment.Kind.CHARGE,
         method=Method.CARD_ONLINE,
-        provider=provider.name,
+        provider=get_provider().name,
         amount=difference,
         status=Payment.Status.PENDING,
-        idempotency_key=f"{order.number}-charge-v{order.version}",
-        location_id=getattr(order.store, "payment_location_id", "") or "",
+        idempotency_key=f"{prefix}{attempt}",
+        location_id=getattr(locked.store, "payment_location_id", "") or "",
         created_by=_user(user),
         created_at=now,
         updated_at=now,
     )
+
+
+def call_charge(payment, *, source_token, verification_token=""):
+    """Step 2: ask the provider for the committed pending `payment` (outside any transaction).
+    Returns its ProviderResult, or the PaymentDeclined / ProviderUnavailable it raised."""
+    provider = get_provider(payment.provider)
+    extra = {"verification_token": verification_token} if verification_token else {}
     try:
-        result = provider.charge(
-            amount=difference,
+        return provider.charge(
+            amount=payment.amount,
             source_token=source_token,
             idempotency_key=payment.idempotency_key,
-            reference=order.number,
+            reference=payment.order.number,
             location_id=payment.location_id,
+            **extra,
         )
-    except PaymentDeclined as declined:
-        raise PaymentError(str(declined)) from None
-    except ProviderUnavailable as unavailable:
-        if not unavailable.outcome_unknown:
-            raise PaymentError(str(unavailable)) from None
-        payment.error = str(unavailable)[:255]
-        payment.raw_response = unavailable.raw or {}
-        payment.save()  # pending: the webhook or the reconciliation settles it
-        return
-    payment.provider_reference = result.reference
-    payment.status = result.status
-    payment.raw_response = result.raw or {}
-    payment.location_id = result.location_id or payment.location_id
+    except (PaymentDeclined, ProviderUnavailable) as error:
+        return error
+
+
+def close_difference_charge(locked, payment, outcome, *, now):
+    """Step 3 (in the caller's transaction, the order locked): the answer recorded on the locked
+    difference `payment`. Returns None when it succeeded (the caller applies the change), else the
+    PaymentError to raise once this transaction is committed: declined or refused (failed row),
+    or not settled yet (pending row: if it succeeds later, the order holds more than its total and
+    the difference is refunded automatically, see `_charge_succeeded`)."""
+    if payment.status != Payment.Status.PENDING:  # settled meanwhile by a webhook
+        return PaymentError(_("Le paiement de la différence a déjà été traité : vérifiez votre commande."))
+    payment.updated_at = now
+    if isinstance(outcome, ProviderResult) and outcome.status == SUCCEEDED:
+        payment.status = Payment.Status.SUCCEEDED
+        payment.provider_reference = _free_reference(payment, outcome.reference)
+        payment.location_id = outcome.location_id or payment.location_id
+        payment.raw_response = outcome.raw or {}
+        payment.save()
+        return None
+    if isinstance(outcome, ProviderResult):
+        payment.provider_reference = _free_reference(payment, outcome.reference)
+        payment.raw_response = outcome.raw or {}
+        payment.status = outcome.status
+    elif isinstance(outcome, PaymentDeclined):
+        payment.status = Payment.Status.FAILED
+        payment.provider_reference = _free_reference(payment, outcome.reference)
+        payment.raw_response = outcome.raw or {"code": outcome.code}
+        payment.error = str(outcome)[:255]
+    else:
+        payment.status = Payment.Status.PENDING if outcome.outcome_unknown else Payment.Status.FAILED
+        payment.raw_response = outcome.raw or {}
+        payment.error = str(outcome)[:255]
     payment.save()
+    if payment.status == Payment.Status.PENDING:
+        return PaymentError(
+            _(
+                "Votre banque n'a pas encore confirmé le paiement de la différence : la commande n'est "
+                "pas modifiée. Si ce paiement aboutit, il vous sera remboursé automatiquement."
+            )
+        )
+    return PaymentError(payment.error or _("Le paiement a échoué chez le prestataire."))
+
+
+def give_back_difference(locked, payment, *, now):
+    """A difference charged for a change that could not be applied after all: refunded at once
+    (in the caller's transaction). A refusal is logged and left to the reconciliation report."""
+    try:
+        with transaction.atomic():
+            _refund_charges(
+                locked,
+                payment.amount,
+                reason=_("Modification impossible"),
+                user=None,
+                now=now,
+                charges=[payment],
+                key_tag="undo",
+            )
+    except PaymentError as refused:
+        log.error(
+            "Refund of the unused difference %s of order %s refused: %s", payment.pk, locked.number, refused
+        )
 
 
 # Payments handed over --------------------------------------------------------------------------
@@ -681,7 +745,7 @@ def _sync_charge(provider, result, *, now):
                 .first()
             )
             if payment is None:
-                if result.status != SUCCEEDED:
+                if result.status == FAILED:
                     return None, False  # an attempt that took nothing: nothing to record
                 payment = Payment.objects.create(
                     order=locked,
@@ -690,7 +754,7 @@ def _sync_charge(provider, result, *, now):
                     provider=provider.name,
                     amount=result.amount,
                     status=Payment.Status.PENDING,
-                    idempotency_key=f"{provider.name}-{result.reference}"[:100],
+                    idempotency_key=_recorded_key(provider, result),
                     provider_reference=result.reference,
                     location_id=result.location_id,
                     reason=_("Paiement trouvé chez le prestataire"),
@@ -699,6 +763,11 @@ def _sync_charge(provider, result, *, now):
                 )
         changed = _apply_charge_result(locked, payment, result, user=None, now=now)
         return payment, changed or known is None
+
+
+def _recorded_key(provider, result):
+    """The key of a row recorded from the provider's side (no request of ours made it)."""
+    return f"{provider.name}-{result.reference}"[:100]
 
 
 def _sync_refund(provider, result, *, now):
@@ -741,7 +810,7 @@ def _sync_refund(provider, result, *, now):
                     provider=provider.name,
                     amount=result.amount,
                     status=Payment.Status.PENDING,
-                    idempotency_key=f"{provider.name}-{result.reference}"[:100],
+                    idempotency_key=_recorded_key(provider, result),
                     refunded_payment=charge,
                     provider_reference=result.reference,
                     location_id=result.location_id or charge.location_id,
@@ -858,7 +927,7 @@ def settle_pending_charges_of_expired_orders(*, now):
     for payment in list(pending):
         try:
             changed += settle_pending_charge(payment, now=now)
-        except ProviderUnavailable as error:
+        except (ProviderUnavailable, ImproperlyConfigured) as error:
             log.warning(
                 "Pending charge %s of order %s not settled: %s", payment.pk, payment.order.number, error
             )
@@ -970,7 +1039,8 @@ def _reconcile_listed(provider, result, *, now):
             return findings
         payment, changed = _sync_charge(provider, result, now=now)
         if changed:
-            problem = "charge_not_recorded" if local is None else "charge_pending"
+            recorded = payment.idempotency_key == _recorded_key(provider, result)
+            problem = "charge_not_recorded" if recorded else "charge_pending"
             findings.append(_finding(payment.order.number, result.reference, problem, REPAIRED, payment))
         local = payment
     elif local.status == Payment.Status.SUCCEEDED and result.status == FAILED:

@@ -37,7 +37,12 @@ from .exceptions import OrderError, PaymentError, PriceChanged, TransitionError
 from .models import Order, OrderDiscount, OrderLine, Payment, locked_counter, next_order_number
 from .money import (
     _refund_charges,
+    _refundable,
     _settle_difference,
+    call_charge,
+    close_difference_charge,
+    give_back_difference,
+    open_difference_charge,
     pay_order,
     reconcile_payments,
     record_payment,
@@ -344,7 +349,8 @@ def mark_collected(order, *, user=None, now=None):
 @transaction.atomic
 def cancel_order(order, *, user=None, reason="", by_customer=False, now=None):
     """Cancel the order: its stock is released (nothing comes back once the kitchen started), a
-    card payment is refunded in full through the provider, the customer is told by e-mail.
+    card payment online is refunded in full through the provider (a payment handed over is given
+    back by staff), the customer is told by e-mail.
 
     A customer (`by_customer`) may cancel until the kitchen starts; staff may cancel later, with
     a reason. Raises PaymentError if the refund fails (then nothing is cancelled).
@@ -382,9 +388,11 @@ def cancel_order(order, *, user=None, reason="", by_customer=False, now=None):
     _refuse_while_charge_pending(locked)  # it could not be refunded: the money would stay taken
     if locked.store_id:
         release_ingredients(store=locked.store, order_reference=locked.number, user=_user(user), now=now)
-    paid = locked.paid_amount()
-    if paid > 0:
-        _refund_charges(locked, paid, reason=reason or _("Commande annulée"), user=user, now=now)
+    # What was paid by card online goes back through the provider; money handed over goes back
+    # by hand (staff), so it is not refunded here.
+    refundable = _refundable(locked)
+    if refundable > 0:
+        _refund_charges(locked, refundable, reason=reason or _("Commande annulée"), user=user, now=now)
     locked.cancel_reason = reason
     locked.expires_at = None
     _move(locked, Status.CANCELLED, user=user, now=now, note=reason)
@@ -392,7 +400,6 @@ def cancel_order(order, *, user=None, reason="", by_customer=False, now=None):
     return _synced(order, locked)
 
 
-@transaction.atomic
 def change_order(
     order, *, lines=None, slot=UNCHANGED, user=None, expected_total=None, source_token="", now=None
 ):
@@ -400,16 +407,93 @@ def change_order(
 
     `lines` (CartLines) replace the order's lines, priced again (with the order's promotion
     code); the stock follows: the old reservation is released and the new lines reserved, in
-    this transaction. `slot`: UNCHANGED keeps the time, None means as soon as possible, else a
-    slot start. A card-paid order is settled through the provider: a lower total is refunded;
-    a higher total is charged with `source_token` (a new card token: PaymentError without one).
-    `expected_total` given and different raises PriceChanged carrying the new quote.
+    the same transaction. `slot`: UNCHANGED keeps the time, None means as soon as possible, else
+    a slot start. A card-paid order is settled through the provider: a lower total is refunded;
+    a higher total is charged first with `source_token` (a new card token: PaymentError without
+    one) — the charge row is committed with its key before the provider is called, and the change
+    is applied once the charge succeeded (declined or not confirmed: PaymentError, nothing
+    changed; a change that can no longer be applied by then gives the charge back).
+    `expected_total` given and different raises PriceChanged carrying the new quote. Refused
+    while a card charge of the order is still pending.
     """
     now = now or timezone.now()
+    change = {"lines": lines, "slot": slot, "user": user, "expected_total": expected_total, "now": now}
+    charge = _open_change(order, source_token=source_token, **change)
+    if charge is None:
+        return _change(order, **change)
+    outcome = call_charge(charge, source_token=source_token)
+    changed, error = _change_after_charge(order, charge, outcome, **change)
+    if error is not None:
+        raise error
+    return changed
+
+
+class _DryRun(Exception):
+    """Rolls back a change tried only to learn its new total."""
+
+    def __init__(self, total):
+        super().__init__(total)
+        self.total = total
+
+
+@transaction.atomic
+def _open_change(order, *, source_token, lines, slot, user, expected_total, now):
+    """A change of a card-paid order's lines is tried (then rolled back) to learn its total; a
+    higher total gets its pending charge committed here. Returns that charge, or None."""
+    locked = _lock(order)
+    _require_changeable(locked)
+    if lines is None or locked.payment_method != Method.CARD_ONLINE:
+        return None
+    _refuse_while_charge_pending(locked)
+    try:
+        with transaction.atomic():
+            _apply_change(locked, lines=lines, slot=slot, user=user, expected_total=expected_total, now=now)
+            raise _DryRun(locked.total)
+    except _DryRun as dry_run:
+        new_total = dry_run.total
+    locked.refresh_from_db()
+    return open_difference_charge(locked, new_total=new_total, source_token=source_token, user=user, now=now)
+
+
+@transaction.atomic
+def _change(order, *, lines, slot, user, expected_total, now):
     locked = _lock(order)
     _require_changeable(locked)
     if lines is None and slot is UNCHANGED:
         return _synced(order, locked)
+    notes = _apply_change(locked, lines=lines, slot=slot, user=user, expected_total=expected_total, now=now)
+    if locked.payment_method == Method.CARD_ONLINE:
+        _settle_difference(locked, user=user, now=now)
+    _changed(locked, notes, user=user, now=now)
+    return _synced(order, locked)
+
+
+def _change_after_charge(order, charge, outcome, *, lines, slot, user, expected_total, now):
+    """The difference's answer recorded and, if it succeeded, the change applied, in one
+    transaction. Returns (order, error to raise or None) so that the record is committed."""
+    with transaction.atomic():
+        locked = _lock(order)
+        charge = Payment.objects.select_for_update().get(pk=charge.pk)
+        error = close_difference_charge(locked, charge, outcome, now=now)
+        if error is not None:
+            return _synced(order, locked), error
+        try:
+            with transaction.atomic():
+                _require_changeable(locked)
+                notes = _apply_change(
+                    locked, lines=lines, slot=slot, user=user, expected_total=expected_total, now=now
+                )
+                notes.append(_("différence de %(amount)s payée") % {"amount": euros(charge.amount)})
+                _changed(locked, notes, user=user, now=now)
+        except OrderError as refused:
+            locked.refresh_from_db()
+            give_back_difference(locked, charge, now=now)
+            return _synced(order, locked), refused
+        return _synced(order, locked), None
+
+
+def _apply_change(locked, *, lines, slot, user, expected_total, now):
+    """Change the locked order's time and/or lines (stock included); returns the notes."""
     store = locked.store
     if store is None or not store.live:
         raise OrderError(
@@ -447,12 +531,13 @@ def change_order(
         _write_lines(locked, priced)
         _reserve(locked, priced, user=user, now=now)
         notes.append(_("Articles modifiés"))
-    if locked.payment_method == Method.CARD_ONLINE:
-        _settle_difference(locked, source_token=source_token, user=user, now=now)
+    return notes
+
+
+def _changed(locked, notes, *, user, now):
     _bump(locked, now=now)
     _event(locked, from_status=locked.status, user=user, now=now, note=", ".join(notes))
     _email_on_commit(locked, "changed")
-    return _synced(order, locked)
 
 
 def expire_unpaid_orders(*, now=None):

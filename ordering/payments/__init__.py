@@ -1,11 +1,13 @@
 """Payment providers behind one interface (`base.PaymentProvider`), chosen by settings.
 
-`PAYMENT_PROVIDER` names the provider of card payments online: "simulator" (offline, Square's
-sandbox test tokens; the default with DEBUG on), "none" (no card payment online: the default with
-DEBUG off until a real provider is configured) or, once the payments issue adds it, "square".
-With DEBUG off the simulator is refused unless `PAYMENT_SIMULATOR_ALLOWED` is set (a
-demonstration server): `check_payment_provider` makes that a start-up error of every
-`manage.py` command, not a failure at a customer's first payment.
+`PAYMENT_PROVIDER` names the provider of card payments online: "square" (real money, through
+Square's API), "simulator" (offline, Square's sandbox test tokens; the default with DEBUG on) or
+"none" (no card payment online: the default with DEBUG off until a real provider is configured).
+Square is refused without its credentials and a valid environment, with DEBUG on too (an empty
+token never means "test cards"), and with DEBUG off without its webhook key and URL; the simulator
+is refused with DEBUG off unless `PAYMENT_SIMULATOR_ALLOWED` is set (a demonstration server).
+`check_payment_provider` makes each of these a start-up error of every `manage.py` command, not a
+failure at a customer's first payment.
 Payments on delivery or at the counter go through `OnDeliveryProvider`.
 """
 
@@ -17,6 +19,8 @@ from django.utils.translation import gettext_lazy
 from .base import PaymentDeclined, PaymentProvider, ProviderResult, ProviderUnavailable
 from .on_delivery import OnDeliveryProvider
 from .simulator import SimulatorProvider
+from .square import SquareProvider
+from .square import configuration_errors as square_configuration_errors
 
 __all__ = [
     "OnDeliveryProvider",
@@ -26,13 +30,14 @@ __all__ = [
     "NO_CARD_ONLINE",
     "ProviderUnavailable",
     "SimulatorProvider",
+    "SquareProvider",
     "card_payments_online",
     "check_payment_provider",
     "get_provider",
     "provider_for_method",
 ]
 
-PROVIDERS = {"simulator": SimulatorProvider, "on_delivery": OnDeliveryProvider}
+PROVIDERS = {"square": SquareProvider, "simulator": SimulatorProvider, "on_delivery": OnDeliveryProvider}
 NO_CARD_PAYMENT = "none"
 NO_CARD_ONLINE = gettext_lazy(
     "Le paiement par carte en ligne n'est pas disponible : réglez à la livraison ou au retrait."
@@ -44,22 +49,30 @@ def card_payments_online():
     return getattr(settings, "PAYMENT_PROVIDER", "simulator") != NO_CARD_PAYMENT
 
 
-def configuration_error(name):
-    """Why provider `name` cannot run with these settings (English, for the operator), or ""."""
+def configuration_errors(name):
+    """Why provider `name` cannot run with these settings (English, for the operator): a list,
+    empty when it can run."""
     if name not in PROVIDERS:
         known = ", ".join(sorted([*PROVIDERS, NO_CARD_PAYMENT]))
-        return f"PAYMENT_PROVIDER={name!r} is not a known payment provider (known: {known})."
+        return [f"PAYMENT_PROVIDER={name!r} is not a known payment provider (known: {known})."]
+    if name == "square":
+        return square_configuration_errors()
     if (
         name == "simulator"
         and not settings.DEBUG
         and not getattr(settings, "PAYMENT_SIMULATOR_ALLOWED", False)
     ):
-        return (
+        return [
             "The payment simulator takes no real money: with DEBUG off it runs only when "
             "PAYMENT_SIMULATOR_ALLOWED=true (a demonstration server). Set PAYMENT_PROVIDER to a real "
             "provider, or to none to take no card payment online."
-        )
-    return ""
+        ]
+    return []
+
+
+def configuration_error(name):
+    """`configuration_errors(name)` as one sentence, or ""."""
+    return " ".join(configuration_errors(name))
 
 
 def check_payment_provider(app_configs=None, **kwargs):
@@ -67,8 +80,7 @@ def check_payment_provider(app_configs=None, **kwargs):
     name = getattr(settings, "PAYMENT_PROVIDER", "simulator")
     if name == NO_CARD_PAYMENT:
         return []
-    error = configuration_error(name)
-    return [checks.Error(error, id="ordering.E001")] if error else []
+    return [checks.Error(error, id="ordering.E001") for error in configuration_errors(name)]
 
 
 def get_provider(name=None):

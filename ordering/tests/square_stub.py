@@ -56,8 +56,9 @@ SANDBOX_TOKENS = {
     "ccof:customer-card-id-rejected-postalcode": "ADDRESS_VERIFICATION_FAILURE",
     "ccof:customer-card-id-rejected-expiration": "INVALID_EXPIRATION",
 }
-# A token that needs 3-D Secure: declined unless a verification token comes with it.
-REQUIRES_VERIFICATION = "cnon:stub-requires-verification"
+# A token that needs 3-D Secure (our convention, shared with the simulator): declined with
+# CARD_DECLINED_VERIFICATION_REQUIRED unless a verification token comes with it.
+REQUIRES_VERIFICATION = "cnon:card-nonce-requires-verification"
 DECLINE_PREFIX = "cnon:stub-decline-"
 ACCESS_TOKEN = "stub-access-token"
 CARD_STATUS = {"COMPLETED": "CAPTURED", "APPROVED": "AUTHORIZED", "FAILED": "FAILED"}
@@ -101,7 +102,7 @@ class SquareStub:
         *,
         access_token=ACCESS_TOKEN,
         signature_key="stub-webhook-signature-key",
-        webhook_url="http://testserver/paiements/square/webhook/",
+        webhook_url="https://testserver/paiements/square/webhook/",
         location_id="STUB-LOCATION",
     ):
         self.access_token = access_token

@@ -10,10 +10,13 @@ import pytest
 from django.db import connection, connections
 
 from ordering.exceptions import OrderError
-from ordering.models import Order, OrderLine
+from ordering.models import Order, OrderLine, Payment
+from ordering.services import pay_order
 from stores.models import StockLevel, StockMovement
 
 from .factories import NOW, configure, line, make_shop, new_key, place
+
+OK = "cnon:card-nonce-ok"
 
 pytestmark = [
     pytest.mark.postgres,
@@ -119,3 +122,43 @@ def test_first_orders_of_stores_without_settings_racing_get_their_own_prefixes(r
         numbers = sorted(Order.objects.filter(store=store).values_list("number", flat=True))
         prefix = prefixes[store.pk]
         assert numbers == [f"{prefix}-1125-001", f"{prefix}-1125-002"], outcomes
+
+
+def test_the_same_payment_sent_twice_at_once_charges_once_at_square(race_shop, square_stub):
+    shop = race_shop
+    order = place(shop, payment_method="card_online")
+    key = new_key()
+    square_stub.delay_next("payments.create", 1.0)  # the second arrives while Square answers the first
+
+    outcomes = race(
+        *[lambda: pay_order(order, source_token=OK, idempotency_key=key, now=NOW).pk for _n in range(2)]
+    )
+
+    payment = Payment.objects.get()
+    assert outcomes == [payment.pk, payment.pk]
+    assert square_stub.calls("payments.create") == 1
+    assert len(square_stub.charges()) == 1
+    assert (payment.status, payment.provider_reference) == ("succeeded", square_stub.charges()[0]["id"])
+    assert Order.objects.get().status == "received"
+
+
+def test_two_payments_of_one_order_at_once_never_charge_twice(race_shop, square_stub):
+    shop = race_shop
+    order = place(shop, payment_method="card_online")
+    square_stub.delay_next("payments.create", 1.0)  # the second arrives while Square answers the first
+
+    outcomes = race(
+        *[
+            lambda: pay_order(order, source_token=OK, idempotency_key=new_key(), now=NOW).status
+            for _n in range(2)
+        ]
+    )
+
+    # The second waits for the first's lock, then finds its charge committed, pending.
+    assert sorted(outcomes) == [
+        "refused: Votre paiement est en cours de confirmation par la banque : "
+        "réessayez dans quelques minutes.",
+        "succeeded",
+    ]
+    assert len(square_stub.charges()) == 1
+    assert Payment.objects.count() == 1

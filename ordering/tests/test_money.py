@@ -58,7 +58,11 @@ def test_an_order_with_a_declined_card_is_still_unpaid(shop):
 
     payment = pay_order(order, source_token="cnon:card-nonce-declined", idempotency_key=new_key(), now=NOW)
 
-    assert (payment.status, payment.raw_response) == ("failed", {"code": "CARD_DECLINED"})
+    assert payment.status == "failed"
+    assert payment.provider_reference.startswith("sim-fail-1800-")
+    assert payment.raw_response == {
+        "errors": [{"category": "PAYMENT_METHOD_ERROR", "code": "GENERIC_DECLINE"}]
+    }
     assert Order.objects.get().payment_state == "unpaid"
 
 
@@ -299,3 +303,62 @@ def test_expired_orders_without_a_pending_charge_still_expire(shop):
 
     assert expire_unpaid_orders(now=NOW + datetime.timedelta(minutes=15)) == 1
     assert Order.objects.get().status == "cancelled"
+
+
+def test_cancelling_an_order_paid_by_hand_refunds_nothing_through_a_provider(shop, manager):
+    order = place(shop)
+    record_payment(order, method="cash", amount_received=D("20.00"), user=manager, now=NOW)
+
+    cancel_order(order, reason="Client absent", now=NOW)
+
+    assert Refund.objects.count() == 0
+    assert Order.objects.get().status == "cancelled"
+
+
+def test_the_webhook_is_not_found_without_a_card_provider(db, client, settings):
+    settings.PAYMENT_PROVIDER = "none"
+
+    response = client.post("/paiements/square/webhook/", data=b"{}", content_type="application/json")
+
+    assert response.status_code == 404
+
+
+def test_the_simulator_s_signed_webhook_settles_a_pending_charge(shop, client, settings):
+    import hashlib
+    import hmac
+    import json
+
+    from ordering.payments.simulator import WEBHOOK_KEY, SimulatorProvider
+
+    settings.SQUARE_WEBHOOK_URL = "https://oc-pizza.fr/paiements/square/webhook/"
+    order = place(shop, payment_method="card_online")
+    reference = (
+        SimulatorProvider()
+        .charge(amount=D("18.00"), source_token=OK, idempotency_key="sim-webhook-1", reference=order.number)
+        .reference
+    )
+    Payment.objects.create(
+        order=order,
+        kind="charge",
+        method="card_online",
+        provider="simulator",
+        amount=D("18.00"),
+        idempotency_key="sim-webhook-1",
+        provider_reference=reference,
+        created_at=NOW,
+    )
+    body = json.dumps(
+        {"type": "payment.updated", "event_id": "evt-sim-1", "data": {"type": "payment", "id": reference}}
+    ).encode()
+    signature = hmac.new(WEBHOOK_KEY, settings.SQUARE_WEBHOOK_URL.encode() + body, hashlib.sha256).hexdigest()
+
+    response = client.post(
+        "/paiements/square/webhook/",
+        data=body,
+        content_type="application/json",
+        headers={"X-Simulator-Signature": signature},
+    )
+
+    assert response.status_code == 200
+    order.refresh_from_db()
+    assert (order.status, order.payment_state) == ("received", "paid")

@@ -50,7 +50,7 @@ def test_the_simulator_accepts_the_sandbox_ok_token():
 @pytest.mark.parametrize(
     ("token", "code", "message"),
     [
-        ("cnon:card-nonce-declined", "CARD_DECLINED", "Votre banque a refusé le paiement."),
+        ("cnon:card-nonce-declined", "GENERIC_DECLINE", "Votre banque a refusé le paiement."),
         ("cnon:card-nonce-rejected-cvv", "CVV_FAILURE", "Le cryptogramme de la carte est incorrect."),
         (
             "cnon:card-nonce-rejected-postalcode",
@@ -62,7 +62,7 @@ def test_the_simulator_accepts_the_sandbox_ok_token():
             "INVALID_EXPIRATION",
             "La date d'expiration de la carte est incorrecte.",
         ),
-        ("n'importe quoi", "INVALID_CARD", "La carte n'est pas valable."),
+        ("n'importe quoi", "INVALID_CARD_DATA", "La carte n'est pas valable."),
     ],
 )
 def test_the_simulator_declines_the_declining_tokens(token, code, message):

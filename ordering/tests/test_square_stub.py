@@ -60,7 +60,7 @@ def test_the_same_key_with_another_body_is_refused(square_stub):
         ("cnon:card-nonce-declined", "GENERIC_DECLINE"),
         ("cnon:card-nonce-rejected-cvv", "CVV_FAILURE"),
         ("cnon:stub-decline-INSUFFICIENT_FUNDS", "INSUFFICIENT_FUNDS"),
-        ("cnon:stub-requires-verification", "CARD_DECLINED_VERIFICATION_REQUIRED"),
+        ("cnon:card-nonce-requires-verification", "CARD_DECLINED_VERIFICATION_REQUIRED"),
     ],
 )
 def test_declining_tokens_decline_with_a_failed_payment(square_stub, token, code):

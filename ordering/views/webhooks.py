@@ -59,4 +59,7 @@ def square_webhook(request):
         delivery.delete()  # not handled: the provider's retry must get through
         log.warning("Payment webhook %s not handled, provider unreachable: %s", event.event_id, error)
         return HttpResponse(status=503)
+    except Exception:
+        delivery.delete()  # not handled either: a 500, and the provider's retry gets through
+        raise
     return HttpResponse(status=200)
