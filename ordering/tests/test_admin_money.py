@@ -510,3 +510,24 @@ def test_every_orders_admin_page_renders_without_template_errors(
         assert response.status_code == 200, page
         html = WAGTAIL_OWN.sub("", response.content.decode())
         assert "TEMPLATE-ERROR" not in html, page
+
+
+def test_a_refund_from_the_admin_goes_through_square_once(client, manager, shop, square_stub):
+    shop.store.payment_location_id = "LOC-VAISE"
+    shop.store.save()
+    order = place(shop, payment_method="card_online")
+    pay_order(order, source_token=OK, idempotency_key=new_key(), now=NOW)
+    client.force_login(manager)
+    data = {"amount": "5,50", "reason": "Bière oubliée", "key": KEY}
+
+    first = client.post(refund_url(order), data)
+    second = client.post(refund_url(order), data)  # the same form posted again
+
+    assert (first.status_code, second.status_code) == (302, 302)
+    assert [refund["amount_money"] for refund in square_stub.refunds.values()] == [
+        {"amount": 550, "currency": "EUR"}
+    ]
+    refund = Payment.objects.get(order=order, kind="refund")
+    assert (refund.provider, refund.amount, refund.status) == ("square", D("5.50"), "succeeded")
+    assert refund.provider_reference in square_stub.refunds
+    assert Order.objects.get(pk=order.pk).payment_state == "partially_refunded"
