@@ -43,6 +43,15 @@ ORDERING_SETTINGS_PERMISSIONS = [
     "stores.delete_storeclosure",
 ]
 
+# Orders in the admin (ordering.access.order_stores): Siège reviews every store's orders, managers
+# their stores'; cancelling needs change_order, refunding and recording a payment add_payment.
+ORDER_REVIEW_PERMISSIONS = [
+    "ordering.view_order",
+    "ordering.change_order",
+    "ordering.view_payment",
+    "ordering.add_payment",
+]
+
 # Model permissions per role, as "app_label.codename".
 ROLE_PERMISSIONS = {
     MARKETING: [
@@ -66,9 +75,15 @@ ROLE_PERMISSIONS = {
         "stores.view_storemembership",
         *STOCK_PERMISSIONS,
         *ORDERING_SETTINGS_PERMISSIONS,
+        *ORDER_REVIEW_PERMISSIONS,
         *OPERATIONAL_PAGE_PERMISSIONS,
     ],
-    STORE_MANAGERS: [ADMIN_ACCESS, *STOCK_PERMISSIONS, *ORDERING_SETTINGS_PERMISSIONS],
+    STORE_MANAGERS: [
+        ADMIN_ACCESS,
+        *STOCK_PERMISSIONS,
+        *ORDERING_SETTINGS_PERMISSIONS,
+        *ORDER_REVIEW_PERMISSIONS,
+    ],
     STORE_STAFF: [],
     PIZZAIOLOS: [],
     DRIVERS: [],

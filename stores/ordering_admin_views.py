@@ -6,21 +6,18 @@ the user's answers 403, an unknown store or closure 404.
 """
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.views.generic import TemplateView
-from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from .access import is_head_office, ordering_settings_stores
+from .admin_base import ScopedAdminView
 from .forms import OrderingSettingsForm, StoreClosureForm
 from .hours import ordering_settings
-from .models import StoreClosure, StorePage
+from .models import StoreClosure
 from .services import free_order_prefix
 
 ADD_CLOSURE = "stores.add_storeclosure"
@@ -28,35 +25,16 @@ CHANGE_CLOSURE = "stores.change_storeclosure"
 DELETE_CLOSURE = "stores.delete_storeclosure"
 
 
-class OrderingSettingsBaseView(WagtailAdminTemplateMixin, TemplateView):
+class OrderingSettingsBaseView(ScopedAdminView):
     """Checks that the user may edit some store's ordering settings (else 403)."""
 
     header_icon = "cog"
-    permission_required = None  # a further model permission the screen needs
+    forbidden_template = "stores/admin/ordering_forbidden.html"
+    index_url_name = "store_ordering:index"
+    index_label = _("Réglages de commande")
 
-    def dispatch(self, request, *args, **kwargs):
-        try:
-            self.check_access(request, **kwargs)
-        except PermissionDenied:
-            return TemplateResponse(request, "stores/admin/ordering_forbidden.html", status=403)
-        return super().dispatch(request, *args, **kwargs)
-
-    def check_access(self, request, **kwargs):
-        self.stores = ordering_settings_stores(request.user)
-        if not self.stores.exists():
-            raise PermissionDenied
-        if self.permission_required and not request.user.has_perm(self.permission_required):
-            raise PermissionDenied
-
-    def get_breadcrumbs_items(self):
-        return self.breadcrumbs_items + [
-            {"url": reverse("store_ordering:index"), "label": _("Réglages de commande")},
-            *self.inner_breadcrumbs(),
-            {"url": "", "label": self.get_page_title()},
-        ]
-
-    def inner_breadcrumbs(self):
-        return []
+    def scoped_stores(self, user):
+        return ordering_settings_stores(user)
 
 
 class StoreOrderingView(OrderingSettingsBaseView):
@@ -64,10 +42,7 @@ class StoreOrderingView(OrderingSettingsBaseView):
 
     def check_access(self, request, *, store_id, **kwargs):
         super().check_access(request, **kwargs)
-        store = get_object_or_404(StorePage, id=store_id)
-        if not self.stores.filter(id=store.id).exists():
-            raise PermissionDenied
-        self.store = store.specific
+        self.store = self.scoped_store(store_id)
 
     def get_page_subtitle(self):
         return self.store.title

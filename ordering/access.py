@@ -1,0 +1,30 @@
+"""Who may review which orders: head office every store's, a manager the stores they manage.
+
+The permissions come from the role groups (`ocpizza.roles.ORDER_REVIEW_PERMISSIONS`); the stores
+from the memberships (`stores.access`). Marketing and crew members review no order.
+"""
+
+from stores.access import is_head_office, managed_stores
+from stores.models import StorePage
+
+VIEW_ORDERS = "ordering.view_order"
+CHANGE_ORDERS = "ordering.change_order"  # cancel
+MOVE_MONEY = "ordering.add_payment"  # refund, record a payment handed over
+
+
+def order_stores(user):
+    """The stores whose orders `user` may review (needs `ordering.view_order`)."""
+    if not user.is_authenticated or not user.has_perm(VIEW_ORDERS):
+        return StorePage.objects.none()
+    if is_head_office(user):
+        return StorePage.objects.all()
+    return managed_stores(user)
+
+
+def may_see_order(user, order, stores=None):
+    """True if `order` belongs to one of `user`'s stores (an order whose store was deleted:
+    head office only)."""
+    if order.store_id is None:
+        return is_head_office(user)
+    stores = order_stores(user) if stores is None else stores
+    return stores.filter(id=order.store_id).exists()

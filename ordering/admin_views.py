@@ -1,0 +1,422 @@
+"""The orders in the Wagtail admin: the list, an order's detail, and what staff do with money.
+
+Head office sees every store's orders; a store manager the orders of the stores they manage
+(`ordering.access.order_stores`). Another store's order answers 403, an unknown one 404; a user
+with no store to review is refused every screen (403). Views parse a form, call one service
+(`cancel_order`, `refund_order`, `record_payment`) and show its OrderError; nothing is written
+when a form or a service refuses.
+"""
+
+import secrets
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import (
+    Case,
+    CharField,
+    DecimalField,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from menu.templatetags.menu_tags import euros
+from stores.access import is_head_office
+from stores.admin_base import ScopedAdminView
+
+from . import services
+from .access import CHANGE_ORDERS, MOVE_MONEY, may_see_order, order_stores
+from .admin_forms import CancelForm, OrderFilterForm, RecordPaymentForm, RefundForm
+from .exceptions import OrderError
+from .models import MONEY, ZERO, Order, OrderEvent, Payment
+
+Status = Order.Status
+PaymentState = Order.PaymentState
+
+# What staff may still cancel (services.cancel_order decides; this only chooses the buttons).
+CANCELLABLE = {
+    Status.PENDING_PAYMENT,
+    Status.RECEIVED,
+    Status.PREPARING,
+    Status.READY,
+    Status.OUT_FOR_DELIVERY,
+}
+
+
+WAGTAIL_HEADER_DEFAULTS = {
+    "search_form": None,
+    "filters": None,
+    "side_panels": [],
+    "history_url": None,
+    "index_results_url": None,
+}
+
+
+class OrdersAdminView(ScopedAdminView):
+    """Base of the orders screens: the user reviews the orders of some stores (else 403)."""
+
+    header_icon = "list-ul"
+    forbidden_template = "ordering/admin/forbidden.html"
+    index_url_name = "orders_admin:index"
+    index_label = gettext_lazy("Commandes")
+
+    def scoped_stores(self, user):
+        return order_stores(user)
+
+    def check_access(self, request, **kwargs):
+        super().check_access(request, **kwargs)
+        self.head_office = is_head_office(request.user)
+
+    def get_context_data(self, **kwargs):
+        # What Wagtail's slim header reads (generic/base.html): these screens have no search box,
+        # filters in the header, side panels nor history.
+        for name, value in WAGTAIL_HEADER_DEFAULTS.items():
+            kwargs.setdefault(name, value)
+        return super().get_context_data(**kwargs)
+
+    def scoped_orders(self):
+        """The orders of the user's stores (head office: all, those of deleted stores too)."""
+        if self.head_office:
+            return Order.objects.all()
+        return Order.objects.filter(store__in=self.stores)
+
+
+class OrderListView(OrdersAdminView):
+    """The orders of the user's stores, newest first, filtered and paginated.
+
+    The list reads one page of orders with their payment state in one query, whatever the number
+    of orders. Filters live in `OrderFilterForm.FILTERS`; `filtered_orders()` is what an export
+    of the list would write."""
+
+    page_title = gettext_lazy("Commandes")
+    template_name = "ordering/admin/order_list.html"
+    paginate_by = 50
+
+    def get_breadcrumbs_items(self):
+        return []
+
+    def filtered_orders(self):
+        self.filter_form = OrderFilterForm(
+            self.request.GET or None,
+            stores=self.stores.order_by("title"),
+            payment_states=PaymentState.choices,
+        )
+        orders = with_payment_state(self.scoped_orders()).order_by("-created_at", "-id")
+        return self.filter_form.filter(orders)
+
+    def get_context_data(self, **kwargs):
+        page = Paginator(self.filtered_orders(), self.paginate_by).get_page(self.request.GET.get("p"))
+        page.object_list = list(page.object_list)
+        for order in page.object_list:
+            order.payment_state_label = PaymentState(order.payment_state_value).label
+        return super().get_context_data(
+            filter_form=self.filter_form,
+            page_obj=page,
+            page_query=_without(self.request.GET, "p"),
+            head_office=self.head_office,
+            **kwargs,
+        )
+
+
+class OrderView(OrdersAdminView):
+    """A screen about one order, which must be of one of the user's stores (else 403)."""
+
+    def check_access(self, request, *, number, **kwargs):
+        super().check_access(request, **kwargs)
+        self.order = get_object_or_404(self.order_queryset(), number=number)
+        if not (self.head_office or may_see_order(request.user, self.order, self.stores)):
+            raise PermissionDenied
+
+    def order_queryset(self):
+        return Order.objects.select_related("store")
+
+    def get_page_subtitle(self):
+        return self.order.number
+
+    def get_page_title(self):
+        return f"{self.page_title} {self.order.number}"
+
+    def detail_url(self):
+        return reverse("orders_admin:detail", args=[self.order.number])
+
+    def inner_breadcrumbs(self):
+        return []
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(order=self.order, **kwargs)
+
+
+class OrderDetailView(OrderView):
+    page_title = gettext_lazy("Commande")
+    template_name = "ordering/admin/order_detail.html"
+
+    def order_queryset(self):
+        return Order.objects.select_related("store").prefetch_related(
+            "lines",
+            "discounts",
+            Prefetch(
+                "payments", queryset=Payment.objects.select_related("created_by").order_by("created_at", "id")
+            ),
+            Prefetch("events", queryset=OrderEvent.objects.select_related("user")),
+        )
+
+    def get_context_data(self, **kwargs):
+        order, user = self.order, self.request.user
+        return super().get_context_data(
+            lines=list(order.lines.all()),
+            discounts=list(order.discounts.all()),
+            payments=list(order.payments.all()),
+            events=list(order.events.all()),
+            vat_lines=order.vat_breakdown(),
+            paid=order.paid_amount(),
+            refunded=order.refunded_amount(),
+            payment_state=order.payment_state,
+            payment_state_label=order.get_payment_state_display(),
+            refundable=refundable_amount(order),
+            due=amount_due(order),
+            can_refund=user.has_perm(MOVE_MONEY) and refundable_amount(order) > 0,
+            can_record=user.has_perm(MOVE_MONEY) and may_record(order),
+            can_cancel=user.has_perm(CHANGE_ORDERS) and order.status in CANCELLABLE,
+            **kwargs,
+        )
+
+
+class OrderActionView(OrderView):
+    """A form about the order that calls one service; on success, back to the order's page."""
+
+    template_name = "ordering/admin/order_action.html"
+    submit_label = ""
+    intro = ""
+
+    def order_queryset(self):
+        return Order.objects.select_related("store").prefetch_related("payments")
+
+    def inner_breadcrumbs(self):
+        return [{"url": self.detail_url(), "label": self.order.number}]
+
+    def get_page_title(self):
+        return f"{self.page_title} — {self.order.number}"
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(self.get_context_data(form=self.make_form()))
+
+    def post(self, request, *args, **kwargs):
+        form = self.make_form(request.POST)
+        if form.is_valid():
+            try:
+                message = self.act(form)
+            except OrderError as error:
+                form.add_error(None, error.message)
+                self.refused(form)
+            else:
+                messages.success(request, message)
+                return redirect(self.detail_url())
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+    def refused(self, form):
+        """The service refused the form: nothing to do by default."""
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("refundable", None)
+        kwargs.setdefault("due", None)
+        return super().get_context_data(
+            submit_label=self.submit_label,
+            intro=self.intro,
+            detail_url=self.detail_url(),
+            paid=self.order.paid_amount(),
+            **kwargs,
+        )
+
+
+class RefundView(OrderActionView):
+    page_title = gettext_lazy("Rembourser")
+    permission_required = MOVE_MONEY
+    submit_label = gettext_lazy("Rembourser")
+    intro = gettext_lazy(
+        "Le remboursement passe par le prestataire de paiement, sur la carte utilisée par le client."
+    )
+
+    def make_form(self, data=None):
+        return RefundForm(data, refundable=refundable_amount(self.order), initial={"key": new_form_key()})
+
+    def refused(self, form):
+        # Trying again after a refusal is a new attempt: it needs a new key, else the service
+        # would answer with the refused rows of this one.
+        form.data = form.data.copy()
+        form.data["key"] = new_form_key()
+
+    def act(self, form):
+        data = form.cleaned_data
+        refunds = services.refund_order(
+            self.order,
+            amount=data["amount"],
+            reason=data["reason"],
+            user=self.request.user,
+            idempotency_key=f"admin-refund-{data['key']}",
+        )
+        if not any(refund.status != Payment.Status.FAILED for refund in refunds):
+            raise OrderError(_("Ce remboursement a été refusé : rechargez la page pour réessayer."))
+        amount = sum((refund.amount for refund in refunds), start=ZERO)
+        return _("%(amount)s remboursés sur la commande %(number)s.") % {
+            "amount": euros(amount),
+            "number": self.order.number,
+        }
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(refundable=refundable_amount(self.order), **kwargs)
+
+
+class RecordPaymentView(OrderActionView):
+    page_title = gettext_lazy("Encaisser")
+    permission_required = MOVE_MONEY
+    submit_label = gettext_lazy("Enregistrer le paiement")
+    intro = gettext_lazy(
+        "Le paiement remis au livreur ou au comptoir : espèces, carte, titre-restaurant ou chèque."
+    )
+
+    def make_form(self, data=None):
+        initial = {"method": self.order.payment_method}
+        return RecordPaymentForm(
+            data, due=amount_due(self.order), refusal=record_refusal(self.order), initial=initial
+        )
+
+    def act(self, form):
+        data = form.cleaned_data
+        payment = services.record_payment(
+            self.order, method=data["method"], amount_received=data["amount_received"], user=self.request.user
+        )
+        if payment.change_given:
+            return _("Paiement de %(amount)s enregistré. Monnaie à rendre : %(change)s.") % {
+                "amount": euros(payment.amount),
+                "change": euros(payment.change_given),
+            }
+        return _("Paiement de %(amount)s enregistré.") % {"amount": euros(payment.amount)}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(due=amount_due(self.order), **kwargs)
+
+
+class CancelView(OrderActionView):
+    page_title = gettext_lazy("Annuler")
+    permission_required = CHANGE_ORDERS
+    submit_label = gettext_lazy("Annuler la commande")
+    intro = gettext_lazy(
+        "Le stock réservé est libéré, un paiement en ligne est remboursé en entier et le client est "
+        "prévenu par e-mail."
+    )
+
+    def make_form(self, data=None):
+        return CancelForm(data)
+
+    def act(self, form):
+        services.cancel_order(self.order, user=self.request.user, reason=form.cleaned_data["reason"])
+        return _("Commande %(number)s annulée.") % {"number": self.order.number}
+
+
+class ReconciliationView(OrdersAdminView):
+    """The latest runs of the payments reconciliation and what they found (head office only)."""
+
+    page_title = gettext_lazy("Rapprochement des paiements")
+    template_name = "ordering/admin/reconciliation.html"
+    runs_shown = 20
+
+    def check_access(self, request, **kwargs):
+        super().check_access(request, **kwargs)
+        if not self.head_office:
+            raise PermissionDenied
+
+    def get_context_data(self, **kwargs):
+        from .models import PaymentReconciliation
+
+        runs = list(PaymentReconciliation.objects.order_by("-ran_at", "-id")[: self.runs_shown])
+        return super().get_context_data(runs=runs, latest=runs[0] if runs else None, **kwargs)
+
+
+def with_payment_state(orders):
+    """`orders` annotated with `payment_state_value`, the same as `Order.payment_state` but
+    computed in the database (subqueries), so that the list filters and pages on it in one query."""
+    succeeded = Payment.objects.filter(order=OuterRef("pk"), status=Payment.Status.SUCCEEDED)
+
+    def total(kind):
+        amounts = succeeded.filter(kind=kind).values("order").annotate(total=Sum("amount")).values("total")
+        return Coalesce(Subquery(amounts), Value(ZERO), output_field=DecimalField(**MONEY))
+
+    pending_charge = Payment.objects.filter(
+        order=OuterRef("pk"), kind=Payment.Kind.CHARGE, status=Payment.Status.PENDING
+    )
+    orders = orders.annotate(
+        charged_total=total(Payment.Kind.CHARGE),
+        refunded_total=total(Payment.Kind.REFUND),
+        has_pending_charge=Exists(pending_charge),
+    )
+    return orders.annotate(
+        payment_state_value=Case(
+            When(charged_total__lte=0, has_pending_charge=True, then=Value(PaymentState.PENDING)),
+            When(charged_total__lte=0, then=Value(PaymentState.UNPAID)),
+            When(refunded_total__gte=F("charged_total"), then=Value(PaymentState.REFUNDED)),
+            When(refunded_total__gt=0, then=Value(PaymentState.PARTIALLY_REFUNDED)),
+            default=Value(PaymentState.PAID),
+            output_field=CharField(),
+        )
+    )
+
+
+# What the buttons offer. The services check again under the order's lock.
+
+
+def refundable_amount(order):
+    """What may still be refunded of the order's card payments online: succeeded charges minus
+    the refunds not failed (a pending refund is already promised)."""
+    total = ZERO
+    for payment in order.payments.all():
+        if payment.method != Order.PaymentMethod.CARD_ONLINE:
+            continue
+        if payment.kind == Payment.Kind.CHARGE and payment.status == Payment.Status.SUCCEEDED:
+            total += payment.amount
+        elif payment.kind == Payment.Kind.REFUND and payment.status != Payment.Status.FAILED:
+            total -= payment.amount
+    return max(total, ZERO)
+
+
+def amount_due(order):
+    """What the order still owes (its total minus what was paid, refunds deducted)."""
+    if order.status == Status.CANCELLED:
+        return ZERO
+    return max(order.total - order.paid_amount(), ZERO)
+
+
+def new_form_key():
+    return secrets.token_urlsafe(18)
+
+
+def record_refusal(order):
+    """Why a payment handed over cannot be recorded for `order` now ("" if it can): staff record
+    the payment of an unpaid order only, never beside a charge online or a refund."""
+    if order.status == Status.CANCELLED:
+        return _("Cette commande est annulée : elle ne peut plus être payée.")
+    if order.payment_state == PaymentState.PENDING:
+        return _("Le paiement en ligne de cette commande est en cours de confirmation.")
+    if order.payment_state != PaymentState.UNPAID or amount_due(order) <= 0:
+        return _("Cette commande est déjà payée.")
+    return ""
+
+
+def may_record(order):
+    return not record_refusal(order)
+
+
+def _without(query, key):
+    query = query.copy()
+    query.pop(key, None)
+    return query.urlencode()
