@@ -95,15 +95,13 @@ class StorePageForm(HeadOfficeFieldsFormMixin, PermissionedFormsetsMixin, Wagtai
     def clean(self):
         cleaned_data = super().clean()
         bands = self.formsets.get("delivery_bands")
-        if bands is None or not bands.is_valid():
+        if bands is None or not bands.is_valid():  # two bands at one distance: the formset says so
             return cleaned_data
         limits = [
             form.cleaned_data["up_to_km"]
             for form in bands.forms
             if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("up_to_km")
         ]
-        if len(limits) != len(set(limits)):
-            self.add_error(None, _("Deux tranches de livraison ont la même distance."))
         radius = cleaned_data.get("delivery_radius_km")
         if radius is not None and any(limit > radius for limit in limits):
             self.add_error(
