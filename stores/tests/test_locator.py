@@ -297,3 +297,14 @@ def test_a_store_page_with_a_key_shows_its_map(client, chain, settings):
     assert "https://maps.googleapis.com" in response["Content-Security-Policy"]
     assert len(soup.select(".store-links a")) == 2
     assert_accessible(response)
+
+
+def test_a_closed_store_page_says_when_it_opens_again(client, store_index):
+    store = StorePageFactory(parent=store_index)  # every day 11:00–23:00
+    today = timezone.localdate()
+    StoreClosure.objects.create(store=store, starts_on=today, ends_on=today, message="Inventaire")
+
+    response = get(client, store)
+
+    tomorrow = date_format(today + datetime.timedelta(days=1), "l j F")
+    assert f"Fermé pour le moment Ouvre {tomorrow} à 11:00." in text(response)
