@@ -22,6 +22,7 @@ from typing import NamedTuple
 from .geo.base import as_point
 from .geo.offline import haversine_m
 from .hours import is_open_at, next_opening, ordering_settings
+from .models import StorePage
 
 DISTANCE_PLACES = Decimal("0.01")
 
@@ -106,8 +107,6 @@ def serving_stores(place, now, stores=None):
     distance. Stores that do not take orders online (`accepts_orders` off) are left out. `stores`
     defaults to every live store.
     """
-    from .models import StorePage
-
     if stores is None:
         stores = StorePage.objects.live().for_listing()
     serving = []

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from .areas import delivers_somewhere, delivery_quote, distance_km
 from .forms import LocatorForm
-from .geo import GeoError, Point, get_geocoder, maps_link, place_link
+from .geo import GeocodeResult, GeoError, Point, get_geocoder, maps_link, place_link
 from .hours import is_open_at, next_opening
 
 
@@ -68,7 +68,7 @@ def locator_context(request, stores, now=None):
         )
         if origin is not None:
             entry.distance_km = distance_km(store, origin)
-            if hasattr(origin, "postcode"):  # an address, not a bare position
+            if isinstance(origin, GeocodeResult):  # an address, not a bare position
                 entry.quote = delivery_quote(store, origin)
         entries.append(entry)
     if origin is not None:
@@ -76,7 +76,7 @@ def locator_context(request, stores, now=None):
     return {
         "locator_form": form,
         "origin": origin,
-        "origin_is_position": origin is not None and not hasattr(origin, "postcode"),
+        "origin_is_position": isinstance(origin, Point),
         "entries": entries,
         "stores": [entry.store for entry in entries],
         **map_context([entry.store for entry in entries], origin=origin, request=request),
