@@ -13,6 +13,7 @@ from django.utils.formats import date_format
 from stores.models import DeliveryBand, StoreClosure
 
 from .factories import StorePageFactory
+from .google_stub import GEOCODE_PATH, GoogleStub, geocode_result
 
 BROWSER_KEY = "AIzaSyBrowserKeyForTests-0000000000000"
 
@@ -308,3 +309,36 @@ def test_a_closed_store_page_says_when_it_opens_again(client, store_index):
 
     tomorrow = date_format(today + datetime.timedelta(days=1), "l j F")
     assert f"Fermé pour le moment Ouvre {tomorrow} à 11:00." in text(response)
+
+
+# With Google's geocoder (the real client against the local stub)
+
+
+@pytest.fixture
+def google(settings):
+    stub = GoogleStub().start()
+    settings.GOOGLEAPIKEY = "AIzaSyA-test-key-for-the-local-stub-0000"
+    settings.GEO_GEOCODING_BASE_URL = settings.GEO_ROUTES_BASE_URL = stub.url
+    settings.GEO_TIMEOUT_SECONDS = 0.5
+    yield stub
+    stub.stop()
+
+
+def test_the_locator_searches_with_google_and_a_second_search_is_not_paid_again(client, chain, google):
+    google.answer(GEOCODE_PATH, {"results": [geocode_result()], "status": "OK"})  # 12 rue Victor Hugo
+    page = chain["bellecour"].get_parent()
+
+    first = get(client, page, adresse="12 rue Victor Hugo, 69002 Lyon")
+    second = get(client, page, adresse="12 rue Victor Hugo, 69002 Lyon")
+
+    assert listed(first) == listed(second) == ["bellecour", "part-dieu", "croix-rousse"]
+    assert "Les pizzerias les plus proches de « 12 Rue Victor Hugo, 69002 Lyon, France »" in text(first)
+    assert len(google.requests_to(GEOCODE_PATH)) == 1
+
+
+def test_the_locator_still_answers_when_google_refuses_the_key(client, chain, google):
+    google.answer(GEOCODE_PATH, {"results": [], "status": "REQUEST_DENIED", "error_message": "denied"})
+
+    response = get(client, chain["bellecour"].get_parent(), adresse="3 rue Paul Bert, 69003 Lyon")
+
+    assert listed(response) == ["part-dieu", "bellecour", "croix-rousse"]  # the offline twin's answer
