@@ -315,34 +315,6 @@ GEO_ROUTES_BASE_URL = "https://routes.googleapis.com"
 GEO_TIMEOUT_SECONDS = env.float("GEO_TIMEOUT_SECONDS", default=5.0)
 # How long a geocoded address is kept in the cache (Google allows 30 days for coordinates).
 GEO_CACHE_SECONDS = env.int("GEO_CACHE_SECONDS", default=30 * 24 * 3600)
-# The map of the store locator and store pages (Maps JavaScript API): a *browser* key, public by
-# nature, restricted by HTTP referrer to our sites (docs/maps.md); never GOOGLEAPIKEY. Empty: no
-# map, links that open Google Maps instead. Only the pages that show a map (stores.models.
-# MapPageMixin) add these origins to the storefront's policy, as Google's CSP guide lists them;
-# CSP_EXTRA_* still adds to every page.
-GOOGLE_MAPS_BROWSER_KEY = env.str("GOOGLE_MAPS_BROWSER_KEY", default="")
-GOOGLE_MAPS_SCRIPT_URL = "https://maps.googleapis.com/maps/api/js"
-GOOGLE_MAPS_CSP = {
-    "script-src": ["https://maps.googleapis.com", "https://*.googleapis.com", "https://*.gstatic.com"],
-    "img-src": [
-        "https://*.googleapis.com",
-        "https://*.gstatic.com",
-        "https://*.google.com",
-        "https://*.googleusercontent.com",
-        "data:",
-    ],
-    "connect-src": [
-        "https://*.googleapis.com",
-        "https://*.google.com",
-        "https://*.gstatic.com",
-        "data:",
-        "blob:",
-    ],
-    "style-src": ["https://fonts.googleapis.com"],
-    "font-src": ["https://fonts.gstatic.com"],
-    "frame-src": ["https://*.google.com"],
-    "worker-src": ["blob:"],
-}
 SQUARE_ACCESS_TOKEN = env.str("SQUARE_ACCESS_TOKEN", default="")
 SQUARE_ENVIRONMENT = env.str("SQUARE_ENVIRONMENT", default="sandbox")
 # Card payments online (ordering/payments/): "simulator" is offline and takes no real money, so with
@@ -389,6 +361,37 @@ SIGNUP_LIMIT_PER_HOUR = env.int("SIGNUP_LIMIT_PER_HOUR", default=5)
 # E-mail changes asked (each sends a confirmation mail), per hour, per address and per account.
 EMAIL_CHANGE_LIMIT_PER_HOUR = env.int("EMAIL_CHANGE_LIMIT_PER_HOUR", default=5)
 # --- end of login protection ----------------------------------------------------------------------
+
+# --- Google Maps in the browser (stores/locator.py, docs/maps.md) -----------------------------------
+# The map of the store locator and store pages (Maps JavaScript API): a *browser* key, public by
+# nature, restricted by HTTP referrer to our sites (docs/maps.md); never GOOGLEAPIKEY. Empty: no
+# map, links that open Google Maps instead. Only the pages that show a map (stores.models.
+# MapPageMixin) add these origins to the storefront's policy, as Google's CSP guide lists them;
+# CSP_EXTRA_* still adds to every page.
+GOOGLE_MAPS_BROWSER_KEY = env.str("GOOGLE_MAPS_BROWSER_KEY", default="")
+GOOGLE_MAPS_SCRIPT_URL = "https://maps.googleapis.com/maps/api/js"
+GOOGLE_MAPS_CSP = {
+    "script-src": ["https://maps.googleapis.com", "https://*.googleapis.com", "https://*.gstatic.com"],
+    "img-src": [
+        "https://*.googleapis.com",
+        "https://*.gstatic.com",
+        "https://*.google.com",
+        "https://*.googleusercontent.com",
+        "data:",
+    ],
+    "connect-src": [
+        "https://*.googleapis.com",
+        "https://*.google.com",
+        "https://*.gstatic.com",
+        "data:",
+        "blob:",
+    ],
+    "style-src": ["https://fonts.googleapis.com"],
+    "font-src": ["https://fonts.gstatic.com"],
+    "frame-src": ["https://*.google.com"],
+    "worker-src": ["blob:"],
+}
+# --- end of Google Maps in the browser ------------------------------------------------------------
 
 LOGGING = {
     "version": 1,
