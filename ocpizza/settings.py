@@ -424,6 +424,37 @@ SIGNUP_LIMIT_PER_HOUR = env.int("SIGNUP_LIMIT_PER_HOUR", default=5)
 EMAIL_CHANGE_LIMIT_PER_HOUR = env.int("EMAIL_CHANGE_LIMIT_PER_HOUR", default=5)
 # --- end of login protection ----------------------------------------------------------------------
 
+# --- Google Maps in the browser (stores/locator.py, docs/maps.md) -----------------------------------
+# The map of the store locator and store pages (Maps JavaScript API): a *browser* key, public by
+# nature, restricted by HTTP referrer to our sites (docs/maps.md); never GOOGLEAPIKEY. Empty: no
+# map, links that open Google Maps instead. Only the pages that show a map (stores.models.
+# MapPageMixin) add these origins to the storefront's policy, as Google's CSP guide lists them;
+# CSP_EXTRA_* still adds to every page.
+GOOGLE_MAPS_BROWSER_KEY = env.str("GOOGLE_MAPS_BROWSER_KEY", default="")
+GOOGLE_MAPS_SCRIPT_URL = "https://maps.googleapis.com/maps/api/js"
+GOOGLE_MAPS_CSP = {
+    "script-src": ["https://maps.googleapis.com", "https://*.googleapis.com", "https://*.gstatic.com"],
+    "img-src": [
+        "https://*.googleapis.com",
+        "https://*.gstatic.com",
+        "https://*.google.com",
+        "https://*.googleusercontent.com",
+        "data:",
+    ],
+    "connect-src": [
+        "https://*.googleapis.com",
+        "https://*.google.com",
+        "https://*.gstatic.com",
+        "data:",
+        "blob:",
+    ],
+    "style-src": ["https://fonts.googleapis.com"],
+    "font-src": ["https://fonts.gstatic.com"],
+    "frame-src": ["https://*.google.com"],
+    "worker-src": ["blob:"],
+}
+# --- end of Google Maps in the browser ------------------------------------------------------------
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 from .models import (
+    DeliveryBand,
     OnSitePayment,
     OpeningHours,
     StoreIndexPage,
@@ -85,6 +86,16 @@ STORES = [
 ]
 
 
+# Part-Dieu also caps its area at 4 km and charges by distance: free up to 2 km, then 2,50 € with
+# a 20 € minimum (the other stores use their ordering settings' fee and minimum).
+DELIVERY_AREAS = {
+    "part-dieu": (
+        Decimal("4.00"),
+        [(Decimal("2.00"), Decimal("0.00"), None), (Decimal("4.00"), Decimal("2.50"), Decimal("20.00"))],
+    ),
+}
+
+
 def build_stores(home, image_for):
     index = StoreIndexPage.objects.child_of(home).first()
     if index is None:
@@ -120,6 +131,12 @@ def build_stores(home, image_for):
                     (day, slot) for day in range(7) if day != closed for slot in _day_slots(slug, day)
                 )
             ]
+            if slug in DELIVERY_AREAS:
+                store.delivery_radius_km, bands = DELIVERY_AREAS[slug]
+                store.delivery_bands = [
+                    DeliveryBand(up_to_km=up_to_km, delivery_fee=fee, minimum_order=minimum, sort_order=i)
+                    for i, (up_to_km, fee, minimum) in enumerate(bands)
+                ]
             index.add_child(instance=store)
             store.save_revision().publish()
         stores.append(store)

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from menu.models import Ingredient
 
+from .geo import InvalidAddress, clean_address
 from .models import MAX_LINE_QUANTITY, OnSitePayment, StockMovement, StoreClosure, StoreOrderingSettings
 
 QUANTITY_ERRORS = {
@@ -226,3 +227,69 @@ class StoreClosureForm(forms.ModelForm):
             "starts_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "ends_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
+
+
+COORDINATE_ERRORS = {
+    "invalid": _("Position non valide."),
+    "min_value": _("Position non valide."),
+    "max_value": _("Position non valide."),
+    "max_digits": _("Position non valide."),
+    "max_decimal_places": _("Position non valide."),
+    "max_whole_digits": _("Position non valide."),
+}
+
+
+class LocatorForm(forms.Form):
+    """The store locator's search (GET): an address, or the position the browser gave.
+
+    The address is checked by `stores.geo.clean_address` (French messages); geocoding it is the
+    caller's (`stores.locator`). With both, the address wins.
+    """
+
+    adresse = forms.CharField(label=_("Votre adresse"), required=False, strip=False)
+    lat = forms.DecimalField(
+        required=False,
+        min_value=-90,
+        max_value=90,
+        max_digits=9,
+        decimal_places=6,
+        error_messages=COORDINATE_ERRORS,
+        widget=forms.HiddenInput,
+    )
+    lng = forms.DecimalField(
+        required=False,
+        min_value=-180,
+        max_value=180,
+        max_digits=9,
+        decimal_places=6,
+        error_messages=COORDINATE_ERRORS,
+        widget=forms.HiddenInput,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["adresse"].widget.attrs.update(
+            {"autocomplete": "street-address", "placeholder": _("12 rue Victor Hugo, 69002 Lyon")}
+        )
+
+    def clean_adresse(self):
+        text = self.cleaned_data["adresse"]
+        if not (text or "").strip():
+            return ""
+        try:
+            return clean_address(text)
+        except InvalidAddress as error:
+            raise forms.ValidationError(error.message) from None
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if cleaned_data.get("adresse"):
+            self.errors.pop("lat", None)
+            self.errors.pop("lng", None)
+            return cleaned_data
+        lat, lng = cleaned_data.get("lat"), cleaned_data.get("lng")
+        if "lat" in self.errors or "lng" in self.errors or (lat is None) != (lng is None):
+            self.errors.pop("lat", None)
+            self.errors.pop("lng", None)
+            raise forms.ValidationError(_("Votre position n'a pas pu être lue : saisissez votre adresse."))
+        return cleaned_data

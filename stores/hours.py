@@ -13,6 +13,8 @@ import re
 import unicodedata
 import zoneinfo
 
+from django.db.models import prefetch_related_objects
+
 from .models import OpeningHours, StoreClosure, StoreOrderingSettings, StorePage
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
@@ -128,3 +130,32 @@ def _round_up_to_slot(moment):
     """`moment` (UTC) rounded up to the next quarter hour (Paris offsets are whole hours)."""
     floor = moment.replace(minute=moment.minute - moment.minute % SLOT_MINUTES, second=0, microsecond=0)
     return floor if floor == moment else floor + SLOT
+
+
+# How far `next_opening` looks: an exceptional closure may last weeks (works), not a year.
+NEXT_OPENING_DAYS = 92
+
+
+def next_opening(store, now):
+    """When the store next opens after `now` (an aware datetime, Europe/Paris), or None when it
+    has no opening within `NEXT_OPENING_DAYS` days (no hours at all, or a long closure).
+
+    The start of the first opening interval after `now` on a day no closure covers; while the
+    store is open, that is the interval after the current one.
+    """
+    utc = now.astimezone(datetime.UTC)
+    today = now.astimezone(PARIS).date()
+    if isinstance(store, StorePage):
+        # Read hours and closures once, not once per day looked at (a listing already did).
+        cached = getattr(store, "_prefetched_objects_cache", {})
+        missing = [name for name in ("opening_hours", "closures") if name not in cached]
+        if missing:
+            prefetch_related_objects([store], *missing)
+    if not _hours_of(store):
+        return None
+    for offset in range(NEXT_OPENING_DAYS + 1):
+        day = today + datetime.timedelta(days=offset)
+        for start, _end in opening_intervals(store, day):
+            if start.astimezone(datetime.UTC) > utc and closure_on(store, day) is None:
+                return start
+    return None

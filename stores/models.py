@@ -19,10 +19,33 @@ from wagtail.search import index
 
 from menu.head_office import HeadOfficeFields, HeadOfficeFieldsFormMixin, HeadOfficeFieldsMixin
 from menu.models import MenuPage
+from menu.panels import PermissionedFormsetsMixin, PermissionedInlinePanel
 
 
-class StoreIndexPage(Page):
-    """The store locator: every store of the chain."""
+class MapPageMixin:
+    """A page that shows a Google map when a browser key is set (`GOOGLE_MAPS_BROWSER_KEY`).
+
+    Its responses, and only theirs, add the Maps JavaScript API's origins (`GOOGLE_MAPS_CSP`) to the
+    storefront's Content-Security-Policy; without a key the page has no map and the policy is the
+    storefront's own.
+    """
+
+    def serve(self, request, *args, **kwargs):
+        return self._allow_maps(super().serve(request, *args, **kwargs))
+
+    def serve_preview(self, request, *args, **kwargs):
+        return self._allow_maps(super().serve_preview(request, *args, **kwargs))
+
+    @staticmethod
+    def _allow_maps(response):
+        if settings.GOOGLE_MAPS_BROWSER_KEY:
+            response._csp_update = settings.GOOGLE_MAPS_CSP
+        return response
+
+
+class StoreIndexPage(MapPageMixin, Page):
+    """The store locator: every store of the chain, open or closed now, nearest first when the
+    visitor gives an address or their position (`stores.locator`)."""
 
     intro = models.TextField(_("introduction"), blank=True)
 
@@ -37,8 +60,11 @@ class StoreIndexPage(Page):
         verbose_name = _("liste des points de vente")
 
     def get_context(self, request, *args, **kwargs):
+        from .locator import locator_context
+
         context = super().get_context(request, *args, **kwargs)
-        context["stores"] = StorePage.objects.child_of(self).live().for_listing()
+        stores = StorePage.objects.child_of(self).live().for_listing()
+        context.update(locator_context(request, stores))
         return context
 
 
@@ -46,28 +72,51 @@ class StoreQuerySet(PageQuerySet):
     def for_listing(self):
         image_model = get_image_model()
         return (
-            self.select_related("photo")
+            self.select_related("photo", "ordering_settings")
             .prefetch_related(
                 "opening_hours",
                 "closures",  # a few rows per store; `stores.hours` reads them from the prefetch
+                "delivery_bands",  # `stores.areas` reads them from the prefetch
                 models.Prefetch("photo", queryset=image_model.objects.prefetch_renditions()),
             )
             .order_by("path")
         )
 
 
+MONEY_MAX_DIGITS = 8
+
 # Where a store delivers and where its payments go: head office's (ocpizza.roles), not marketing's.
 CHANGE_STORE_OPERATIONS = "stores.change_store_operations"
 
 
-class StorePageForm(HeadOfficeFieldsFormMixin, WagtailAdminPageForm):
+class StorePageForm(HeadOfficeFieldsFormMixin, PermissionedFormsetsMixin, WagtailAdminPageForm):
     """A user without `stores.change_store_operations` edits from the live delivery and payment fields."""
 
+    def clean(self):
+        cleaned_data = super().clean()
+        bands = self.formsets.get("delivery_bands")
+        if bands is None or not bands.is_valid():  # two bands at one distance: the formset says so
+            return cleaned_data
+        limits = [
+            form.cleaned_data["up_to_km"]
+            for form in bands.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("up_to_km")
+        ]
+        radius = cleaned_data.get("delivery_radius_km")
+        if radius is not None and any(limit > radius for limit in limits):
+            self.add_error(
+                "delivery_radius_km", _("Une tranche de livraison va au-delà du rayon de livraison.")
+            )
+        return cleaned_data
 
-class StorePage(HeadOfficeFieldsMixin, Page):
+
+class StorePage(MapPageMixin, HeadOfficeFieldsMixin, Page):
     """One pizzeria: where it is, when it is open, what it delivers, and its payment location.
 
-    The delivery postcodes and the payment location go live only from a revision by a holder of
+    Its delivery area (`stores.areas`): the postcodes it delivers and/or a radius around it; when
+    both are set an address must be in both. Distance bands (`DeliveryBand`) may set the fee and
+    the minimum order by distance, over the store's ordering settings.
+    The delivery area and the payment location go live only from a revision by a holder of
     `stores.change_store_operations`, whatever the path (see `menu.head_office`).
     """
 
@@ -106,6 +155,18 @@ class StorePage(HeadOfficeFieldsMixin, Page):
         blank=True,
         help_text=_("Séparés par des virgules, par exemple « 69002, 69005 ». Vide : retrait seulement."),
     )
+    delivery_radius_km = models.DecimalField(
+        _("rayon de livraison (km)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.1")), MaxValueValidator(Decimal("100"))],
+        help_text=_(
+            "À vol d'oiseau depuis le point de vente. Vide : les codes postaux seuls. "
+            "Avec des codes postaux, l'adresse doit être dans les deux."
+        ),
+    )
     payment_location_id = models.CharField(
         _("identifiant de l'emplacement de paiement"),
         max_length=64,
@@ -133,14 +194,27 @@ class StorePage(HeadOfficeFieldsMixin, Page):
         MultiFieldPanel(
             [
                 FieldPanel("delivery_postcodes", permission=CHANGE_STORE_OPERATIONS),
+                FieldPanel("delivery_radius_km", permission=CHANGE_STORE_OPERATIONS),
                 FieldPanel("payment_location_id", permission=CHANGE_STORE_OPERATIONS),
             ],
             heading=_("Livraison et paiement"),
         ),
+        PermissionedInlinePanel(
+            "delivery_bands",
+            permission=CHANGE_STORE_OPERATIONS,
+            heading=_("Frais et minimum par distance"),
+            label=_("tranche"),
+            help_text=_(
+                "Facultatif. Chaque tranche vaut jusqu'à sa distance (incluse) ; au-delà de la "
+                "dernière, les frais et le minimum des réglages de commande s'appliquent."
+            ),
+        ),
     ]
     base_form_class = StorePageForm
     head_office_fields = HeadOfficeFields(
-        permission=CHANGE_STORE_OPERATIONS, fields=("delivery_postcodes", "payment_location_id")
+        permission=CHANGE_STORE_OPERATIONS,
+        fields=("delivery_postcodes", "delivery_radius_km", "payment_location_id"),
+        relations=("delivery_bands",),
     )
 
     parent_page_types = ["stores.StoreIndexPage"]
@@ -174,11 +248,19 @@ class StorePage(HeadOfficeFieldsMixin, Page):
         ]
 
     def get_context(self, request, *args, **kwargs):
-        from .hours import ordering_settings
+        from .geo import maps_link, place_link
+        from .hours import next_opening, ordering_settings
+        from .locator import map_context
 
         context = super().get_context(request, *args, **kwargs)
         context["ordering"] = ordering_settings(self)
         context["closure"] = self.next_closure()
+        now = timezone.now()
+        context["open_now"] = self.is_open(now)
+        context["next_opening"] = None if context["open_now"] else next_opening(self, now)
+        context.update(map_context([self], request=request))
+        context["directions_url"] = maps_link(destination=self)
+        context["map_url"] = place_link(self)
         return context
 
     def next_closure(self, today=None):
@@ -196,6 +278,62 @@ class StorePage(HeadOfficeFieldsMixin, Page):
         from .hours import is_open_at
 
         return is_open_at(self, now or timezone.now())
+
+
+class DeliveryBand(Orderable):
+    """The delivery fee and minimum order up to a distance from the store (head office's).
+
+    The band that applies is the one with the smallest `up_to_km` at or above the distance;
+    a field left empty, or a distance beyond every band, takes the store's ordering settings.
+    """
+
+    store = ParentalKey(StorePage, on_delete=models.CASCADE, related_name="delivery_bands")
+    up_to_km = models.DecimalField(
+        _("jusqu'à (km)"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.1")), MaxValueValidator(Decimal("100"))],
+    )
+    delivery_fee = models.DecimalField(
+        _("frais de livraison (€)"),
+        max_digits=MONEY_MAX_DIGITS,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("Vide : les frais des réglages de commande."),
+    )
+    minimum_order = models.DecimalField(
+        _("minimum de commande (€)"),
+        max_digits=MONEY_MAX_DIGITS,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("Vide : le minimum des réglages de commande."),
+    )
+
+    panels = [
+        FieldRowPanel([FieldPanel("up_to_km"), FieldPanel("delivery_fee"), FieldPanel("minimum_order")])
+    ]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("tranche de livraison")
+        verbose_name_plural = _("tranches de livraison")
+        constraints = [
+            models.UniqueConstraint(fields=["store", "up_to_km"], name="stores_deliveryband_unique_distance"),
+            models.CheckConstraint(
+                condition=models.Q(up_to_km__gt=0), name="stores_deliveryband_distance_positive"
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(delivery_fee__isnull=True) | models.Q(delivery_fee__gte=0))
+                & (models.Q(minimum_order__isnull=True) | models.Q(minimum_order__gte=0)),
+                name="stores_deliveryband_money_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return f"≤ {self.up_to_km} km"
 
 
 class Weekday(models.IntegerChoices):
@@ -549,9 +687,6 @@ def validate_on_site_payments(value):
         raise ValidationError(
             _("Moyen de paiement inconnu : %(codes)s."), params={"codes": ", ".join(unknown)}
         )
-
-
-MONEY_MAX_DIGITS = 8
 
 
 class StoreOrderingSettings(models.Model):

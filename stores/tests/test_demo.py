@@ -91,3 +91,16 @@ def test_loading_again_gives_a_free_prefix_when_the_derived_one_was_taken(db):
 
     prefixes = dict(StoreOrderingSettings.objects.values_list("store__slug", "order_prefix"))
     assert (prefixes["vaise"], prefixes["bellecour"]) == ("BEL", "BEE")
+
+
+def test_the_demo_part_dieu_charges_by_distance_within_four_km(db):
+    from stores.areas import delivery_quote
+    from stores.geo import OfflineGeocoder
+
+    load_demo()
+    part_dieu = StorePage.objects.get(slug="part-dieu")
+
+    assert part_dieu.delivery_radius_km == Decimal("4.00")
+    # 69003's centre is 0.55 km away (free), 69006's 1.07 km; both within the first band.
+    quote = delivery_quote(part_dieu, OfflineGeocoder().geocode("69006 Lyon"))
+    assert quote == (True, Decimal("1.07"), Decimal("0.00"), Decimal("15.00"))

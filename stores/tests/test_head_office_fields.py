@@ -5,11 +5,15 @@ take every path by which a revision becomes live or a page is made from another 
 scheduled publishing, workflow approval) through the real admin views (see `menu.head_office`).
 """
 
+from decimal import Decimal
+
 import pytest
 
 from accounts.tests.factories import UserFactory
 from menu.tests.page_admin import (
+    EDIT_FORM,
     approve,
+    browser_form_data,
     copy_page,
     declared,
     edit_url,
@@ -21,7 +25,7 @@ from menu.tests.page_admin import (
     submit_editor,
 )
 from ocpizza import roles
-from stores.models import StorePage
+from stores.models import DeliveryBand, StorePage
 
 from .factories import StorePageFactory
 
@@ -198,3 +202,88 @@ def test_payment_changed_while_marketing_edit_awaits_approval_stays_when_its_aut
 
     assert StorePage.objects.get(pk=store.pk).intro == "Soumise"
     assert head_office_values(store) == {**LIVE, "payment_location_id": "LOC-NEXT"}
+
+
+# The delivery area: radius and distance bands
+
+
+def bands_of(store):
+    return list(
+        DeliveryBand.objects.filter(store=store)
+        .order_by("up_to_km")
+        .values_list("up_to_km", "delivery_fee", "minimum_order")
+    )
+
+
+def band_rows(*rows):
+    """The editor's formset fields for new bands (up_to_km, fee, minimum)."""
+    data = {"delivery_bands-TOTAL_FORMS": str(len(rows))}
+    for index, (up_to_km, fee, minimum) in enumerate(rows):
+        data.update(
+            {
+                f"delivery_bands-{index}-up_to_km": up_to_km,
+                f"delivery_bands-{index}-delivery_fee": fee,
+                f"delivery_bands-{index}-minimum_order": minimum,
+                f"delivery_bands-{index}-ORDER": str(index + 1),
+                f"delivery_bands-{index}-id": "",
+                f"delivery_bands-{index}-DELETE": "",
+            }
+        )
+    return data
+
+
+def test_head_office_sets_a_radius_and_fee_bands_in_the_editor(client, store):
+    submit_editor(
+        editor(client, roles.HEAD_OFFICE),
+        edit_url(store),
+        "publish",
+        delivery_radius_km="6",
+        **band_rows(("3", "0", ""), ("6", "2.50", "20")),
+    )
+
+    assert StorePage.objects.get(pk=store.pk).delivery_radius_km == Decimal("6.00")
+    assert bands_of(store) == [
+        (Decimal("3.00"), Decimal("0.00"), None),
+        (Decimal("6.00"), Decimal("2.50"), Decimal("20.00")),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("radius", "rows", "message"),
+    [
+        (
+            "5",
+            [("3", "0", ""), ("6", "2.50", "")],
+            "Une tranche de livraison va au-delà du rayon de livraison.",
+        ),
+        ("", [("3", "0", ""), ("3.00", "2.50", "")], "Corrigez les données en double"),
+    ],
+    ids=["band beyond the radius", "two bands at one distance"],
+)
+def test_the_editor_refuses_bands_that_make_no_sense(client, store, radius, rows, message):
+    client = editor(client, roles.HEAD_OFFICE)
+    data = browser_form_data(client.get(edit_url(store)).content.decode(), EDIT_FORM)
+    data.update({"delivery_radius_km": radius, **band_rows(*rows), "action-publish": "publish"})
+
+    response = client.post(edit_url(store), data)
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert bands_of(store) == []
+
+
+def test_marketing_sees_neither_radius_nor_bands_and_publishing_keeps_them(client, store, head_office_user):
+    live = StorePage.objects.get(pk=store.pk)
+    live.delivery_radius_km = Decimal("4")
+    live.delivery_bands = [DeliveryBand(up_to_km=Decimal("4"), delivery_fee=Decimal("1.50"))]
+    live.save_revision(user=head_office_user).publish(user=head_office_user)
+    marketing = editor(client, roles.MARKETING)
+    form = marketing.get(edit_url(store)).content.decode()
+    assert 'name="delivery_radius_km"' not in form and "delivery_bands-TOTAL_FORMS" not in form
+
+    # The old revision (before the radius and bands) published by marketing changes neither.
+    submit_editor(marketing, revert_url(store, store.old_revision), "publish", intro="Retour")
+
+    saved = StorePage.objects.get(pk=store.pk)
+    assert (saved.intro, saved.delivery_radius_km) == ("Retour", Decimal("4.00"))
+    assert bands_of(store) == [(Decimal("4.00"), Decimal("1.50"), None)]

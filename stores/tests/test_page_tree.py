@@ -64,6 +64,7 @@ class StorePageTreeTests(WagtailPageTests):
                 "delivery_postcodes": "69009",
                 "payment_location_id": "LOC-VAISE",
                 "opening_hours": inline_formset([{"weekday": "0", "opens": "11:30", "closes": "14:30"}]),
+                "delivery_bands": inline_formset([]),
                 "comments": inline_formset([]),
             }
         )

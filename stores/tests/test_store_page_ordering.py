@@ -152,6 +152,7 @@ def edit_hours(client, store, slots):
             "opening_hours": inline_formset(
                 [{"weekday": weekday, "opens": opens, "closes": closes} for weekday, opens, closes in slots]
             ),
+            "delivery_bands": inline_formset([]),
             "comments": inline_formset([]),
             "action-publish": "publish",
         }
