@@ -297,18 +297,21 @@ class SquareProvider(PaymentProvider):
     def list_payments(self, *, begin, end, location_id=""):
         results, cursor = [], None
         while True:
-            page = self._request(
-                "payments.list",
-                lambda client, options, cursor=cursor: client.payments.list(
-                    begin_time=rfc3339(begin),
-                    end_time=rfc3339(end),
-                    location_id=location_id or None,
-                    sort_order="ASC",
-                    cursor=cursor,
-                    request_options=options,
-                ),
-                reads_only=True,
-            )
+            try:
+                page = self._request(
+                    "payments.list",
+                    lambda client, options, cursor=cursor: client.payments.list(
+                        begin_time=rfc3339(begin),
+                        end_time=rfc3339(end),
+                        location_id=location_id or None,
+                        sort_order="ASC",
+                        cursor=cursor,
+                        request_options=options,
+                    ),
+                    reads_only=True,
+                )
+            except ApiError as error:  # refused credentials, an invalid location: nothing to list
+                raise self._refused("payments.list", error) from error
             results.extend(self._payment_result(payment) for payment in page.items or [])
             cursor = page.response.cursor
             if not cursor:

@@ -1,0 +1,73 @@
+"""Money faults found in review (issue #10), each pinned by a test: Square driven through the
+local stub of its API (`square_stub`)."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from ordering.payments import ProviderUnavailable
+from ordering.payments.square import SquareProvider
+from ordering.services import expire_unpaid_orders, pay_order
+
+from .factories import NOW, new_key, place
+
+D = Decimal
+OK = "cnon:card-nonce-ok"
+LATER = NOW + datetime.timedelta(minutes=20)
+
+
+@pytest.fixture
+def square(square_stub, shop):
+    shop.store.payment_location_id = square_stub.location_id
+    shop.store.save()
+    square_stub.now = NOW
+    return square_stub
+
+
+def pending_charge_without_answer(stub, shop, settings):
+    """An order whose charge was sent but never answered (every try timed out)."""
+    settings.SQUARE_TIMEOUT = 0.3
+    stub.delay_next("payments.create", 0.8, times=3)
+    order = place(shop, payment_method="card_online")
+    payment = pay_order(order, source_token=OK, idempotency_key=new_key(), now=NOW)
+    assert (payment.status, payment.provider_reference) == ("pending", "")
+    return order, payment
+
+
+# Refused credentials while listing -------------------------------------------------------------
+
+
+def test_a_listing_square_refuses_raises_provider_unavailable_not_the_sdk_error(square_stub, settings):
+    settings.SQUARE_ACCESS_TOKEN = "EAAA-revoked-token"
+
+    with pytest.raises(ProviderUnavailable) as unavailable:
+        SquareProvider().list_payments(begin=NOW - datetime.timedelta(days=1), end=NOW)
+
+    assert unavailable.value.outcome_unknown is False
+    assert unavailable.value.raw["errors"][0]["code"] == "UNAUTHORIZED"
+
+
+def test_the_reconciliation_command_says_square_refused_the_credentials(square, settings):
+    settings.SQUARE_ACCESS_TOKEN = "EAAA-revoked-token"
+
+    with pytest.raises(CommandError) as refused:
+        call_command("reconcile_payments", "--days", "2")
+
+    assert str(refused.value) == (
+        "The payment provider refused the request (AUTHENTICATION_ERROR UNAUTHORIZED): "
+        "check its credentials (SQUARE_ACCESS_TOKEN, SQUARE_ENVIRONMENT)."
+    )
+
+
+def test_expiring_unpaid_orders_survives_square_refusing_the_credentials(square, shop, settings):
+    order, payment = pending_charge_without_answer(square, shop, settings)
+    settings.SQUARE_ACCESS_TOKEN = "EAAA-revoked-token"
+
+    assert expire_unpaid_orders(now=LATER) == 0
+
+    order.refresh_from_db()
+    payment.refresh_from_db()
+    assert (order.status, payment.status) == ("pending_payment", "pending")
