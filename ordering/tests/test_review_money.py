@@ -8,9 +8,10 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from ordering.models import Payment
 from ordering.payments import ProviderUnavailable
 from ordering.payments.square import SquareProvider
-from ordering.services import expire_unpaid_orders, pay_order
+from ordering.services import cancel_order, expire_unpaid_orders, pay_order, reconcile_payments
 
 from .factories import NOW, new_key, place
 
@@ -71,3 +72,48 @@ def test_expiring_unpaid_orders_survives_square_refusing_the_credentials(square,
     order.refresh_from_db()
     payment.refresh_from_db()
     assert (order.status, payment.status) == ("pending_payment", "pending")
+
+
+# A refund Square never answered ------------------------------------------------------------------
+
+
+def test_a_refund_square_never_answered_is_sent_again_by_the_reconciliation_once(square, shop):
+    order = place(shop, payment_method="card_online")
+    pay_order(order, source_token=OK, idempotency_key=new_key(), now=NOW)
+    square.fail_next("refunds.refund_payment", 503, times=3)  # answered without processing
+
+    cancel_order(order, by_customer=True, now=NOW)
+
+    refund = Payment.objects.get(kind="refund")
+    assert (refund.status, refund.provider_reference, refund.amount) == ("pending", "", D("18.00"))
+    assert square.refunds == {}  # the customer has not had the money back
+
+    run = reconcile_payments(days=7, now=NOW + datetime.timedelta(hours=1))
+
+    [at_square] = square.refunds.values()
+    refund.refresh_from_db()
+    assert (refund.status, refund.provider_reference) == ("succeeded", at_square["id"])
+    assert at_square["amount_money"] == {"amount": 1800, "currency": "EUR"}
+    assert [(f["problem"], f["action"]) for f in run.findings] == [("refund_pending", "repaired")]
+    order.refresh_from_db()
+    assert order.payment_state == "refunded"
+
+    again = reconcile_payments(days=7, now=NOW + datetime.timedelta(hours=2))
+
+    assert (again.repaired, len(square.refunds)) == (0, 1)
+
+
+def test_a_refund_whose_answer_was_lost_is_matched_not_sent_twice(square, shop, settings):
+    order = place(shop, payment_method="card_online")
+    pay_order(order, source_token=OK, idempotency_key=new_key(), now=NOW)
+    settings.SQUARE_TIMEOUT = 0.3
+    square.delay_next("refunds.refund_payment", 0.8, times=3)  # made at Square, no answer came
+
+    cancel_order(order, by_customer=True, now=NOW)
+    assert Payment.objects.get(kind="refund").status == "pending"
+
+    reconcile_payments(days=7, now=NOW + datetime.timedelta(hours=1))
+
+    [at_square] = square.refunds.values()
+    assert Payment.objects.get(kind="refund").provider_reference == at_square["id"]
+    assert Payment.objects.get(kind="refund").status == "succeeded"
