@@ -117,3 +117,44 @@ def test_a_refund_whose_answer_was_lost_is_matched_not_sent_twice(square, shop, 
     [at_square] = square.refunds.values()
     assert Payment.objects.get(kind="refund").provider_reference == at_square["id"]
     assert Payment.objects.get(kind="refund").status == "succeeded"
+
+
+# An error after a try that may have reached Square ---------------------------------------------
+
+
+def test_a_refusal_after_a_try_that_may_have_charged_leaves_the_charge_pending_not_failed(
+    square, shop, settings
+):
+    settings.SQUARE_TIMEOUT = 0.3
+    square.delay_next("payments.create", 0.8)  # taken at Square, the answer never came
+    square.fail_next("payments.create", 409, category="INVALID_REQUEST_ERROR", code="CONFLICT")
+    order = place(shop, payment_method="card_online")
+
+    payment = pay_order(order, source_token=OK, idempotency_key=new_key(), now=NOW)
+
+    assert len(square.charges()) == 1
+    assert payment.status == "pending"  # not "failed": the customer must not pay a second time
+    order.refresh_from_db()
+    assert (order.status, order.payment_state) == ("pending_payment", "pending")
+
+    reconcile_payments(days=1, now=NOW + datetime.timedelta(minutes=2))
+
+    payment.refresh_from_db()
+    order.refresh_from_db()
+    assert (payment.status, order.status) == ("succeeded", "received")
+
+
+def test_a_refund_refused_after_a_try_that_may_have_refunded_stays_pending(square, shop, settings):
+    order = place(shop, payment_method="card_online")
+    pay_order(order, source_token=OK, idempotency_key=new_key(), now=NOW)
+    settings.SQUARE_TIMEOUT = 0.3
+    square.delay_next("refunds.refund_payment", 0.8)  # made at Square, the answer never came
+    square.fail_next("refunds.refund_payment", 409, category="INVALID_REQUEST_ERROR", code="CONFLICT")
+
+    cancel_order(order, by_customer=True, now=NOW)
+
+    assert len(square.refunds) == 1
+    refund = Payment.objects.get(kind="refund")
+    assert refund.status == "pending"  # not "failed", which would let it be refunded again
+    order.refresh_from_db()
+    assert order.status == "cancelled"
