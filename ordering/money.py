@@ -52,6 +52,9 @@ REPAIRED, REPORTED = PaymentReconciliation.REPAIRED, PaymentReconciliation.REPOR
 # A pending refund without answer older than this is no longer in flight: the reconciliation
 # settles it (the provider's answer to one request comes well within a minute, retries included).
 UNANSWERED_REFUND_AGE = datetime.timedelta(minutes=5)
+# How long the request of a charge may still be waiting for the provider's answer (its retries
+# included): a webhook about it in that time leaves it to that request.
+CHARGE_IN_FLIGHT = datetime.timedelta(minutes=2)
 
 
 # Paying online ---------------------------------------------------------------------------------
@@ -748,6 +751,8 @@ def _sync_charge(provider, result, *, now):
                 .order_by("created_at", "id")
                 .first()
             )
+            if payment is not None and _answer_awaited(locked, payment, now):
+                return payment, False
             if payment is None:
                 if result.status == FAILED:
                     return None, False  # an attempt that took nothing: nothing to record
@@ -767,6 +772,20 @@ def _sync_charge(provider, result, *, now):
                 )
         changed = _apply_charge_result(locked, payment, result, user=None, now=now)
         return payment, changed or known is None
+
+
+def _answer_awaited(locked, payment, now):
+    """Whether the request that sent the pending charge `payment` (of a received order: the
+    difference of a change) is still waiting for its answer: it applies that answer itself (the
+    change, then the charge). Settled from here, the difference would be refunded as money the
+    order does not need, and the change refused. A request that got no answer marks its row (an
+    error), and one older than the window is over: both are settled from here."""
+    return (
+        locked.status != Status.PENDING_PAYMENT
+        and not payment.error
+        and not payment.raw_response
+        and now - payment.created_at < CHARGE_IN_FLIGHT
+    )
 
 
 def _recorded_key(provider, result):

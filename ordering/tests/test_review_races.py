@@ -2,13 +2,14 @@
 connection, against the local stub of Square's API. PostgreSQL only (row locks)."""
 
 import os
+import time
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 
 from ordering.models import Order, Payment
-from ordering.services import cancel_order, change_order, pay_order, refund_order
+from ordering.services import cancel_order, change_order, pay_order, refund_order, sync_payment
 
 from .factories import NOW, line, make_shop, new_key, place
 from .test_concurrency import race
@@ -70,3 +71,27 @@ def test_a_cancellation_racing_the_charge_of_a_change_never_keeps_money_for_noth
         assert (order.status, order.total, charged, refunded) == ("received", Decimal("18.00"), 1800, 0)
         assert outcomes[1].startswith("refused: "), outcomes
     assert not Payment.objects.filter(status="pending").exists()
+
+
+def test_a_webhook_arriving_before_squares_answer_to_a_change_charge_lets_the_change_apply(
+    race_shop, square_stub
+):
+    shop = race_shop
+    order = place(shop, [line(shop.small, 1)], payment_method="card_online")  # 9.00
+    pay_order(order, source_token=OK, idempotency_key=new_key(), now=NOW)
+    square_stub.delay_next("payments.create", 1.5)  # Square's webhook comes before its answer
+
+    def webhook():
+        time.sleep(0.7)
+        sync_payment("square", "payment", square_stub.charges()[-1]["id"], now=NOW)
+        return "synced"
+
+    outcomes = race(
+        lambda: change_order(order, lines=[line(shop.small, 2)], source_token=OK, now=NOW).total, webhook
+    )
+
+    assert outcomes == [Decimal("18.00"), "synced"]
+    order = Order.objects.get()
+    assert (order.total, order.paid_amount()) == (Decimal("18.00"), Decimal("18.00"))
+    assert [c["amount_money"]["amount"] for c in square_stub.charges()] == [900, 900]
+    assert square_stub.refunds == {}  # the difference is not given back
