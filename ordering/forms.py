@@ -196,7 +196,12 @@ def slot_label(slot):
 class PaymentForm(CardTokenFields):
     """Pay an order waiting for its card payment: the token of the card form, a fresh key."""
 
-    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64, min_length=16)
+    # Only a key of `new_idempotency_key`'s shape: payment keys are unique across all orders, and
+    # the server derives others from order numbers ("<number>-handover-v1", refunds…), which a
+    # posted key must never take from another order.
+    idempotency_key = forms.CharField(
+        widget=forms.HiddenInput, validators=[RegexValidator(r"\A[0-9a-f]{32}\Z")]
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -49,6 +49,12 @@ Method = Order.PaymentMethod
 HAND_OVER_METHODS = (Method.CASH, Method.CARD_TERMINAL, Method.MEAL_VOUCHER, Method.CHEQUE)
 CENT = Decimal("0.01")
 REPAIRED, REPORTED = PaymentReconciliation.REPAIRED, PaymentReconciliation.REPORTED
+# A pending refund without answer older than this is no longer in flight: the reconciliation
+# settles it (the provider's answer to one request comes well within a minute, retries included).
+UNANSWERED_REFUND_AGE = datetime.timedelta(minutes=5)
+# How long the request of a charge may still be waiting for the provider's answer (its retries
+# included): a webhook about it in that time leaves it to that request.
+CHARGE_IN_FLIGHT = datetime.timedelta(minutes=2)
 
 
 # Paying online ---------------------------------------------------------------------------------
@@ -745,6 +751,8 @@ def _sync_charge(provider, result, *, now):
                 .order_by("created_at", "id")
                 .first()
             )
+            if payment is not None and _answer_awaited(locked, payment, now):
+                return payment, False
             if payment is None:
                 if result.status == FAILED:
                     return None, False  # an attempt that took nothing: nothing to record
@@ -764,6 +772,20 @@ def _sync_charge(provider, result, *, now):
                 )
         changed = _apply_charge_result(locked, payment, result, user=None, now=now)
         return payment, changed or known is None
+
+
+def _answer_awaited(locked, payment, now):
+    """Whether the request that sent the pending charge `payment` (of a received order: the
+    difference of a change) is still waiting for its answer: it applies that answer itself (the
+    change, then the charge). Settled from here, the difference would be refunded as money the
+    order does not need, and the change refused. A request that got no answer marks its row (an
+    error), and one older than the window is over: both are settled from here."""
+    return (
+        locked.status != Status.PENDING_PAYMENT
+        and not payment.error
+        and not payment.raw_response
+        and now - payment.created_at < CHARGE_IN_FLIGHT
+    )
 
 
 def _recorded_key(provider, result):
@@ -1010,6 +1032,23 @@ def reconcile_payments(*, days=7, now=None):
             findings.append(
                 _finding(row.order.number, row.provider_reference, "refund_pending", REPAIRED, row)
             )
+    # Refunds pending here that never got an answer (the provider failed or did not answer in
+    # time): matched among the charge's refunds, else sent again with the same key and amount.
+    for row in list(
+        Payment.objects.filter(
+            provider=provider.name,
+            kind=Payment.Kind.REFUND,
+            status=Payment.Status.PENDING,
+            provider_reference="",
+            updated_at__lte=now - UNANSWERED_REFUND_AGE,
+        ).select_related("order", "refunded_payment")
+    ):
+        checked += 1
+        if _settle_unanswered_refund(provider, row, now=now):
+            row.refresh_from_db()
+            findings.append(
+                _finding(row.order.number, row.provider_reference, "refund_pending", REPAIRED, row)
+            )
     return PaymentReconciliation.objects.create(
         ran_at=now,
         days=days,
@@ -1017,6 +1056,46 @@ def reconcile_payments(*, days=7, now=None):
         repaired=sum(1 for finding in findings if finding["action"] == REPAIRED),
         findings=findings,
     )
+
+
+def _settle_unanswered_refund(provider, row, *, now):
+    """Settle the pending refund `row` that has no provider reference; returns whether it
+    changed. The charge's refunds at the provider are recorded first (its answer may only have
+    been lost); a refund still unmatched is asked again with its own key and amount, so the
+    provider makes it at most once. Raises ProviderUnavailable if the provider cannot be reached."""
+    charge = row.refunded_payment
+    if charge is not None and charge.provider_reference:
+        result = provider.fetch_payment(charge.provider_reference)
+        if result is not None:
+            _sync_refunds_of(provider, result, now=now)
+            row.refresh_from_db()
+            if row.status != Payment.Status.PENDING or row.provider_reference:
+                return True
+    if charge is None or not charge.provider_reference:
+        return False
+    outcome = _call_refund(row)
+    if isinstance(outcome, ProviderUnavailable):
+        if not outcome.outcome_unknown:
+            raise outcome
+        return False
+    with transaction.atomic():
+        locked = _lock(row.order)
+        row = Payment.objects.select_for_update().get(pk=row.pk)
+        if row.status != Payment.Status.PENDING or row.provider_reference:
+            return False
+        _apply_refund_outcome(row, outcome, now=now)
+        if row.status == Payment.Status.PENDING:  # the provider settles it later, by reference
+            return True
+        _bump(locked, now=now)
+        note = (
+            _("Remboursement de %(amount)s confirmé")
+            if row.status == Payment.Status.SUCCEEDED
+            else _("Remboursement de %(amount)s échoué")
+        )
+        _event(
+            locked, from_status=locked.status, user=None, now=now, note=note % {"amount": euros(row.amount)}
+        )
+    return True
 
 
 def _provider_locations():

@@ -14,7 +14,9 @@ Failures are told apart by Square's error category and code, never by the HTTP s
   request's result: never a second charge), then ProviderUnavailable(outcome_unknown=True) when
   a request may have reached Square;
 - anything else (refused credentials, an invalid request) → ProviderUnavailable(outcome_unknown=
-  False) for a charge, PaymentDeclined for a refund Square refuses (e.g. REFUND_AMOUNT_INVALID).
+  False) for a charge, PaymentDeclined for a refund Square refuses (e.g. REFUND_AMOUNT_INVALID);
+  but after a try that may have reached Square (a time-out, a 5xx), such a refusal says nothing
+  about the money that try moved: ProviderUnavailable(outcome_unknown=True).
 """
 
 import datetime
@@ -297,18 +299,21 @@ class SquareProvider(PaymentProvider):
     def list_payments(self, *, begin, end, location_id=""):
         results, cursor = [], None
         while True:
-            page = self._request(
-                "payments.list",
-                lambda client, options, cursor=cursor: client.payments.list(
-                    begin_time=rfc3339(begin),
-                    end_time=rfc3339(end),
-                    location_id=location_id or None,
-                    sort_order="ASC",
-                    cursor=cursor,
-                    request_options=options,
-                ),
-                reads_only=True,
-            )
+            try:
+                page = self._request(
+                    "payments.list",
+                    lambda client, options, cursor=cursor: client.payments.list(
+                        begin_time=rfc3339(begin),
+                        end_time=rfc3339(end),
+                        location_id=location_id or None,
+                        sort_order="ASC",
+                        cursor=cursor,
+                        request_options=options,
+                    ),
+                    reads_only=True,
+                )
+            except ApiError as error:  # refused credentials, an invalid location: nothing to list
+                raise self._refused("payments.list", error) from error
             results.extend(self._payment_result(payment) for payment in page.items or [])
             cursor = page.response.cursor
             if not cursor:
@@ -366,6 +371,18 @@ class SquareProvider(PaymentProvider):
             except ApiError as error:
                 category, code = main_error(error)
                 if category not in RETRIED_CATEGORIES:
+                    if maybe_reached and not reads_only and category != DECLINE_CATEGORY:
+                        # An earlier try may have moved the money: this refusal (a conflict, a
+                        # refund amount now too high, a used card token) does not say it did not.
+                        logger.warning(
+                            "Square %s: %s %s after a try that may have reached it (attempt %d)",
+                            operation,
+                            category,
+                            code,
+                            attempt + 1,
+                        )
+                        last = error
+                        break
                     raise
                 maybe_reached, last = True, error
                 logger.warning("Square %s: %s %s (attempt %d)", operation, category, code, attempt + 1)
@@ -375,7 +392,7 @@ class SquareProvider(PaymentProvider):
                 logger.warning("Square %s: %r (attempt %d)", operation, error, attempt + 1)
         unknown = maybe_reached and not reads_only
         logger.error(
-            "Square %s failed after %d attempts (outcome unknown: %s)", operation, RETRIES + 1, unknown
+            "Square %s failed after %d attempts (outcome unknown: %s)", operation, attempt + 1, unknown
         )
         if unknown:
             message = _(

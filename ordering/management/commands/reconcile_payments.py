@@ -26,9 +26,22 @@ class Command(BaseCommand):
         try:
             run = reconcile_payments(days=days)
         except ProviderUnavailable as error:
-            raise CommandError(f"The payment provider could not be reached: {error}") from None
+            raise CommandError(unavailable_message(error)) from None
         if options["verbosity"] >= 1:
             self.stdout.write(
                 f"{run.checked} payment(s) checked, {run.repaired} repaired, "
                 f"{len(run.reported)} reported for head office."
             )
+
+
+def unavailable_message(error):
+    """What the operator reads when the provider did not answer the reconciliation: refused (its
+    error category and code: credentials to fix) or unreachable."""
+    errors = (error.raw or {}).get("errors") or [{}]
+    category, code = errors[0].get("category", ""), errors[0].get("code", "")
+    if not category or category in ("API_ERROR", "RATE_LIMIT_ERROR"):
+        return f"The payment provider could not be reached: {error}"
+    message = f"The payment provider refused the request ({category} {code})"
+    if category == "AUTHENTICATION_ERROR":
+        return f"{message}: check its credentials (SQUARE_ACCESS_TOKEN, SQUARE_ENVIRONMENT)."
+    return f"{message}: check the Square settings and the stores' location ids."

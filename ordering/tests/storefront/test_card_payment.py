@@ -292,3 +292,25 @@ def test_a_charge_without_an_answer_leaves_the_order_awaiting_confirmation(
     # The pay page takes no second card meanwhile.
     again = filled.get(f"/commandes/{order.number}/payer/", HTTP_ACCEPT_LANGUAGE="fr")
     assert again.status_code == 302 and again["Location"] == f"/commandes/{order.number}/"
+
+
+def test_the_pay_page_takes_only_keys_it_made_never_one_the_server_derives_for_another_order(
+    filled, vaise, margherita, extra_cheese
+):
+    # Payment keys are unique across all orders: a key shaped like one the server derives for
+    # another order (its hand-over payment, its refunds) would block that order's payment.
+    checkout_post(filled, payment_method="cash")
+    victim = Order.objects.get()
+    fill_cart(filled, vaise, (size_of(margherita, "Grande"), 2, [extra_cheese]))
+    response, _data = checkout_post(filled, payment_method="card_online")
+
+    refused = filled.post(
+        response["Location"],
+        {"source_token": OK, "idempotency_key": f"{victim.number}-handover-v{victim.version}"},
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+
+    assert refused.status_code == 400
+    assert not Payment.objects.exists()
+    payment = services.record_payment(victim, method="cash", amount_received=Decimal("40.00"), user=None)
+    assert (payment.amount, payment.change_given) == (Decimal("33.00"), Decimal("7.00"))
