@@ -20,6 +20,7 @@ Failures are told apart by Square's error category and code, never by the HTTP s
 """
 
 import datetime
+import hashlib
 import json
 import logging
 import time
@@ -77,12 +78,22 @@ MAX_RETRY_AFTER = 5.0  # seconds: a longer Retry-After is not worth keeping the 
 # Connection failures where the request never left: nothing can have moved.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout)
 SIGNATURE_HEADER = "x-square-hmacsha256-signature"
+MAX_KEY_LENGTH = 45  # Square's limit on idempotency keys
 WEBHOOK_EVENTS = {
     "payment.created": "payment",
     "payment.updated": "payment",
     "refund.created": "refund",
     "refund.updated": "refund",
 }
+
+
+def square_key(idempotency_key):
+    """Our idempotency key as Square takes it: at most 45 characters (CreatePayment, RefundPayment).
+    A longer key is replaced by a digest of it, the same every time, so a retry still sends the
+    same key and two different keys stay different."""
+    if len(idempotency_key) <= MAX_KEY_LENGTH:
+        return idempotency_key
+    return "k-" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
 
 
 def to_cents(amount):
@@ -220,7 +231,7 @@ class SquareProvider(PaymentProvider):
         cents = self._positive_cents(amount)
         request = {
             "source_id": source_token,
-            "idempotency_key": idempotency_key,
+            "idempotency_key": square_key(idempotency_key),
             "amount_money": {"amount": cents, "currency": CURRENCY},
             "autocomplete": True,
             "reference_id": reference,
@@ -255,7 +266,7 @@ class SquareProvider(PaymentProvider):
     def refund(self, *, payment_reference, amount, idempotency_key, reason=""):
         cents = self._positive_cents(amount)
         request = {
-            "idempotency_key": idempotency_key,
+            "idempotency_key": square_key(idempotency_key),
             "payment_id": payment_reference,
             "amount_money": {"amount": cents, "currency": CURRENCY},
         }

@@ -77,6 +77,8 @@ ERROR_CATEGORIES = {
 
 
 INVALID = "INVALID_REQUEST_ERROR"
+# Square refuses longer idempotency keys (CreatePayment and RefundPayment: 45 characters).
+MAX_IDEMPOTENCY_KEY = 45
 
 
 def rfc3339(moment):
@@ -322,6 +324,9 @@ class SquareStub:
         delay = scripted[1] if scripted else 0
         with self._lock:
             key = (body or {}).get("idempotency_key")
+            if key and len(key) > MAX_IDEMPOTENCY_KEY:
+                detail = f"Field must not be greater than {MAX_IDEMPOTENCY_KEY} length"
+                return 400, error_body(INVALID, "VALUE_TOO_LONG", detail, "idempotency_key"), {}, 0
             if key:
                 seen = self._idempotent.get((operation, key))
                 if seen is not None:

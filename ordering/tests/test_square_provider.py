@@ -79,6 +79,28 @@ def test_the_same_key_twice_is_one_charge(square_stub):
     assert len(square_stub.charges()) == 1
 
 
+def test_keys_longer_than_square_takes_are_shortened_the_same_way_every_time(square_stub):
+    long_key = "a" * 60 + "-pay"  # a checkout key may have 60 characters; Square takes 45 at most
+    first = charge(key=long_key)
+    again = charge(key=long_key)
+    other = charge(key="b" * 60 + "-pay")
+    refund = SquareProvider().refund(
+        payment_reference=first.reference,
+        amount=D("1.00"),
+        idempotency_key="admin-refund-" + "c" * 40 + "-1234567",
+    )
+
+    sent_keys = [body["idempotency_key"] for body in sent(square_stub, "payments.create")]
+    assert (first.status, refund.status) == ("succeeded", "succeeded")
+    assert again.reference == first.reference and other.reference != first.reference
+    assert len(square_stub.charges()) == 2
+    assert sent_keys[0] == sent_keys[1] != sent_keys[2]
+    assert max(len(key) for key in sent_keys) <= 45
+    assert len(sent(square_stub, "refunds.refund_payment")[0]["idempotency_key"]) <= 45
+    assert charge(key="order-VAI-1-pay").reference  # a short key goes as it is
+    assert sent(square_stub, "payments.create")[-1]["idempotency_key"] == "order-VAI-1-pay"
+
+
 @pytest.mark.parametrize(
     ("source", "code", "message"),
     [
