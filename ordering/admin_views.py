@@ -179,7 +179,7 @@ class OrderDetailView(OrderView):
             payments=list(order.payments.all()),
             events=list(order.events.all()),
             vat_lines=order.vat_breakdown(),
-            paid=order.paid_amount(),
+            paid=order.charged_amount(),
             refunded=order.refunded_amount(),
             payment_state=order.payment_state,
             payment_state_label=order.get_payment_state_display(),
@@ -234,7 +234,7 @@ class OrderActionView(OrderView):
             submit_label=self.submit_label,
             intro=self.intro,
             detail_url=self.detail_url(),
-            paid=self.order.paid_amount(),
+            paid=self.order.charged_amount(),
             **kwargs,
         )
 
@@ -390,10 +390,11 @@ def refundable_amount(order):
 
 
 def amount_due(order):
-    """What the order still owes (its total minus what was paid, refunds deducted)."""
+    """What the order still owes: its total minus what was charged. Refunds are not deducted: a
+    refund gives money back, the customer does not owe it again."""
     if order.status == Status.CANCELLED:
         return ZERO
-    return max(order.total - order.paid_amount(), ZERO)
+    return max(order.total - order.charged_amount(), ZERO)
 
 
 def new_form_key():
