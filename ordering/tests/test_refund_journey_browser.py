@@ -5,10 +5,12 @@ customer's order page says « Remboursée ». A manager of another store is refu
 """
 
 import datetime
+import io
 import re
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
 
 from ocpizza.management.commands.load_demo_data import PASSWORD as DEMO_PASSWORD
 from ordering.models import Order
@@ -31,6 +33,22 @@ def shot(page, name):
     )
     assert not overflow, f"{name}: wider than the screen"
     page.screenshot(path=SCREENSHOTS / f"refund-journey-{name}.png", full_page=True)
+
+
+def assert_fits_the_phone(page, name):
+    """In the admin (whose main column clips what is too wide), our content fits the phone's
+    width but in the tables' scroll boxes (Wagtail's header is Wagtail's)."""
+    page.set_viewport_size(PHONE)
+    page.reload()
+    clipped = page.evaluate(
+        """() => [...document.querySelectorAll("main *")]
+          .filter((el) => el.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+          .filter((el) => !el.closest(".stock-group, header"))
+          .slice(0, 5).map((el) => `${el.tagName.toLowerCase()}.${el.className}`)"""
+    )
+    assert not clipped, f"{name}: wider than the phone's screen: {clipped}"
+    page.screenshot(path=SCREENSHOTS / f"refund-journey-{name}-phone.png")
+    page.set_viewport_size(DESKTOP)
 
 
 def sandbox_card(**wanted):
@@ -125,6 +143,7 @@ def test_a_customer_pays_by_card_the_manager_refunds_and_the_customer_sees_it_re
     row = admin.locator(f'tr[data-order="{order.number}"]')
     assert "Payée" in row.inner_text() and euros("25,40 €") in row.inner_text()
     shot(admin, "04-admin-orders")
+    assert_fits_the_phone(admin, "04-admin-orders")
     row.get_by_role("link", name=order.number).click()
     admin.wait_for_url(f"**/admin/commandes/{order.number}/")
     shot(admin, "05-admin-order")
@@ -138,6 +157,7 @@ def test_a_customer_pays_by_card_the_manager_refunds_and_the_customer_sees_it_re
     assert euros(f"25,40 € remboursés sur la commande {order.number}.") in admin.locator("body").inner_text()
     assert admin.locator("[data-payment-state]").inner_text() == "Remboursée"
     shot(admin, "07-admin-refunded")
+    assert_fits_the_phone(admin, "07-admin-refunded")
     order.refresh_from_db()
     assert (order.payment_state, order.refunded_amount()) == ("refunded", Decimal("25.40"))
 
@@ -163,6 +183,17 @@ def test_a_customer_pays_by_card_the_manager_refunds_and_the_customer_sees_it_re
     assert admin.goto(f"{live_server.url}/admin/commandes/{order.number}/rembourser/").status == 403
     admin.goto(f"{live_server.url}/admin/commandes/")
     assert admin.locator(f'tr[data-order="{order.number}"]').count() == 0
+
+    # Head office reads the reconciliation report, linked from the orders.
+    call_command("reconcile_payments", "--days", "7", stdout=io.StringIO())
+    manager.clear_cookies()
+    log_in_admin(admin, live_server.url, "siege@oc-pizza.fr")
+    admin.goto(f"{live_server.url}/admin/commandes/")
+    admin.get_by_role("link", name="Rapprochement des paiements").click()
+    admin.wait_for_url("**/admin/commandes/rapprochement/")
+    assert "Aucun écart : tout concorde." in admin.locator("main").inner_text()
+    shot(admin, "10-head-office-reconciliation")
+    assert_fits_the_phone(admin, "10-head-office-reconciliation")
 
     customer.close()
     manager.close()
