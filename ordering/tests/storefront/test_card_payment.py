@@ -292,3 +292,38 @@ def test_a_charge_without_an_answer_leaves_the_order_awaiting_confirmation(
     # The pay page takes no second card meanwhile.
     again = filled.get(f"/commandes/{order.number}/payer/", HTTP_ACCEPT_LANGUAGE="fr")
     assert again.status_code == 302 and again["Location"] == f"/commandes/{order.number}/"
+
+
+def test_a_card_paid_order_can_be_changed_and_a_higher_total_is_charged_to_a_test_card(filled, vaise):
+    response, _data = checkout_post(filled, payment_method="card_online", source_token=OK)
+    order = Order.objects.get()
+    change_url = f"{response['Location']}modifier/"
+
+    page = filled.get(change_url, HTTP_ACCEPT_LANGUAGE="fr")
+
+    assert page.status_code == 200
+    html = page_text(page)
+    assert f'name="source_token" value="{OK}" checked' in html
+    assert 'value="cnon:card-nonce-declined"' in html
+    line = order.lines.get()
+    changed = filled.post(
+        change_url,
+        {f"quantity-{line.id}": line.quantity + 1, "when": "asap", "source_token": OK},
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+    assert changed.status_code == 302
+    order.refresh_from_db()
+    assert order.total == Decimal("49.50")
+    assert [(p.kind, p.status, p.amount) for p in order.payments.all()] == [
+        ("charge", "succeeded", Decimal("33.00")),
+        ("charge", "succeeded", Decimal("16.50")),
+    ]
+
+
+def test_with_square_the_change_page_offers_no_sandbox_test_card(filled, vaise, square_stub):
+    response, _data = checkout_post(filled, payment_method="card_online", source_token=OK)
+
+    page = filled.get(f"{response['Location']}modifier/", HTTP_ACCEPT_LANGUAGE="fr")
+
+    assert page.status_code == 200
+    assert "cnon:" not in page_text(page)
