@@ -327,3 +327,12 @@ def test_with_square_the_change_page_offers_no_sandbox_test_card(filled, vaise, 
 
     assert page.status_code == 200
     assert "cnon:" not in page_text(page)
+
+
+def test_the_pay_page_links_back_to_the_order(filled, vaise):
+    response, _data = checkout_post(filled, payment_method="card_online", source_token=DECLINED)
+    order = Order.objects.get()
+
+    html = page_text(filled.get(response["Location"], HTTP_ACCEPT_LANGUAGE="fr"))
+
+    assert f'<a href="/commandes/{order.number}/{order.secret}/">Retour à la commande</a>' in html
