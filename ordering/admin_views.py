@@ -230,6 +230,7 @@ class OrderActionView(OrderView):
     def get_context_data(self, **kwargs):
         kwargs.setdefault("refundable", None)
         kwargs.setdefault("due", None)
+        kwargs.setdefault("refusal", "")
         return super().get_context_data(
             submit_label=self.submit_label,
             intro=self.intro,
@@ -304,7 +305,10 @@ class RecordPaymentView(OrderActionView):
         return _("Paiement de %(amount)s enregistré.") % {"amount": euros(payment.amount)}
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(due=amount_due(self.order), **kwargs)
+        # Said at once, before anything is typed (the form refuses it too when posted).
+        return super().get_context_data(
+            due=amount_due(self.order), refusal=record_refusal(self.order), **kwargs
+        )
 
 
 class CancelView(OrderActionView):

@@ -414,6 +414,14 @@ def test_the_service_records_no_hand_over_payment_for_what_a_manager_refunded(ma
     assert not Payment.objects.filter(method="cash").exists()
 
 
+def test_the_record_page_of_an_order_that_cannot_take_a_payment_says_why_at_once(client, manager, paid_order):
+    client.force_login(manager)
+
+    html = client.get(record_url(paid_order)).content.decode()
+
+    assert '<p class="stock-errors" role="alert">Cette commande est déjà payée.</p>' in html
+
+
 # The payment state of the list is the order's --------------------------------------------------
 
 
