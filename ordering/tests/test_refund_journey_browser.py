@@ -120,6 +120,9 @@ def test_a_customer_pays_by_card_the_manager_refunds_and_the_customer_sees_it_re
     assert order.status == "pending_payment"
     assert page.locator(".messages").inner_text() == order.payments.get().error
     shot(page, "02-pay-page-declined")
+    assert page.get_by_role("link", name="Retour à la commande").get_attribute("href") == (
+        f"/commandes/{order.number}/"
+    )
 
     # A good card: paid, the order is received.
     fill_card(page, sandbox_card(token="cnon:card-nonce-ok", verification="none")["number"])
@@ -150,6 +153,10 @@ def test_a_customer_pays_by_card_the_manager_refunds_and_the_customer_sees_it_re
     admin.get_by_role("link", name="Rembourser").click()
     admin.wait_for_url(f"**/admin/commandes/{order.number}/rembourser/")
     assert admin.locator("[data-refundable]").inner_text() == euros("25,40 €")
+    admin.get_by_role("link", name="Retour à la commande").click()  # changed one's mind: back
+    admin.wait_for_url(f"**/admin/commandes/{order.number}/")
+    admin.get_by_role("link", name="Rembourser").click()
+    admin.wait_for_url(f"**/admin/commandes/{order.number}/rembourser/")
     admin.get_by_label("Motif").fill("Pizza brûlée")
     shot(admin, "06-admin-refund")
     admin.get_by_role("button", name="Rembourser").click()
