@@ -179,7 +179,7 @@ class OrderDetailView(OrderView):
             payments=list(order.payments.all()),
             events=list(order.events.all()),
             vat_lines=order.vat_breakdown(),
-            paid=order.paid_amount(),
+            paid=order.charged_amount(),
             refunded=order.refunded_amount(),
             payment_state=order.payment_state,
             payment_state_label=order.get_payment_state_display(),
@@ -230,11 +230,12 @@ class OrderActionView(OrderView):
     def get_context_data(self, **kwargs):
         kwargs.setdefault("refundable", None)
         kwargs.setdefault("due", None)
+        kwargs.setdefault("refusal", "")
         return super().get_context_data(
             submit_label=self.submit_label,
             intro=self.intro,
             detail_url=self.detail_url(),
-            paid=self.order.paid_amount(),
+            paid=self.order.charged_amount(),
             **kwargs,
         )
 
@@ -304,7 +305,10 @@ class RecordPaymentView(OrderActionView):
         return _("Paiement de %(amount)s enregistré.") % {"amount": euros(payment.amount)}
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(due=amount_due(self.order), **kwargs)
+        # Said at once, before anything is typed (the form refuses it too when posted).
+        return super().get_context_data(
+            due=amount_due(self.order), refusal=record_refusal(self.order), **kwargs
+        )
 
 
 class CancelView(OrderActionView):
@@ -390,10 +394,11 @@ def refundable_amount(order):
 
 
 def amount_due(order):
-    """What the order still owes (its total minus what was paid, refunds deducted)."""
+    """What the order still owes: its total minus what was charged. Refunds are not deducted: a
+    refund gives money back, the customer does not owe it again."""
     if order.status == Status.CANCELLED:
         return ZERO
-    return max(order.total - order.paid_amount(), ZERO)
+    return max(order.total - order.charged_amount(), ZERO)
 
 
 def new_form_key():

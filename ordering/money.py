@@ -630,7 +630,8 @@ def record_payment(order, *, method, amount_received, user, now=None):
     if locked.status == Status.CANCELLED:
         raise TransitionError(_("Cette commande est annulée : elle ne peut plus être payée."))
     _refuse_while_charge_pending(locked)
-    due = locked.total - locked.paid_amount()
+    # What was charged, refunds not deducted: a refund gives money back, it is owed by no one.
+    due = locked.total - locked.charged_amount()
     if due <= 0:
         raise TransitionError(_("Cette commande est déjà payée."))
     received = _money(amount_received)

@@ -386,6 +386,42 @@ def test_no_payment_is_recorded_beside_a_refunded_card_payment(client, manager, 
     assert not Payment.objects.filter(method="cash").exists()
 
 
+def test_a_refunded_order_shows_what_was_paid_and_nothing_due(client, manager, paid_order):
+    """A refund gives money back: it is no debt of the customer (the driver must not collect it)."""
+    client.force_login(manager)
+    client.post(refund_url(paid_order), {"amount": "5,50", "reason": "Bière oubliée", "key": KEY})
+
+    detail = client.get(f"/admin/commandes/{paid_order.number}/")
+    html = detail.content.decode()
+    assert "data-paid>22,00\xa0€" in html and "data-refunded>5,50\xa0€" in html
+    assert detail.context["due"] == D("0.00") and "data-due" not in html
+    client.post(refund_url(paid_order), {"amount": "", "reason": "Geste commercial", "key": KEY + "2"})
+    detail = client.get(f"/admin/commandes/{paid_order.number}/")
+    assert detail.context["due"] == D("0.00") and "data-due" not in detail.content.decode()
+    record = client.get(record_url(paid_order)).content.decode()
+    assert "data-paid>22,00\xa0€" in record and "data-due>0,00\xa0€" in record
+
+
+def test_the_service_records_no_hand_over_payment_for_what_a_manager_refunded(manager, paid_order):
+    from ordering.services import TransitionError, record_payment
+
+    refund_order(
+        paid_order, amount=D("5.50"), reason="Geste", user=manager, idempotency_key=new_key(), now=NOW
+    )
+
+    with pytest.raises(TransitionError, match="Cette commande est déjà payée."):
+        record_payment(paid_order, method="cash", amount_received=D("5.50"), user=manager, now=NOW)
+    assert not Payment.objects.filter(method="cash").exists()
+
+
+def test_the_record_page_of_an_order_that_cannot_take_a_payment_says_why_at_once(client, manager, paid_order):
+    client.force_login(manager)
+
+    html = client.get(record_url(paid_order)).content.decode()
+
+    assert '<p class="stock-errors" role="alert">Cette commande est déjà payée.</p>' in html
+
+
 # The payment state of the list is the order's --------------------------------------------------
 
 

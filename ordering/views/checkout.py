@@ -346,5 +346,11 @@ def order_pay(request, number, secret=None):
         # A new attempt needs a new key (the refused one is settled) and a new card token.
         form = PaymentForm(initial={"idempotency_key": new_idempotency_key()})
     status = 402 if error else (400 if form.errors else 200)
-    context = {"order": order, "form": form, "error": error, "card_form": card_form(order.store)}
+    context = {
+        "order": order,
+        "form": form,
+        "error": error,
+        "card_form": card_form(order.store),
+        "detail_url": order_url(order, "order_detail", secret=secret),
+    }
     return render(request, "ordering/pay.html", context, status=status)

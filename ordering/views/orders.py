@@ -26,8 +26,9 @@ from menu.templatetags.menu_tags import euros
 
 from .. import services, slots
 from ..cart import MAX_LINE_QUANTITY, Cart, make_line
-from ..forms import ASAP, CancelForm, ChangeSlotForm, PaymentForm
+from ..forms import ASAP, CancelForm, ChangeSlotForm
 from ..models import Order
+from ..payments import card_payments_online, get_provider
 from ..pricing import OrderError
 
 FINAL_STATUSES = {"delivered", "collected", "cancelled"}
@@ -238,9 +239,23 @@ def order_change(request, number, secret=None):
         "detail_url": detail,
         "asap": asap,
         "max_quantity": MAX_LINE_QUANTITY,
-        "test_cards": PaymentForm.CARDS if order.is_paid_online else [],
+        "test_cards": change_test_cards() if order.is_paid_online else [],
     }
     return render(request, "ordering/order_change.html", context, status=409 if errors else 200)
+
+
+def change_test_cards():
+    """[(token, label)] of the simulator's test cards a change may charge a higher total to (those
+    needing no 3-D Secure step: the change page has no card form); none with another provider,
+    whose tokens only its own card form makes."""
+    card_form = get_provider().card_form() if card_payments_online() else {}
+    if card_form.get("kind") != "simulator":
+        return []
+    cards = {}
+    for card in card_form["cards"]:
+        if card["verification"] == "none":
+            cards.setdefault(card["token"], f"{card['number']} — {card['label']}")
+    return list(cards.items())
 
 
 @require_http_methods(["GET", "POST"])

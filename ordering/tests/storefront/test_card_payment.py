@@ -314,3 +314,47 @@ def test_the_pay_page_takes_only_keys_it_made_never_one_the_server_derives_for_a
     assert not Payment.objects.exists()
     payment = services.record_payment(victim, method="cash", amount_received=Decimal("40.00"), user=None)
     assert (payment.amount, payment.change_given) == (Decimal("33.00"), Decimal("7.00"))
+
+
+def test_a_card_paid_order_can_be_changed_and_a_higher_total_is_charged_to_a_test_card(filled, vaise):
+    response, _data = checkout_post(filled, payment_method="card_online", source_token=OK)
+    order = Order.objects.get()
+    change_url = f"{response['Location']}modifier/"
+
+    page = filled.get(change_url, HTTP_ACCEPT_LANGUAGE="fr")
+
+    assert page.status_code == 200
+    html = page_text(page)
+    assert f'name="source_token" value="{OK}" checked' in html
+    assert 'value="cnon:card-nonce-declined"' in html
+    line = order.lines.get()
+    changed = filled.post(
+        change_url,
+        {f"quantity-{line.id}": line.quantity + 1, "when": "asap", "source_token": OK},
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+    assert changed.status_code == 302
+    order.refresh_from_db()
+    assert order.total == Decimal("49.50")
+    assert [(p.kind, p.status, p.amount) for p in order.payments.all()] == [
+        ("charge", "succeeded", Decimal("33.00")),
+        ("charge", "succeeded", Decimal("16.50")),
+    ]
+
+
+def test_with_square_the_change_page_offers_no_sandbox_test_card(filled, vaise, square_stub):
+    response, _data = checkout_post(filled, payment_method="card_online", source_token=OK)
+
+    page = filled.get(f"{response['Location']}modifier/", HTTP_ACCEPT_LANGUAGE="fr")
+
+    assert page.status_code == 200
+    assert "cnon:" not in page_text(page)
+
+
+def test_the_pay_page_links_back_to_the_order(filled, vaise):
+    response, _data = checkout_post(filled, payment_method="card_online", source_token=DECLINED)
+    order = Order.objects.get()
+
+    html = page_text(filled.get(response["Location"], HTTP_ACCEPT_LANGUAGE="fr"))
+
+    assert f'<a href="/commandes/{order.number}/{order.secret}/">Retour à la commande</a>' in html
