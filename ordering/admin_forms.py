@@ -193,6 +193,7 @@ class OrderFilterForm(forms.Form):
         queryset=None,
         label=_("Point de vente"),
         required=False,
+        empty_label=_("Tous les points de vente"),
         error_messages={"invalid_choice": _("Point de vente inconnu.")},
     )
     day = forms.DateField(
@@ -202,14 +203,14 @@ class OrderFilterForm(forms.Form):
         error_messages={"invalid": _("Saisissez une date valide.")},
     )
     status = forms.ChoiceField(
-        label=_("État"), required=False, choices=[("", "---------"), *Order.Status.choices]
+        label=_("État"), required=False, choices=[("", _("Tous")), *Order.Status.choices]
     )
     payment_state = forms.ChoiceField(label=_("Paiement"), required=False, choices=[])
 
     def __init__(self, *args, stores, payment_states, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["store"].queryset = stores
-        self.fields["payment_state"].choices = [("", "---------"), *payment_states]
+        self.fields["payment_state"].choices = [("", _("Tous")), *payment_states]
 
     FILTERS = {
         "q": lambda orders, value: orders.filter(number__icontains=value.strip()),

@@ -169,6 +169,16 @@ def test_the_list_finds_an_order_by_its_number(client, manager, shop, order):
     assert [o.number for o in response.context["page_obj"]] == [other.number]
 
 
+def test_the_filters_offer_every_value_first_in_words(client, head_office, order):
+    client.force_login(head_office)
+
+    html = client.get("/admin/commandes/").content.decode()
+
+    assert html.count('<option value="" selected>Tous</option>') == 2  # status, payment
+    assert '<option value="" selected>Tous les points de vente</option>' in html
+    assert "---------" not in html
+
+
 def test_the_list_filters_by_status_and_by_payment_state(client, manager, shop, order, paid_order):
     start_preparing(order, now=NOW)
     client.force_login(manager)
