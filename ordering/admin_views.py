@@ -183,9 +183,9 @@ class OrderDetailView(OrderView):
             refunded=order.refunded_amount(),
             payment_state=order.payment_state,
             payment_state_label=order.get_payment_state_display(),
-            refundable=refundable_amount(order),
-            due=amount_due(order),
-            can_refund=user.has_perm(MOVE_MONEY) and refundable_amount(order) > 0,
+            refundable=order.refundable_amount(),
+            due=order.amount_due(),
+            can_refund=user.has_perm(MOVE_MONEY) and order.refundable_amount() > 0,
             can_record=user.has_perm(MOVE_MONEY) and may_record(order),
             can_cancel=user.has_perm(CHANGE_ORDERS) and order.status in CANCELLABLE,
             **kwargs,
@@ -249,7 +249,7 @@ class RefundView(OrderActionView):
     )
 
     def make_form(self, data=None):
-        return RefundForm(data, refundable=refundable_amount(self.order), initial={"key": new_form_key()})
+        return RefundForm(data, refundable=self.order.refundable_amount(), initial={"key": new_form_key()})
 
     def refused(self, form):
         # Trying again after a refusal is a new attempt: it needs a new key, else the service
@@ -275,7 +275,7 @@ class RefundView(OrderActionView):
         }
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(refundable=refundable_amount(self.order), **kwargs)
+        return super().get_context_data(refundable=self.order.refundable_amount(), **kwargs)
 
 
 class RecordPaymentView(OrderActionView):
@@ -289,7 +289,7 @@ class RecordPaymentView(OrderActionView):
     def make_form(self, data=None):
         initial = {"method": self.order.payment_method}
         return RecordPaymentForm(
-            data, due=amount_due(self.order), refusal=record_refusal(self.order), initial=initial
+            data, due=self.order.amount_due(), refusal=record_refusal(self.order), initial=initial
         )
 
     def act(self, form):
@@ -307,7 +307,7 @@ class RecordPaymentView(OrderActionView):
     def get_context_data(self, **kwargs):
         # Said at once, before anything is typed (the form refuses it too when posted).
         return super().get_context_data(
-            due=amount_due(self.order), refusal=record_refusal(self.order), **kwargs
+            due=self.order.amount_due(), refusal=record_refusal(self.order), **kwargs
         )
 
 
@@ -379,28 +379,6 @@ def with_payment_state(orders):
 # What the buttons offer. The services check again under the order's lock.
 
 
-def refundable_amount(order):
-    """What may still be refunded of the order's card payments online: succeeded charges minus
-    the refunds not failed (a pending refund is already promised)."""
-    total = ZERO
-    for payment in order.payments.all():
-        if payment.method != Order.PaymentMethod.CARD_ONLINE:
-            continue
-        if payment.kind == Payment.Kind.CHARGE and payment.status == Payment.Status.SUCCEEDED:
-            total += payment.amount
-        elif payment.kind == Payment.Kind.REFUND and payment.status != Payment.Status.FAILED:
-            total -= payment.amount
-    return max(total, ZERO)
-
-
-def amount_due(order):
-    """What the order still owes: its total minus what was charged. Refunds are not deducted: a
-    refund gives money back, the customer does not owe it again."""
-    if order.status == Status.CANCELLED:
-        return ZERO
-    return max(order.total - order.charged_amount(), ZERO)
-
-
 def new_form_key():
     return secrets.token_urlsafe(18)
 
@@ -412,7 +390,7 @@ def record_refusal(order):
         return _("Cette commande est annulée : elle ne peut plus être payée.")
     if order.payment_state == PaymentState.PENDING:
         return _("Le paiement en ligne de cette commande est en cours de confirmation.")
-    if order.payment_state != PaymentState.UNPAID or amount_due(order) <= 0:
+    if order.payment_state != PaymentState.UNPAID or order.amount_due() <= 0:
         return _("Cette commande est déjà payée.")
     return ""
 

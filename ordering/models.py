@@ -202,6 +202,27 @@ class Order(models.Model):
         """The sum of the order's succeeded refunds."""
         return _succeeded_sum(self.payments.all(), Payment.Kind.REFUND)
 
+    def refundable_amount(self):
+        """What may still be given back of the order's card payments online: succeeded charges
+        minus the refunds not failed (a pending refund is already promised). No query with
+        `prefetch_related("payments")`."""
+        total = ZERO
+        for payment in self.payments.all():
+            if payment.method != self.PaymentMethod.CARD_ONLINE:
+                continue
+            if payment.kind == Payment.Kind.CHARGE and payment.status == Payment.Status.SUCCEEDED:
+                total += payment.amount
+            elif payment.kind == Payment.Kind.REFUND and payment.status != Payment.Status.FAILED:
+                total -= payment.amount
+        return max(total, ZERO)
+
+    def amount_due(self):
+        """What the order still owes: its total minus what was charged. Refunds are not deducted:
+        a refund gives money back, the customer does not owe it again. Nothing once cancelled."""
+        if self.status == self.Status.CANCELLED:
+            return ZERO
+        return max(self.total - self.charged_amount(), ZERO)
+
     @property
     def payment_state(self):
         """Where the order's money stands, one of `PaymentState` (what the customer's page shows).

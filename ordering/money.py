@@ -386,7 +386,7 @@ def _close_refunds(order, outcomes, *, user, now):
 
 def _refundable(order):
     """What is left to give back of the order's succeeded card charges (pending refunds count)."""
-    return sum((left for _charge, left in _charges_left(order)), Decimal("0.00"))
+    return order.refundable_amount()
 
 
 def _charges_left(order, charges=None):
@@ -631,7 +631,7 @@ def record_payment(order, *, method, amount_received, user, now=None):
         raise TransitionError(_("Cette commande est annulée : elle ne peut plus être payée."))
     _refuse_while_charge_pending(locked)
     # What was charged, refunds not deducted: a refund gives money back, it is owed by no one.
-    due = locked.total - locked.charged_amount()
+    due = locked.amount_due()
     if due <= 0:
         raise TransitionError(_("Cette commande est déjà payée."))
     received = _money(amount_received)
