@@ -76,6 +76,7 @@ __all__ = [
     "TransitionError",
     "cancel_order",
     "change_order",
+    "change_total",
     "expire_unpaid_orders",
     "mark_collected",
     "mark_delivered",
@@ -401,7 +402,15 @@ def cancel_order(order, *, user=None, reason="", by_customer=False, now=None):
 
 
 def change_order(
-    order, *, lines=None, slot=UNCHANGED, user=None, expected_total=None, source_token="", now=None
+    order,
+    *,
+    lines=None,
+    slot=UNCHANGED,
+    user=None,
+    expected_total=None,
+    source_token="",
+    verification_token="",
+    now=None,
 ):
     """Change the lines and/or the time of an order the kitchen has not started (received).
 
@@ -410,8 +419,9 @@ def change_order(
     the same transaction. `slot`: UNCHANGED keeps the time, None means as soon as possible, else
     a slot start. A card-paid order is settled through the provider: a lower total is refunded;
     a higher total is charged first with `source_token` (a new card token: PaymentError without
-    one) — the charge row is committed with its key before the provider is called, and the change
-    is applied once the charge succeeded (declined or not confirmed: PaymentError, nothing
+    one; `verification_token` when the card form ran 3-D Secure) — the charge row is committed
+    with its key before the provider is called, and the change is applied once the charge
+    succeeded (declined or not confirmed: PaymentError, nothing
     changed; a change that can no longer be applied by then gives the charge back).
     `expected_total` given and different raises PriceChanged carrying the new quote. Refused
     while a card charge of the order is still pending.
@@ -421,7 +431,7 @@ def change_order(
     charge = _open_change(order, source_token=source_token, **change)
     if charge is None:
         return _change(order, **change)
-    outcome = call_charge(charge, source_token=source_token)
+    outcome = call_charge(charge, source_token=source_token, verification_token=verification_token)
     changed, error = _change_after_charge(order, charge, outcome, **change)
     if error is not None:
         raise error
@@ -453,6 +463,22 @@ def _open_change(order, *, source_token, lines, slot, user, expected_total, now)
         new_total = dry_run.total
     locked.refresh_from_db()
     return open_difference_charge(locked, new_total=new_total, source_token=source_token, user=user, now=now)
+
+
+@transaction.atomic
+def change_total(order, *, lines, slot=UNCHANGED, user=None, now=None):
+    """The total the order would have with `lines` (and `slot`), priced as `change_order` would
+    and rolled back: what a change page shows before asking for a card. OrderError if the change
+    could not be made."""
+    now = now or timezone.now()
+    locked = _lock(order)
+    _require_changeable(locked)
+    try:
+        with transaction.atomic():
+            _apply_change(locked, lines=lines, slot=slot, user=user, expected_total=None, now=now)
+            raise _DryRun(locked.total)
+    except _DryRun as dry_run:
+        return dry_run.total
 
 
 @transaction.atomic

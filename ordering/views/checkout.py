@@ -26,9 +26,9 @@ from .. import services, slots
 from ..cart import Cart
 from ..forms import CardTokenFields, CheckoutForm, PaymentForm, new_idempotency_key
 from ..models import Order, Payment
-from ..payments import card_payments_online, get_provider
+from ..payments import card_payments_online
 from ..pricing import OrderError, quote
-from .orders import get_order, order_url
+from .orders import card_form, get_order, order_url
 
 
 def payment_methods(settings):
@@ -36,14 +36,6 @@ def payment_methods(settings):
     if settings.online_payment and card_payments_online():
         methods.insert(0, Order.PaymentMethod.CARD_ONLINE)
     return methods
-
-
-def card_form(store):
-    """What the card form needs from the provider of card payments online (`card_form()`: Square's
-    SDK settings for the store's location, or the simulator's test cards); {} without one."""
-    if not card_payments_online():
-        return {}
-    return get_provider().card_form(location_id=getattr(store, "payment_location_id", "") or "")
 
 
 def customer_addresses(user):

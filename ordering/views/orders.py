@@ -10,6 +10,8 @@ timeline fragment (`order_fragment`) only when it changed. Without JavaScript, a
 the same.
 """
 
+from decimal import Decimal, InvalidOperation
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -185,6 +187,7 @@ def order_change(request, number, secret=None):
         asap_label=_("Dès que possible"),
     )
     errors = []
+    due = None
     if request.method == "POST":
         new_lines = []
         for line, cart_line in rows:
@@ -213,17 +216,23 @@ def order_change(request, number, secret=None):
             if not kwargs:
                 messages.info(request, _("Rien n'a changé."))
                 return redirect(detail)
+            source_token, expected_total = posted_card(request)
             try:
                 services.change_order(
                     order,
                     user=request.user if request.user.is_authenticated else None,
-                    # A card-paid order charges a higher total to a new card (simulator's test cards).
-                    source_token=request.POST.get("source_token", ""),
+                    # A card-paid order charges a higher total to a new card, tokenised by the
+                    # card form for the difference the page showed (`expected_total`).
+                    source_token=source_token,
+                    verification_token=request.POST.get("verification_token", "") if source_token else "",
+                    expected_total=expected_total,
                     now=now,
                     **kwargs,
                 )
             except OrderError as error:
-                errors.append(str(error))
+                due = difference_due(order, kwargs, now=now)
+                if not (due and not source_token and isinstance(error, services.PaymentError)):
+                    errors.append(str(error))  # asked for a card only: not an error
             else:
                 order.refresh_from_db()
                 messages.success(
@@ -239,9 +248,52 @@ def order_change(request, number, secret=None):
         "detail_url": detail,
         "asap": asap,
         "max_quantity": MAX_LINE_QUANTITY,
-        "test_cards": change_test_cards() if order.is_paid_online else [],
+        "test_cards": change_test_cards() if order.is_paid_online and not due else [],
+        "due": due,
+        "card_form": card_form(store) if due else {},
     }
+    if request.method == "POST":
+        for line in context["rows"]:
+            line.quantity = request.POST.get(f"quantity-{line.id}", line.quantity)  # as posted
     return render(request, "ordering/order_change.html", context, status=409 if errors else 200)
+
+
+def posted_card(request):
+    """(source_token, expected_total) of a change post: the card token goes with the total the
+    page showed; without a readable total, no token (the page asks for the card again)."""
+    source_token = request.POST.get("source_token", "")
+    raw = request.POST.get("expected_total", "")
+    if not raw:
+        return source_token, None
+    try:
+        return source_token, Decimal(raw)
+    except InvalidOperation:
+        return "", None
+
+
+def difference_due(order, change, *, now):
+    """{"total", "amount", "expected_total"} when the `change` of a card-paid order raises its
+    total above what was paid online (priced again by the server, nothing kept), else None."""
+    if not order.is_paid_online or "lines" not in change:
+        return None
+    try:
+        total = services.change_total(
+            order, lines=change["lines"], slot=change.get("slot", services.UNCHANGED), now=now
+        )
+    except OrderError:
+        return None
+    amount = total - order.paid_amount()
+    if amount <= 0:
+        return None
+    return {"total": total, "amount": amount, "expected_total": f"{total:.2f}"}
+
+
+def card_form(store):
+    """What the card form needs from the provider of card payments online (`card_form()`: Square's
+    SDK settings for the store's location, or the simulator's test cards); {} without one."""
+    if not card_payments_online():
+        return {}
+    return get_provider().card_form(location_id=getattr(store, "payment_location_id", "") or "")
 
 
 def change_test_cards():

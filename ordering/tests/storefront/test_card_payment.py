@@ -358,3 +358,69 @@ def test_the_pay_page_links_back_to_the_order(filled, vaise):
     html = page_text(filled.get(response["Location"], HTTP_ACCEPT_LANGUAGE="fr"))
 
     assert f'<a href="/commandes/{order.number}/{order.secret}/">Retour à la commande</a>' in html
+
+
+def test_with_square_a_change_raising_the_total_asks_squares_card_form_for_the_difference(
+    filled, vaise_on_square, square_stub
+):
+    response, _data = checkout_post(filled, payment_method="card_online", source_token=OK)
+    order = Order.objects.get()
+    change_url = f"{response['Location']}modifier/"
+    line = order.lines.get()
+    change = {f"quantity-{line.id}": line.quantity + 1, "when": "asap"}
+
+    # The server prices the change, then asks for a card for the difference only.
+    asked = filled.post(change_url, change, HTTP_ACCEPT_LANGUAGE="fr")
+
+    assert asked.status_code == 200
+    html = page_text(asked)
+    assert "Nouveau total 49,50\u00a0€, reste à payer 16,50\u00a0€" in html
+    form = re.search(r'<div class="card-form" data-card-form="square"[^>]*>', html, re.S).group(0)
+    assert 'data-application-id="sandbox-sq0idb-stub-application"' in form
+    assert 'data-location-id="LOC-VAISE"' in form and 'data-amount="16.50"' in form
+    assert re.search(r'<script src="https://sandbox.web.squarecdn.com/v1/square.js" nonce="[^"]+">', html)
+    assert f'name="quantity-{line.id}" value="{line.quantity + 1}"' in html
+    assert hidden(html, "expected_total") == "49.50"
+    order.refresh_from_db()
+    assert order.total == Decimal("33.00") and len(square_stub.charges()) == 1
+
+    changed = filled.post(
+        change_url,
+        {**change, "expected_total": "49.50", "source_token": OK, "verification_token": "verf:stub-3ds"},
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+
+    assert changed.status_code == 302
+    order.refresh_from_db()
+    assert order.total == Decimal("49.50")
+    first, difference = square_stub.charges()
+    assert difference["amount_money"] == {"amount": 1650, "currency": "EUR"}
+    sent = [r[3] for r in square_stub.requests if r[0] == "payments.create"][-1]
+    assert sent["verification_token"] == "verf:stub-3ds" and sent["location_id"] == "LOC-VAISE"
+    assert [(p.kind, p.status, p.amount) for p in order.payments.all()] == [
+        ("charge", "succeeded", Decimal("33.00")),
+        ("charge", "succeeded", Decimal("16.50")),
+    ]
+
+
+def test_with_square_a_difference_that_changed_meanwhile_is_not_charged(filled, vaise_on_square, square_stub):
+    response, _data = checkout_post(filled, payment_method="card_online", source_token=OK)
+    order = Order.objects.get()
+    line = order.lines.get()
+
+    refused = filled.post(
+        f"{response['Location']}modifier/",
+        {
+            f"quantity-{line.id}": line.quantity + 1,
+            "when": "asap",
+            "expected_total": "40.00",
+            "source_token": OK,
+        },
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+
+    assert refused.status_code == 409
+    assert "Nouveau total 49,50\u00a0€, reste à payer 16,50\u00a0€" in page_text(refused)
+    assert hidden(page_text(refused), "expected_total") == "49.50"
+    order.refresh_from_db()
+    assert order.total == Decimal("33.00") and len(square_stub.charges()) == 1
