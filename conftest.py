@@ -122,6 +122,14 @@ def csp_violations():
 
 
 @pytest.fixture
+def watch_csp(csp_violations):
+    """`watch_csp(context)`: record in `csp_violations` what the pages of a browser context of the
+    test's own report (tests that drive several contexts; `browser_page` watches its own). A test
+    module cannot import this conftest: "conftest" names several modules in one run."""
+    return lambda context: watch_csp_violations(context, csp_violations)
+
+
+@pytest.fixture
 def browser_page(chromium, request, csp_violations):
     """A French-speaking phone-sized page; a screenshot is kept after each test.
 

@@ -81,10 +81,9 @@ def log_in_admin(page, base_url, email):
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)  # see stores/tests/test_concurrency.py
 def test_a_customer_pays_by_card_the_manager_refunds_and_the_customer_sees_it_refunded(
-    live_server, chromium, csp_violations
+    live_server, chromium, csp_violations, watch_csp
 ):
     from accounts.tests.factories import PASSWORD, UserFactory
-    from conftest import watch_csp_violations
     from ocpizza import roles
     from stores.models import StoreMembership, StoreRole
 
@@ -95,7 +94,7 @@ def test_a_customer_pays_by_card_the_manager_refunds_and_the_customer_sees_it_re
             store=bellecour, weekday=weekday, opens=datetime.time(11), closes=datetime.time(23, 30)
         )
     customer = chromium.new_context(locale="fr-FR", viewport=PHONE)
-    watch_csp_violations(customer, csp_violations)
+    watch_csp(customer)
     page = customer.new_page()
     page.set_default_timeout(15_000)
 
@@ -137,7 +136,7 @@ def test_a_customer_pays_by_card_the_manager_refunds_and_the_customer_sees_it_re
 
     # The manager of Bellecour finds the order in « Commandes » and refunds all of it.
     manager = chromium.new_context(locale="fr-FR", viewport=DESKTOP)
-    watch_csp_violations(manager, csp_violations)
+    watch_csp(manager)
     admin = manager.new_page()
     admin.set_default_timeout(15_000)
     log_in_admin(admin, live_server.url, "responsable@oc-pizza.fr")
