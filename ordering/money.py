@@ -340,26 +340,30 @@ def _open_refunds(order, *, amount, reason, user, key, now):
             raise OrderError(_("Indiquez un montant à rembourser valable."))
         if amount > refundable:
             raise OrderError(_("Vous pouvez rembourser au plus %(amount)s.") % {"amount": euros(refundable)})
-        rows = []
-        for charge, part in _split_over_charges(locked, amount):
-            rows.append(
-                Payment.objects.create(
-                    order=locked,
-                    kind=Payment.Kind.REFUND,
-                    method=charge.method,
-                    provider=charge.provider,
-                    amount=part,
-                    status=Payment.Status.PENDING,
-                    idempotency_key=f"{key}-{charge.pk}",
-                    refunded_payment=charge,
-                    location_id=charge.location_id,
-                    reason=reason,
-                    created_by=_user(user),
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
+        rows = [
+            _refund_row(locked, charge, part, key=f"{key}-{charge.pk}", reason=reason, user=user, now=now)
+            for charge, part in _split_over_charges(locked, amount)
+        ]
         return rows, True
+
+
+def _refund_row(order, charge, amount, *, key, reason, user, now):
+    """A pending refund row of `amount` of `charge`, written with its key before the call."""
+    return Payment.objects.create(
+        order=order,
+        kind=Payment.Kind.REFUND,
+        method=charge.method,
+        provider=charge.provider,
+        amount=amount,
+        status=Payment.Status.PENDING,
+        idempotency_key=key,
+        refunded_payment=charge,
+        location_id=charge.location_id,
+        reason=str(reason)[:200],
+        created_by=_user(user),
+        created_at=now,
+        updated_at=now,
+    )
 
 
 @transaction.atomic
@@ -456,20 +460,14 @@ def _refund_charges(order, amount, *, reason, user, now, charges=None, key_tag="
     rows = []
     for charge, part in _split_over_charges(order, amount, charges):
         tag = f"-{key_tag}" if key_tag else ""
-        row = Payment.objects.create(
-            order=order,
-            kind=Payment.Kind.REFUND,
-            method=charge.method,
-            provider=charge.provider,
-            amount=part,
-            status=Payment.Status.PENDING,
-            idempotency_key=f"{order.number}-refund{tag}-v{order.version}-{charge.pk}",
-            refunded_payment=charge,
-            location_id=charge.location_id,
-            reason=str(reason)[:200],
-            created_by=_user(user),
-            created_at=now,
-            updated_at=now,
+        row = _refund_row(
+            order,
+            charge,
+            part,
+            key=f"{order.number}-refund{tag}-v{order.version}-{charge.pk}",
+            reason=reason,
+            user=user,
+            now=now,
         )
         outcome = _call_refund(row)
         if isinstance(outcome, PaymentDeclined):
