@@ -287,7 +287,7 @@ def payment_refusal(payment):
 def after_placing_url(order):
     """Where a placed order leads: its pay page while it waits for a card payment (unless a
     charge already waits for the bank's answer), else its page."""
-    if order.status == Order.Status.PENDING_PAYMENT and order.payment_state != "pending":
+    if order.status == Order.Status.PENDING_PAYMENT and order.payment_state != Order.PaymentState.PENDING:
         return order_url(order, "order_pay")
     return order_url(order, "order_detail")
 
@@ -314,7 +314,7 @@ def order_pay(request, number, secret=None):
         if request.method == "POST":
             messages.info(request, _("Cette commande n'attend plus de paiement."))
         return redirect(order_url(order, "order_detail", secret=secret))
-    if order.payment_state == "pending":
+    if order.payment_state == Order.PaymentState.PENDING:
         messages.info(request, _("Paiement en cours de confirmation par la banque."))
         return redirect(order_url(order, "order_detail", secret=secret))
     form = PaymentForm(request.POST or None, initial={"idempotency_key": new_idempotency_key()})
