@@ -13,19 +13,8 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import (
-    Case,
-    CharField,
-    DecimalField,
-    Exists,
-    F,
-    OuterRef,
     Prefetch,
-    Subquery,
-    Sum,
-    Value,
-    When,
 )
-from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -39,7 +28,7 @@ from . import services
 from .access import CHANGE_ORDERS, MOVE_MONEY, may_see_order, order_stores
 from .admin_forms import CancelForm, OrderFilterForm, RecordPaymentForm, RefundForm
 from .exceptions import OrderError
-from .models import MONEY, ZERO, Order, OrderEvent, Payment
+from .models import ZERO, Order, OrderEvent, Payment
 
 Status = Order.Status
 PaymentState = Order.PaymentState
@@ -112,7 +101,7 @@ class OrderListView(OrdersAdminView):
             stores=self.stores.order_by("title"),
             payment_states=PaymentState.choices,
         )
-        orders = with_payment_state(self.scoped_orders()).order_by("-created_at", "-id")
+        orders = self.scoped_orders().with_payment_state().order_by("-created_at", "-id")
         return self.filter_form.filter(orders)
 
     def get_context_data(self, **kwargs):
@@ -345,35 +334,6 @@ class ReconciliationView(OrdersAdminView):
 
         runs = list(PaymentReconciliation.objects.order_by("-ran_at", "-id")[: self.runs_shown])
         return super().get_context_data(runs=runs, latest=runs[0] if runs else None, **kwargs)
-
-
-def with_payment_state(orders):
-    """`orders` annotated with `payment_state_value`, the same as `Order.payment_state` but
-    computed in the database (subqueries), so that the list filters and pages on it in one query."""
-    succeeded = Payment.objects.filter(order=OuterRef("pk"), status=Payment.Status.SUCCEEDED)
-
-    def total(kind):
-        amounts = succeeded.filter(kind=kind).values("order").annotate(total=Sum("amount")).values("total")
-        return Coalesce(Subquery(amounts), Value(ZERO), output_field=DecimalField(**MONEY))
-
-    pending_charge = Payment.objects.filter(
-        order=OuterRef("pk"), kind=Payment.Kind.CHARGE, status=Payment.Status.PENDING
-    )
-    orders = orders.annotate(
-        charged_total=total(Payment.Kind.CHARGE),
-        refunded_total=total(Payment.Kind.REFUND),
-        has_pending_charge=Exists(pending_charge),
-    )
-    return orders.annotate(
-        payment_state_value=Case(
-            When(charged_total__lte=0, has_pending_charge=True, then=Value(PaymentState.PENDING)),
-            When(charged_total__lte=0, then=Value(PaymentState.UNPAID)),
-            When(refunded_total__gte=F("charged_total"), then=Value(PaymentState.REFUNDED)),
-            When(refunded_total__gt=0, then=Value(PaymentState.PARTIALLY_REFUNDED)),
-            default=Value(PaymentState.PAID),
-            output_field=CharField(),
-        )
-    )
 
 
 # What the buttons offer. The services check again under the order's lock.

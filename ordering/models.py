@@ -11,7 +11,19 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F
+from django.db.models import (
+    Case,
+    CharField,
+    DecimalField,
+    Exists,
+    F,
+    OuterRef,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -35,6 +47,36 @@ class OrderQuerySet(models.QuerySet):
 
     def in_kitchen(self):
         return self.filter(status__in=[Order.Status.RECEIVED, Order.Status.PREPARING])
+
+    def with_payment_state(self):
+        """The orders annotated with `payment_state_value`: `Order.payment_state` computed in the
+        database (subqueries), so that a list filters and pages on it in one query."""
+        succeeded = Payment.objects.filter(order=OuterRef("pk"), status=Payment.Status.SUCCEEDED)
+
+        def total(kind):
+            amounts = (
+                succeeded.filter(kind=kind).values("order").annotate(total=Sum("amount")).values("total")
+            )
+            return Coalesce(Subquery(amounts), Value(ZERO), output_field=DecimalField(**MONEY))
+
+        pending_charge = Payment.objects.filter(
+            order=OuterRef("pk"), kind=Payment.Kind.CHARGE, status=Payment.Status.PENDING
+        )
+        orders = self.annotate(
+            charged_total=total(Payment.Kind.CHARGE),
+            refunded_total=total(Payment.Kind.REFUND),
+            has_pending_charge=Exists(pending_charge),
+        )
+        return orders.annotate(
+            payment_state_value=Case(
+                When(charged_total__lte=0, has_pending_charge=True, then=Value(Order.PaymentState.PENDING)),
+                When(charged_total__lte=0, then=Value(Order.PaymentState.UNPAID)),
+                When(refunded_total__gte=F("charged_total"), then=Value(Order.PaymentState.REFUNDED)),
+                When(refunded_total__gt=0, then=Value(Order.PaymentState.PARTIALLY_REFUNDED)),
+                default=Value(Order.PaymentState.PAID),
+                output_field=CharField(),
+            )
+        )
 
 
 class Order(models.Model):
