@@ -8,6 +8,7 @@ to the roles that need them here, never to Marketing.
 
 from django.contrib.auth.models import Group, Permission
 
+from ordering.access import DELIVERY_BOARD, KITCHEN_BOARD, TAKE_ORDERS
 from stores.access import HEAD_OFFICE_GROUP
 
 MARKETING = "Marketing"
@@ -52,6 +53,10 @@ ORDER_REVIEW_PERMISSIONS = [
     "ordering.add_payment",
 ]
 
+# The staff screens (ordering.access.screen_stores): phone and counter orders, the kitchen board,
+# the delivery board. The membership's role in a store says which of them opens there.
+CREW_SCREEN_PERMISSIONS = [TAKE_ORDERS, KITCHEN_BOARD, DELIVERY_BOARD]
+
 # Model permissions per role, as "app_label.codename".
 ROLE_PERMISSIONS = {
     MARKETING: [
@@ -77,16 +82,18 @@ ROLE_PERMISSIONS = {
         *ORDERING_SETTINGS_PERMISSIONS,
         *ORDER_REVIEW_PERMISSIONS,
         *OPERATIONAL_PAGE_PERMISSIONS,
+        *CREW_SCREEN_PERMISSIONS,
     ],
     STORE_MANAGERS: [
         ADMIN_ACCESS,
         *STOCK_PERMISSIONS,
         *ORDERING_SETTINGS_PERMISSIONS,
         *ORDER_REVIEW_PERMISSIONS,
+        *CREW_SCREEN_PERMISSIONS,
     ],
-    STORE_STAFF: [],
-    PIZZAIOLOS: [],
-    DRIVERS: [],
+    STORE_STAFF: [TAKE_ORDERS, KITCHEN_BOARD, DELIVERY_BOARD],
+    PIZZAIOLOS: [KITCHEN_BOARD],
+    DRIVERS: [DELIVERY_BOARD],
 }
 
 # Page permissions on the whole tree, and image/document permissions on the root collection.

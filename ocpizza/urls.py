@@ -22,6 +22,7 @@ urlpatterns = [
     path("favicon.ico", views.favicon, name="favicon"),
     path("sentry-debug/", views.sentry_debug, name="sentry_debug"),
     path("compte/", include("accounts.urls")),
+    path("equipe/", include("ordering.staff_urls")),  # staff screens: kitchen, deliveries, orders
     path("", include("ordering.urls")),  # /panier/… and /commandes/…
 ]
 

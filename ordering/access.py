@@ -1,11 +1,12 @@
-"""Who may review which orders: head office every store's, a manager the stores they manage.
+"""Who may review which orders (head office every store's, a manager the stores they manage), and
+who may open which staff screen of which store.
 
 The permissions come from the role groups (`ocpizza.roles.ORDER_REVIEW_PERMISSIONS`); the stores
 from the memberships (`stores.access`). Marketing and crew members review no order.
 """
 
-from stores.access import is_head_office, managed_stores
-from stores.models import StorePage
+from stores.access import is_head_office, managed_stores, stores_for
+from stores.models import StorePage, StoreRole
 
 VIEW_ORDERS = "ordering.view_order"
 CHANGE_ORDERS = "ordering.change_order"  # cancel
@@ -28,3 +29,27 @@ def may_see_order(user, order, stores=None):
         return is_head_office(user)
     stores = order_stores(user) if stores is None else stores
     return stores.filter(id=order.store_id).exists()
+
+
+# The staff screens (/equipe/…): each needs its permission (from the role groups,
+# `ocpizza.roles.CREW_SCREEN_PERMISSIONS`) and, in a store, a membership whose role opens it.
+# A pizzaiolo of one store who drives for another opens the kitchen of the first only.
+TAKE_ORDERS = "ordering.take_orders"
+KITCHEN_BOARD = "ordering.use_kitchen_board"
+DELIVERY_BOARD = "ordering.use_delivery_board"
+
+SCREEN_ROLES = {
+    TAKE_ORDERS: {StoreRole.MANAGER, StoreRole.STAFF},
+    KITCHEN_BOARD: {StoreRole.MANAGER, StoreRole.STAFF, StoreRole.PIZZAIOLO},
+    DELIVERY_BOARD: {StoreRole.MANAGER, StoreRole.STAFF, StoreRole.DRIVER},
+}
+
+
+def screen_stores(user, permission):
+    """The stores whose staff screen `permission` (one of SCREEN_ROLES) `user` may open:
+    every store for head office, else the stores where their role opens that screen."""
+    if not user.is_authenticated or not user.is_active or not user.has_perm(permission):
+        return StorePage.objects.none()
+    if is_head_office(user):
+        return StorePage.objects.all()
+    return stores_for(user, roles=SCREEN_ROLES[permission])

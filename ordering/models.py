@@ -165,6 +165,12 @@ class Order(models.Model):
         verbose_name = _("commande")
         verbose_name_plural = _("commandes")
         ordering = ["-created_at", "-id"]
+        # The staff screens (ordering.access.screen_stores): which screen a role opens.
+        permissions = [
+            ("take_orders", _("Prendre les commandes par téléphone et au comptoir")),
+            ("use_kitchen_board", _("Utiliser l'écran cuisine")),
+            ("use_delivery_board", _("Utiliser l'écran des livraisons")),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(total__gte=0), name="ordering_order_total_not_negative"
