@@ -113,4 +113,3 @@ def test_staff_home_refuses_a_customer_with_403(client, db):
 
     assert response.status_code == 403
     assert "Votre compte n’a accès à aucun écran d’équipe." in response.content.decode()
-
