@@ -11,6 +11,9 @@ from home.tests.factories import HomePageFactory
 from menu.tests.factories import MenuPageFactory
 from stores.tests.factories import StoreIndexPageFactory
 
+# Every page the tests render is checked by the Nu HTML Checker at the end of the session.
+pytest_plugins = ["ocpizza.tests.html_check"]
+
 
 @pytest.fixture
 def home_page(db):
@@ -127,6 +130,21 @@ def watch_csp(csp_violations):
     test's own report (tests that drive several contexts; `browser_page` watches its own). A test
     module cannot import this conftest: "conftest" names several modules in one run."""
     return lambda context: watch_csp_violations(context, csp_violations)
+
+
+@pytest.fixture
+def axe_violations():
+    """A function that runs axe-core (the copy pinned by axe-playwright-python) on a page and
+    returns its violations as "rule: target" strings (empty when the page passes)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    checker = Axe()
+
+    def violations(page):
+        found = checker.run(page).response["violations"]
+        return [f"{rule['id']}: {node['target']}" for rule in found for node in rule["nodes"]]
+
+    return violations
 
 
 @pytest.fixture

@@ -11,6 +11,35 @@ from menu.models import Ingredient
 from .geo import InvalidAddress, clean_address
 from .models import MAX_LINE_QUANTITY, OnSitePayment, StockMovement, StoreClosure, StoreOrderingSettings
 
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", flags=re.ASCII)
+WHOLE_NUMBER = re.compile(r"[+-]?\d{1,100}", flags=re.ASCII)
+
+
+class DateInput(forms.DateInput):
+    """The browser's date picker (`type="date"`, ISO dates). A value it could not have sent (typed
+    into the URL, say) is not written back into it, which HTML forbids: the error says why."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+    def format_value(self, value):
+        if isinstance(value, str) and not ISO_DATE.fullmatch(value.strip()):
+            return None
+        return super().format_value(value)
+
+
+class WholeNumberInput(forms.NumberInput):
+    """A number input that writes back only a number (a forged "beaucoup" is refused by the
+    field's error, not echoed into `type="number"`, which HTML forbids)."""
+
+    def format_value(self, value):
+        if isinstance(value, str) and not WHOLE_NUMBER.fullmatch(value.strip()):
+            return None
+        return super().format_value(value)
+
+
 QUANTITY_ERRORS = {
     "invalid": _("La quantité doit être un nombre entier."),
     "required": _("Indiquez une quantité."),
@@ -20,6 +49,8 @@ QUANTITY_ERRORS = {
 
 class QuantityField(forms.IntegerField):
     """A whole number of units, at most MAX_LINE_QUANTITY; never a 500 on a huge or odd number."""
+
+    widget = WholeNumberInput
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_value", MAX_LINE_QUANTITY)
@@ -142,8 +173,8 @@ class MovementFilterForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Type"), required=False, choices=[("", "---------"), *StockMovement.Kind.choices]
     )
-    date_from = forms.DateField(label=_("Du"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("Au"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label=_("Du"), required=False, widget=DateInput)
+    date_to = forms.DateField(label=_("Au"), required=False, widget=DateInput)
 
     def __init__(self, *args, stores, **kwargs):
         super().__init__(*args, **kwargs)
@@ -224,8 +255,8 @@ class StoreClosureForm(forms.ModelForm):
         model = StoreClosure
         fields = ["starts_on", "ends_on", "message"]
         widgets = {
-            "starts_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "ends_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "starts_on": DateInput,
+            "ends_on": DateInput,
         }
 
 
@@ -269,7 +300,7 @@ class LocatorForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["adresse"].widget.attrs.update(
-            {"autocomplete": "street-address", "placeholder": _("12 rue Victor Hugo, 69002 Lyon")}
+            {"autocomplete": "address-line1", "placeholder": _("12 rue Victor Hugo, 69002 Lyon")}
         )
 
     def clean_adresse(self):
