@@ -674,9 +674,7 @@ def _clean_contact(contact, customer, source):
     return Contact(name=name, phone=phone, email=email)
 
 
-def _priced(
-    store, lines, *, fulfilment, code, now, expected_total, ignore_code_error=False, delivery=None
-):
+def _priced(store, lines, *, fulfilment, code, now, expected_total, ignore_code_error=False, delivery=None):
     priced = quote(store, list(lines), fulfilment=fulfilment, code=code, now=now, delivery=delivery)
     if priced.code_error and not ignore_code_error:
         raise OrderError(priced.code_error)
