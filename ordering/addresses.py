@@ -70,23 +70,29 @@ class LocatedAddress:
         )
 
     def as_session(self):
-        return {
-            "street_address": self.street_address,
-            "postcode": self.postcode,
-            "city": self.city,
-            "address_details": self.details,
-            "latitude": str(self.latitude),
-            "longitude": str(self.longitude),
-        }
+        return address_as_session(self)
+
+
+def address_as_session(address):
+    """A located address as the checkout keeps it in the session (strings only)."""
+    return {
+        "street_address": address.street_address,
+        "postcode": address.postcode,
+        "city": address.city,
+        "address_details": address.details,
+        "latitude": str(address.latitude),
+        "longitude": str(address.longitude),
+    }
 
 
 class OutsideArea(OrderError):
     """The address is real but the store does not deliver it: `place` says where it is, so that
     another store (`ordering.offers`) can be offered."""
 
-    def __init__(self, message, place):
+    def __init__(self, message, place, address):
         super().__init__(message)
         self.place = place
+        self.address = address  # the normalised `Address`, with its coordinates
 
 
 def located_address(address, *, geocoder=None):
@@ -160,6 +166,7 @@ def locate_address(*, store, address, geocoder=None):
             )
             % {"store": store.title, "postcode": clean.postcode, "city": clean.city},
             place=place,
+            address=clean,
         )
     return LocatedAddress(
         street_address=clean.street_address,

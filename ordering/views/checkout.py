@@ -29,7 +29,7 @@ from stores.areas import delivers_somewhere
 from stores.hours import is_open_at, ordering_settings
 
 from .. import offers, services, slots
-from ..addresses import Address, OutsideArea, locate_address, place_of
+from ..addresses import Address, OutsideArea, address_as_session, locate_address, place_of
 from ..cart import Cart
 from ..forms import CardTokenFields, CheckoutForm, PaymentForm, new_idempotency_key
 from ..models import Order, Payment
@@ -105,6 +105,7 @@ class Checkout:
         self.delivers = delivers
         self.located = None
         self.outside_place = None  # where an address the store does not deliver is
+        self.outside_address = None  # and that address, normalised
         self.offer = None
         self.offer_reason = ""
         # As soon as possible while the store is open; closed, the customer picks a slot
@@ -124,7 +125,7 @@ class Checkout:
         try:
             self.located = locate_address(store=self.store, address=address)
         except OutsideArea as outside:
-            self.outside_place = outside.place
+            self.outside_place, self.outside_address = outside.place, outside.address
             raise
         return self.located
 
@@ -195,8 +196,9 @@ class Checkout:
         draft = {field: str(data.get(field) or "") for field in DRAFT_FIELDS}
         draft["fulfilment"] = self.fulfilment
         draft["saved_address"] = data.get("saved_address") or ""
-        if self.located is not None and not draft["saved_address"]:
-            draft.update(self.located.as_session())
+        located = self.located or self.outside_address
+        if located is not None and not draft["saved_address"]:
+            draft.update(address_as_session(located))
         self.request.session[DRAFT_KEY] = draft
 
     # Prices and offers -------------------------------------------------------------------------
