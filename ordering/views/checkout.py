@@ -6,6 +6,14 @@ when, payment) holding a fresh idempotency key and the total the customer saw. O
 and the new quote is shown for the customer to confirm; a double click or a retried POST gives
 the one order placed with that key.
 
+Delivery: the address is located once (`ordering.addresses.locate_address`: geocoded unless a saved
+address or the session's draft already holds its coordinates) and the quote carries its band's
+fee and minimum. A POST with `recalculate` prices the address without placing anything: the page
+again without JavaScript, JSON for `ordering.js` (summary, total, offer). When the store cannot
+serve (closed or full, outside its area, out of something in the cart), `ordering.offers` finds
+the next store that can and the page offers to move the cart there (`cart_store`); what was
+typed waits in the session's draft (`DRAFT_KEY`) until the order is placed.
+
 Card online: the card form (Square's Web Payments SDK, or the simulator's look-alike form) turns
 the card into a token in the browser; the card number never reaches us. The checkout POST then
 places the order and pays it in the same request, with the payment key derived from the form's
