@@ -407,7 +407,7 @@ def checkout(request):
             % {"store": page.store.title},
         )
         return page.render(form, the_quote, status=409)
-    if data["fulfilment"] == Order.Fulfilment.DELIVERY:
+    if data.get("fulfilment") == Order.Fulfilment.DELIVERY:
         try:
             page.locate(page.posted_address(form))
         except OutsideArea as outside:
