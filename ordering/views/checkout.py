@@ -142,7 +142,9 @@ class Checkout:
         An address that cannot be used here is left for the customer to see when they post."""
         if self.fulfilment != Order.Fulfilment.DELIVERY:
             return
-        address = self.draft_address() or self.saved_address(self.default_address())
+        chosen = int_or_none(self.draft.get("saved_address"))
+        saved = next((a for a in self.addresses if a.id == chosen), None) or self.default_address()
+        address = self.draft_address() or self.saved_address(saved)
         if address is None:
             return
         try:

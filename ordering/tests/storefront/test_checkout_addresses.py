@@ -500,3 +500,29 @@ def test_the_checkout_page_runs_a_bounded_number_of_queries_with_an_address_and_
     with django_assert_max_num_queries(80):
         page = filled.get(f"{CHECKOUT}?mode=pickup", HTTP_ACCEPT_LANGUAGE="fr")
     assert "La pizzeria OC Pizza Saint-Just peut préparer" in page.content.decode()
+
+
+def test_a_saved_address_outside_the_area_follows_the_cart_to_the_offered_store(filled, customer, saint_just):
+    SavedAddress.objects.create(
+        user=customer, street_address="3 rue de Bourgogne", postcode="69009", city="Lyon", is_default=True
+    )
+    work = SavedAddress.objects.create(
+        user=customer,
+        label="Bureau",
+        street_address="1 montée du Gourguillon",
+        postcode="69005",
+        city="Lyon",
+        latitude=CENTRE_69005[0],
+        longitude=CENTRE_69005[1],
+    )
+    filled.force_login(customer)
+
+    response, _data = checkout_post(filled, fulfilment="delivery", saved_address=work.id)
+    assert response.status_code == 409
+    assert "La pizzeria OC Pizza Saint-Just peut vous livrer" in response.content.decode()
+
+    filled.post("/panier/pizzeria/", {"store": saint_just.id, "next": "/panier/commander/?mode=delivery"})
+    page = filled.get(f"{CHECKOUT}?mode=delivery", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+    assert f'<option value="{work.id}" selected>' in page
+    assert "Livraison à cette adresse (2,1 km) : 1,90\u00a0€ de frais" in page
