@@ -34,7 +34,7 @@ from stores.services import (
     saved_ordering_settings,
 )
 
-from .addresses import Address, LocatedAddress, locate_address, place_of
+from .addresses import Address, LocatedAddress, locate_address, located_address, place_of
 from .exceptions import OrderError, PaymentError, PriceChanged, TransitionError
 from .models import Order, OrderDiscount, OrderLine, Payment, locked_counter, next_order_number
 from .money import (
@@ -132,8 +132,11 @@ def place_order(
     """Place an order of `lines` (CartLines) at `store`, priced again on the server.
 
     `slot` None means as soon as possible, else the aware datetime of a slot start (see
-    `ordering.slots`). Refuses (OrderError) unavailable lines, an address outside the delivery
-    area (the message offers pickup), a delivery below the minimum, a closed store, a full or past
+    `ordering.slots`). `address` (delivery) is an `ordering.addresses.Address` or `LocatedAddress`:
+    geocoded once, before the transaction, unless it carries coordinates; the order keeps it
+    normalised with its coordinates, and its delivery band sets the fee and minimum. Refuses
+    (OrderError) an address the geocoder refuses, unavailable lines, an address outside the
+    delivery area (`OutsideArea`, whose message offers pickup), a delivery below the minimum, a closed store, a full or past
     slot, a payment method the store does not accept, a promotion code that does not exist;
     `expected_total` given and different from the new total raises PriceChanged carrying the new
     quote. Reserves the ingredients under the order number. Card online: the order waits for
@@ -147,6 +150,9 @@ def place_order(
     existing = _order_for_key(key, customer)
     if existing is not None:
         return existing
+    if fulfilment == Fulfilment.DELIVERY and address is not None:
+        # Geocoding may call Google: done here, never inside the transaction and its locks.
+        address = located_address(address.address if isinstance(address, LocatedAddress) else address)
     try:
         return _place_order(
             store=store,
