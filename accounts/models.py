@@ -128,4 +128,6 @@ class Address(models.Model):
             "city": self.city,
             "details": self.details,
             "is_default": self.is_default,
+            "latitude": None if self.latitude is None else str(self.latitude),
+            "longitude": None if self.longitude is None else str(self.longitude),
         }

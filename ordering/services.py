@@ -136,8 +136,9 @@ def place_order(
     geocoded once, before the transaction, unless it carries coordinates; the order keeps it
     normalised with its coordinates, and its delivery band sets the fee and minimum. Refuses
     (OrderError) an address the geocoder refuses, unavailable lines, an address outside the
-    delivery area (`OutsideArea`, whose message offers pickup), a delivery below the minimum, a closed store, a full or past
-    slot, a payment method the store does not accept, a promotion code that does not exist;
+    delivery area (`OutsideArea`, whose message offers pickup), a delivery below the minimum, a
+    closed store, a full or past slot, a payment method the store does not accept, a promotion
+    code that does not exist;
     `expected_total` given and different from the new total raises PriceChanged carrying the new
     quote. Reserves the ingredients under the order number. Card online: the order waits for
     `pay_order` (status pending_payment until `expires_at`); otherwise it is received at once and
