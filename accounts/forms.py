@@ -5,6 +5,7 @@ from django import forms
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 
+from stores.geo import GeoError, get_geocoder
 from stores.models import StorePage
 
 from .models import Address, User
@@ -50,9 +51,45 @@ class ProfileForm(forms.ModelForm):
 
 
 class AddressForm(forms.ModelForm):
+    """A saved delivery address, geocoded here once (`stores.geo`): the address is kept as the
+    geocoder normalised it, with its coordinates, so the checkout does not look it up again.
+
+    An address the geocoder refuses (digits only, another script, not found, ambiguous) is not
+    saved; its French message is shown on the form with what was typed.
+    """
+
+    ADDRESS_FIELDS = ("street_address", "postcode", "city")
+
     class Meta:
         model = Address
         fields = ["label", "street_address", "postcode", "city", "details", "is_default"]
+
+    def clean(self):
+        data = super().clean()
+        if any(field in self.errors for field in self.ADDRESS_FIELDS):
+            return data
+        instance = self.instance
+        unchanged = instance.pk is not None and all(
+            data.get(field) == getattr(instance, field) for field in self.ADDRESS_FIELDS
+        )
+        if unchanged and instance.latitude is not None:
+            return data  # already geocoded: moving the default or renaming costs no lookup
+        text = "{street_address}, {postcode} {city}".format(
+            **{f: data.get(f, "") for f in self.ADDRESS_FIELDS}
+        )
+        try:
+            place = get_geocoder().geocode(text)
+        except GeoError as error:
+            self.add_error("street_address", error.message)
+            return data
+        street = data["street_address"]
+        if place.postcode and f", {place.postcode}" in place.address:
+            street = place.address.split(f", {place.postcode}")[0].strip(" ,") or street
+        data["street_address"] = street[: Address._meta.get_field("street_address").max_length]
+        data["postcode"] = place.postcode or data["postcode"]
+        data["city"] = place.city or data["city"]
+        instance.latitude, instance.longitude = place.latitude, place.longitude
+        return data
 
 
 class DeleteAccountForm(forms.Form):

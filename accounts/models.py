@@ -80,6 +80,10 @@ class Address(models.Model):
         _("complément"), max_length=255, blank=True, help_text=_("Étage, digicode, interphone…")
     )
     is_default = models.BooleanField(_("adresse par défaut"), default=False)
+    # Geocoded when saved from the account pages (`AddressForm`); the checkout reuses them instead
+    # of geocoding the address again. Empty for an address saved before geocoding existed.
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
 
     class Meta:
         verbose_name = _("adresse de livraison")
@@ -124,4 +128,6 @@ class Address(models.Model):
             "city": self.city,
             "details": self.details,
             "is_default": self.is_default,
+            "latitude": None if self.latitude is None else str(self.latitude),
+            "longitude": None if self.longitude is None else str(self.longitude),
         }

@@ -158,11 +158,14 @@ class CheckoutForm(CardTokenFields):
 
     def clean(self):
         data = super().clean()
+        self.saved = None  # the chosen saved address (accounts.Address), with its coordinates
         if data.get("fulfilment") == Order.Fulfilment.DELIVERY:
             saved = self.addresses.get(data.get("saved_address")) if data.get("saved_address") else None
+            self.saved = saved
             if saved is not None:
                 data["street_address"], data["postcode"] = saved.street_address, saved.postcode
-                data["city"], data["address_details"] = saved.city, saved.details
+                data["city"] = saved.city
+                data["address_details"] = data.get("address_details") or saved.details
             else:
                 for field in ("street_address", "postcode", "city"):
                     if not data.get(field) and field not in self.errors:

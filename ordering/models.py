@@ -141,6 +141,9 @@ class Order(models.Model):
     postcode = models.CharField(_("code postal"), max_length=10, blank=True)
     city = models.CharField(_("ville"), max_length=80, blank=True)
     address_details = models.CharField(_("précisions"), max_length=200, blank=True)
+    # Where the delivery address is, as geocoded once at placing (empty for pickup).
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     asap = models.BooleanField(_("dès que possible"), default=True)
     promised_at = models.DateTimeField(_("heure promise"))
     slot_start = models.DateTimeField(_("début du créneau"), null=True, blank=True, db_index=True)

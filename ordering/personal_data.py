@@ -31,6 +31,8 @@ def export_orders(user):
                 "postcode": order.postcode,
                 "city": order.city,
                 "details": order.address_details,
+                "latitude": None if order.latitude is None else str(order.latitude),
+                "longitude": None if order.longitude is None else str(order.longitude),
             },
             "promised_at": order.promised_at.isoformat(),
             "payment_method": order.payment_method,
@@ -94,6 +96,7 @@ def anonymise_orders(user):
         order.contact_email = ""
         order.street_address = ""
         order.address_details = ""
+        order.latitude = order.longitude = None  # they would point at the door
         order.secret = new_secret()  # the guest link dies too
         order.version += 1
         order.save(
@@ -104,6 +107,8 @@ def anonymise_orders(user):
                 "contact_email",
                 "street_address",
                 "address_details",
+                "latitude",
+                "longitude",
                 "secret",
                 "version",
             ]

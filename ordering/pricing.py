@@ -19,6 +19,7 @@ from menu.models import ProductExtra, ProductSize, RecipeLine
 from menu.promotions import current_rules
 from menu.recipes import ingredient_needs
 from menu.templatetags.menu_tags import euros
+from stores.areas import delivers_somewhere, fee_for_basket
 from stores.availability import stock_levels, withdrawn_products
 from stores.hours import ordering_settings
 
@@ -94,6 +95,12 @@ class Quote:
     code_error: str = ""
     fulfilment: str = PICKUP
     code: str = ""
+    delivery: object = None  # the address's stores.areas.DeliveryQuote, None when not known
+
+    @property
+    def fee_estimated(self):
+        """Whether the delivery fee is the store's estimate (no address known yet)."""
+        return self.fulfilment == DELIVERY and self.delivery is None
 
     @property
     def orderable(self):
@@ -101,8 +108,13 @@ class Quote:
         return bool(self.lines) and not self.problems
 
 
-def quote(store, lines, *, fulfilment=PICKUP, code="", now=None):
+def quote(store, lines, *, fulfilment=PICKUP, code="", now=None, delivery=None):
     """Price `lines` (CartLines) at `store` for `fulfilment` ("pickup" or "delivery").
+
+    `delivery` is the address's `stores.areas.DeliveryQuote` (`ordering.addresses.locate_address`
+    gives it): its band's fee and minimum apply, free delivery from the store's amount included
+    (`fee_for_basket`). Without it (no address known yet) the store's own fee and minimum are an
+    estimate; `place_order` always prices with the address's.
 
     Raises OrderError for an unknown size or extra, an extra of another product, or a quantity
     that is not a whole number between 1 and MAX_QUANTITY. Everything else that stops an order
@@ -146,16 +158,24 @@ def quote(store, lines, *, fulfilment=PICKUP, code="", now=None):
     minimum_order = None
     delivery_fee = ZERO
     if fulfilment == DELIVERY:
-        minimum_order = settings.minimum_order
-        if not store.delivery_postcode_list:
+        minimum_order = settings.minimum_order if delivery is None else delivery.minimum
+        if not delivers_somewhere(store):
             problems.append(_("Cette pizzeria ne livre pas : choisissez le retrait sur place."))
+        elif delivery is not None and not delivery.covered:
+            problems.append(_("Cette pizzeria ne livre pas cette adresse."))
         if priced and minimum_order and subtotal < minimum_order:
             problems.append(
                 _("Le minimum de commande en livraison est de %(minimum)s (il manque %(missing)s).")
                 % {"minimum": euros(minimum_order), "missing": euros(minimum_order - subtotal)}
             )
         if priced:
-            delivery_fee = _money(settings.delivery_fee_for(subtotal - discount_total) or ZERO)
+            basket = subtotal - discount_total
+            fee = (
+                settings.delivery_fee_for(basket)
+                if delivery is None or not delivery.covered
+                else fee_for_basket(store, delivery, basket)
+            )
+            delivery_fee = _money(fee or ZERO)
     total = subtotal - discount_total + delivery_fee
 
     amounts = [(line.vat_rate, line.total) for line in priced]
@@ -177,6 +197,7 @@ def quote(store, lines, *, fulfilment=PICKUP, code="", now=None):
         code_error=code_error,
         fulfilment=fulfilment,
         code=code,
+        delivery=delivery if fulfilment == DELIVERY else None,
     )
 
 

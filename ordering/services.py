@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from menu.promotions import normalise_code
 from menu.templatetags.menu_tags import euros
+from stores.areas import delivery_quote
 from stores.exceptions import StockError
 from stores.hours import closure_on, is_open_at
 from stores.services import (
@@ -33,6 +34,7 @@ from stores.services import (
     saved_ordering_settings,
 )
 
+from .addresses import Address, LocatedAddress, locate_address, located_address, place_of
 from .exceptions import OrderError, PaymentError, PriceChanged, TransitionError
 from .models import Order, OrderDiscount, OrderLine, Payment, locked_counter, next_order_number
 from .money import (
@@ -70,6 +72,8 @@ __all__ = [
     "UNCHANGED",
     "Address",
     "Contact",
+    "LocatedAddress",
+    "locate_address",
     "OrderError",
     "PaymentError",
     "PriceChanged",
@@ -96,7 +100,6 @@ Fulfilment = Order.Fulfilment
 Method = Order.PaymentMethod
 UNCHANGED = object()  # change_order(slot=UNCHANGED): keep the order's time
 PHONE_PATTERN = re.compile(r"\+?[0-9 .()-]{6,30}")
-POSTCODE_PATTERN = re.compile(r"[0-9]{5}")
 
 
 @dataclass(frozen=True)
@@ -104,14 +107,6 @@ class Contact:
     name: str
     phone: str
     email: str = ""
-
-
-@dataclass(frozen=True)
-class Address:
-    street_address: str
-    postcode: str
-    city: str
-    details: str = ""
 
 
 # Placing ---------------------------------------------------------------------------------------
@@ -137,9 +132,13 @@ def place_order(
     """Place an order of `lines` (CartLines) at `store`, priced again on the server.
 
     `slot` None means as soon as possible, else the aware datetime of a slot start (see
-    `ordering.slots`). Refuses (OrderError) unavailable lines, an address outside the delivery
-    area (the message offers pickup), a delivery below the minimum, a closed store, a full or past
-    slot, a payment method the store does not accept, a promotion code that does not exist;
+    `ordering.slots`). `address` (delivery) is an `ordering.addresses.Address` or `LocatedAddress`:
+    geocoded once, before the transaction, unless it carries coordinates; the order keeps it
+    normalised with its coordinates, and its delivery band sets the fee and minimum. Refuses
+    (OrderError) an address the geocoder refuses, unavailable lines, an address outside the
+    delivery area (`OutsideArea`, whose message offers pickup), a delivery below the minimum, a
+    closed store, a full or past slot, a payment method the store does not accept, a promotion
+    code that does not exist;
     `expected_total` given and different from the new total raises PriceChanged carrying the new
     quote. Reserves the ingredients under the order number. Card online: the order waits for
     `pay_order` (status pending_payment until `expires_at`); otherwise it is received at once and
@@ -152,6 +151,9 @@ def place_order(
     existing = _order_for_key(key, customer)
     if existing is not None:
         return existing
+    if fulfilment == Fulfilment.DELIVERY and address is not None:
+        # Geocoding may call Google: done here, never inside the transaction and its locks.
+        address = located_address(address.address if isinstance(address, LocatedAddress) else address)
     try:
         return _place_order(
             store=store,
@@ -204,7 +206,7 @@ def _place_order(
     store_settings = saved_ordering_settings(store)  # its prefix is the store's alone
     _check_payment_method(store_settings, payment_method, source)
     contact = _clean_contact(contact, customer, source)
-    address = _clean_address(store, address) if fulfilment == Fulfilment.DELIVERY else None
+    address = locate_address(store=store, address=address) if fulfilment == Fulfilment.DELIVERY else None
 
     # Orders of a store on a day are placed one at a time from here on: the idempotency key,
     # the slot's capacity and the number are checked and taken under this lock.
@@ -213,7 +215,15 @@ def _place_order(
     if existing is not None:
         return existing
 
-    priced = _priced(store, lines, fulfilment=fulfilment, code=code, now=now, expected_total=expected_total)
+    priced = _priced(
+        store,
+        lines,
+        fulfilment=fulfilment,
+        code=code,
+        now=now,
+        expected_total=expected_total,
+        delivery=address.delivery if address else None,
+    )
     if slot is None:
         _check_open_now(store, now)
         chosen = asap_slot(store, fulfilment, now)
@@ -237,6 +247,8 @@ def _place_order(
         postcode=address.postcode if address else "",
         city=address.city if address else "",
         address_details=address.details if address else "",
+        latitude=address.latitude if address else None,
+        longitude=address.longitude if address else None,
         asap=slot is None,
         promised_at=chosen.promised_at,
         slot_start=chosen.start,
@@ -549,6 +561,7 @@ def _apply_change(locked, *, lines, slot, user, expected_total, now):
             now=now,
             expected_total=expected_total,
             ignore_code_error=True,
+            delivery=order_delivery_quote(locked),
         )
         for name, value in _amounts(priced).items():
             setattr(locked, name, value)
@@ -668,30 +681,8 @@ def _clean_contact(contact, customer, source):
     return Contact(name=name, phone=phone, email=email)
 
 
-def _clean_address(store, address):
-    if address is None:
-        raise OrderError(_("Indiquez l'adresse de livraison."))
-    street = (address.street_address or "").strip()
-    postcode = re.sub(r"\s", "", address.postcode or "")
-    city = (address.city or "").strip()
-    details = (address.details or "").strip()
-    if not street or not city or len(street) > 200 or len(city) > 80 or len(details) > 200:
-        raise OrderError(_("Indiquez l'adresse de livraison complète."))
-    if not POSTCODE_PATTERN.fullmatch(postcode):
-        raise OrderError(_("Indiquez un code postal à 5 chiffres."))
-    if postcode not in store.delivery_postcode_list:
-        raise OrderError(
-            _(
-                "%(store)s ne livre pas le %(postcode)s. Vous pouvez retirer votre commande sur place, "
-                "ou choisir une autre pizzeria."
-            )
-            % {"store": store.title, "postcode": postcode}
-        )
-    return Address(street_address=street, postcode=postcode, city=city, details=details)
-
-
-def _priced(store, lines, *, fulfilment, code, now, expected_total, ignore_code_error=False):
-    priced = quote(store, list(lines), fulfilment=fulfilment, code=code, now=now)
+def _priced(store, lines, *, fulfilment, code, now, expected_total, ignore_code_error=False, delivery=None):
+    priced = quote(store, list(lines), fulfilment=fulfilment, code=code, now=now, delivery=delivery)
     if priced.code_error and not ignore_code_error:
         raise OrderError(priced.code_error)
     if priced.problems:
@@ -703,6 +694,15 @@ def _priced(store, lines, *, fulfilment, code, now, expected_total, ignore_code_
             quote=priced,
         )
     return priced
+
+
+def order_delivery_quote(order):
+    """The delivery area's quote for a delivery order's stored coordinates (None: pickup, or an
+    order placed before addresses were geocoded, priced with the store's own fee)."""
+    if order.fulfilment != Fulfilment.DELIVERY or order.latitude is None or order.longitude is None:
+        return None
+    quote = delivery_quote(order.store, place_of(order))
+    return quote if quote.covered else None  # the area changed since: the store's own fee
 
 
 def _decimal(value):

@@ -79,6 +79,8 @@ def test_the_download_holds_the_profile_addresses_and_registered_sections(client
             "city": "Lyon",
             "details": "",
             "is_default": True,
+            "latitude": None,
+            "longitude": None,
         }
     ]
     assert data["orders"] == [{"number": "VAI-1129-017", "customer": "camille@example.fr"}]

@@ -1,6 +1,9 @@
 """The account page: name, phone, preferred store, and the saved delivery addresses."""
 
+from decimal import Decimal
+
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
@@ -96,6 +99,88 @@ def test_the_first_address_is_the_default_and_is_listed(client, customer):
     assert "12 quai Saint-Vincent" in html and "Par défaut" in html
 
 
+def test_a_saved_address_is_geocoded_and_keeps_its_coordinates(client, customer):
+    client.post(reverse("accounts:address_add"), address_data(street_address="  12   quai Saint-Vincent "))
+
+    address = customer.addresses.get()
+    assert (address.street_address, address.postcode, address.city) == (
+        "12 quai Saint-Vincent",
+        "69001",
+        "Lyon",
+    )
+    assert (address.latitude, address.longitude) == (Decimal("45.769600"), Decimal("4.829100"))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            {"street_address": "12345", "city": "69001"},
+            "Indiquez le numéro, la rue et la ville, pas seulement des chiffres.",
+        ),
+        ({"street_address": "улица Ленина"}, "Écrivez l&#x27;adresse en caractères latins."),
+        (
+            {"postcode": "75001", "city": "Paris"},
+            "Nous ne trouvons pas le code postal 75001 : vérifiez l&#x27;adresse.",
+        ),
+    ],
+)
+def test_an_address_the_geocoder_refuses_is_not_saved_and_keeps_what_was_typed(
+    client, customer, overrides, message
+):
+    response = client.post(reverse("accounts:address_add"), address_data(**overrides))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert message in html
+    assert f'value="{overrides.get("city", "Lyon")}"' in html
+    assert not customer.addresses.exists()
+
+
+def test_an_address_geocoded_by_google_is_not_looked_up_again_when_only_its_label_changes(
+    client, customer, settings
+):
+    from stores.tests.google_stub import GEOCODE_PATH, GoogleStub, geocode_result
+
+    stub = GoogleStub().start()
+    settings.GOOGLEAPIKEY = "AIzaSyA-test-key-for-the-local-stub-0000"
+    settings.GEO_GEOCODING_BASE_URL = stub.url
+    settings.GEO_TIMEOUT_SECONDS = 0.5
+    cache.clear()
+    try:
+        stub.answer(
+            GEOCODE_PATH,
+            {
+                "status": "OK",
+                "results": [
+                    geocode_result(
+                        "12 Quai Saint-Vincent, 69001 Lyon, France",
+                        lat=45.7681,
+                        lng=4.8247,
+                        postcode="69001",
+                        street="Quai Saint-Vincent",
+                    )
+                ],
+            },
+        )
+        client.post(reverse("accounts:address_add"), address_data(street_address="12 quai st vincent"))
+        address = customer.addresses.get()
+        assert (address.street_address, address.latitude, address.longitude) == (
+            "12 Quai Saint-Vincent",
+            Decimal("45.768100"),
+            Decimal("4.824700"),
+        )
+        client.post(
+            reverse("accounts:address_edit", args=[address.pk]),
+            address_data(street_address="12 Quai Saint-Vincent", label="Travail"),
+        )
+        assert customer.addresses.get().label == "Travail"
+        assert len(stub.requests_to(GEOCODE_PATH)) == 1
+    finally:
+        stub.stop()
+        cache.clear()
+
+
 def test_a_postcode_must_have_five_digits(client, customer):
     response = client.post(reverse("accounts:address_add"), address_data(postcode="690"))
 
@@ -123,10 +208,15 @@ def test_several_addresses_and_one_default_at_a_time(client, customer):
 def test_customer_edits_an_address(client, customer):
     address = AddressFactory(user=customer)
 
-    client.post(reverse("accounts:address_edit", args=[address.pk]), address_data(city="Villeurbanne"))
+    client.post(
+        reverse("accounts:address_edit", args=[address.pk]),
+        address_data(postcode="69100", city="Villeurbanne"),
+    )
 
     address.refresh_from_db()
     assert (address.city, address.label) == ("Villeurbanne", "Bureau")
+    # Geocoded again because it moved: the offline geocoder answers the centre of 69100.
+    assert (address.latitude, address.longitude) == (Decimal("45.771000"), Decimal("4.890000"))
 
 
 def test_deleting_the_default_address_makes_the_next_one_default(client, customer):

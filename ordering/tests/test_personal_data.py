@@ -40,6 +40,7 @@ def test_anonymising_keeps_the_accounts_and_removes_the_person(shop):
     customer = UserFactory()
     order = place(shop, [line(shop.small, 2)], fulfilment="delivery", customer=customer)
     secret = order.secret
+    assert (order.latitude, order.longitude) == (Decimal("45.780000"), Decimal("4.800000"))  # 69009
 
     assert anonymise_orders(customer) == 1
 
@@ -51,6 +52,7 @@ def test_anonymising_keeps_the_accounts_and_removes_the_person(shop):
         "",
     )
     assert (order.street_address, order.address_details, order.postcode) == ("", "", "69009")
+    assert (order.latitude, order.longitude) == (None, None)
     assert order.secret != secret
     assert (order.total, order.lines.count()) == (Decimal("20.50"), 1)
 

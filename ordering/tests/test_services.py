@@ -123,8 +123,8 @@ def test_the_customer_and_their_email_are_kept(shop):
     [
         (
             {"address": Address("1 quai Rambaud", "69002", "Lyon")},
-            "OC Pizza Vaise ne livre pas le 69002. Vous pouvez retirer votre commande sur place, "
-            "ou choisir une autre pizzeria.",
+            "OC Pizza Vaise ne livre pas cette adresse (69002 Lyon). Vous pouvez retirer votre "
+            "commande sur place, ou la commander à une autre pizzeria.",
         ),
         ({"address": None}, "Indiquez l'adresse de livraison."),
         ({"address": Address("1 quai", "6900", "Lyon")}, "Indiquez un code postal à 5 chiffres."),

@@ -6,6 +6,14 @@ when, payment) holding a fresh idempotency key and the total the customer saw. O
 and the new quote is shown for the customer to confirm; a double click or a retried POST gives
 the one order placed with that key.
 
+Delivery: the address is located once (`ordering.addresses.locate_address`: geocoded unless a saved
+address or the session's draft already holds its coordinates) and the quote carries its band's
+fee and minimum. A POST with `recalculate` prices the address without placing anything: the page
+again without JavaScript, JSON for `ordering.js` (summary, total, offer). When the store cannot
+serve (closed or full, outside its area, out of something in the cart), `ordering.offers` finds
+the next store that can and the page offers to move the cart there (`cart_store`); what was
+typed waits in the session's draft (`DRAFT_KEY`) until the order is placed.
+
 Card online: the card form (Square's Web Payments SDK, or the simulator's look-alike form) turns
 the card into a token in the browser; the card number never reaches us. The checkout POST then
 places the order and pays it in the same request, with the payment key derived from the form's
@@ -14,15 +22,22 @@ leads to the pay page with the reason (the order waits, its stock reserved); wit
 JavaScript) the pay page takes the card.
 """
 
+from decimal import Decimal, InvalidOperation
+
 from django.contrib import messages
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from menu.templatetags.menu_tags import euros
+from stores.areas import delivers_somewhere
 from stores.hours import is_open_at, ordering_settings
 
-from .. import services, slots
+from .. import offers, services, slots
+from ..addresses import Address, OutsideArea, address_as_session, locate_address, place_of
 from ..cart import Cart
 from ..forms import CardTokenFields, CheckoutForm, PaymentForm, new_idempotency_key
 from ..models import Order, Payment
@@ -64,23 +79,43 @@ def asap_label(promised, fulfilment):
     return _("Dès que possible : prête vers %(time)s") % {"time": at}
 
 
+DRAFT_KEY = "checkout_draft"
+# What the checkout keeps in the session between its pages (an address located, a store offered):
+# never the card, never the form's key or total.
+DRAFT_FIELDS = ("name", "phone", "email", "street_address", "postcode", "city", "address_details")
+
+
 class Checkout:
-    """Everything the checkout page needs for one store, fulfilment and moment."""
+    """Everything the checkout page needs for one store, fulfilment and moment.
+
+    For a delivery, `located` is the address once known (`ordering.addresses.LocatedAddress`): the
+    customer's default saved address, the address of the session's draft, or the one just posted.
+    The quote then carries its band's fee and minimum. `offer` is another store that can serve when
+    this one cannot (`ordering.offers.next_store`), with `offer_reason` saying why.
+    """
 
     def __init__(self, request, cart, fulfilment):
         self.request, self.cart, self.store = request, cart, cart.store
         self.settings = ordering_settings(self.store)
         self.now = timezone.now()
-        delivers = bool(self.store.delivery_postcode_list)
+        delivers = delivers_somewhere(self.store)
         self.addresses = customer_addresses(request.user)
+        self.draft = request.session.get(DRAFT_KEY) or {}
         if fulfilment not in Order.Fulfilment.values or (
             fulfilment == Order.Fulfilment.DELIVERY and not delivers
         ):
-            # Pickup unless the customer saved a delivery address (and the store delivers).
-            wants_delivery = delivers and bool(self.addresses)
+            # Pickup unless the customer saved (or just typed) an address and the store delivers.
+            wants_delivery = delivers and (
+                bool(self.addresses) or self.draft.get("fulfilment") == Order.Fulfilment.DELIVERY
+            )
             fulfilment = Order.Fulfilment.DELIVERY if wants_delivery else Order.Fulfilment.PICKUP
         self.fulfilment = fulfilment
         self.delivers = delivers
+        self.located = None
+        self.outside_place = None  # where an address the store does not deliver is
+        self.outside_address = None  # and that address, normalised
+        self.offer = None
+        self.offer_reason = ""
         # As soon as possible while the store is open; closed, the customer picks a slot
         # (`services.place_order` refuses "as soon as possible" then).
         self.open_now = is_open_at(self.store, self.now)
@@ -88,10 +123,130 @@ class Checkout:
         self.slots = slots.available_slots(self.store, fulfilment, self.now)
         self.methods = payment_methods(self.settings)
 
+    # The address -------------------------------------------------------------------------------
+
+    def locate(self, address):
+        """Locate `address` (an `addresses.Address`) for this store; keeps the error for the page.
+
+        Raises OrderError (French); `OutsideArea` records where the address is, for the offer.
+        """
+        try:
+            self.located = locate_address(store=self.store, address=address)
+        except OutsideArea as outside:
+            self.outside_place, self.outside_address = outside.place, outside.address
+            raise
+        return self.located
+
+    def locate_known_address(self):
+        """On arrival (GET): the draft's address (already located), else the default saved one.
+        An address that cannot be used here is left for the customer to see when they post."""
+        if self.fulfilment != Order.Fulfilment.DELIVERY:
+            return
+        chosen = int_or_none(self.draft.get("saved_address"))
+        saved = next((a for a in self.addresses if a.id == chosen), None) or self.default_address()
+        address = self.draft_address() or self.saved_address(saved)
+        if address is None:
+            return
+        try:
+            self.locate(address)
+        except OrderError:
+            self.located = None
+
+    def draft_address(self):
+        draft = self.draft
+        if not draft.get("latitude") or draft.get("saved_address"):
+            return None
+        try:
+            latitude, longitude = Decimal(draft["latitude"]), Decimal(draft["longitude"])
+        except (InvalidOperation, KeyError, TypeError):
+            return None
+        return Address(
+            draft.get("street_address", ""),
+            draft.get("postcode", ""),
+            draft.get("city", ""),
+            draft.get("address_details", ""),
+            latitude,
+            longitude,
+        )
+
+    def posted_address(self, form):
+        """The address the valid `form` names: a saved one (its coordinates when it has them), or
+        the typed one, with the draft's coordinates when it is the draft's address unchanged."""
+        data = form.cleaned_data
+        if form.saved is not None:
+            return self.saved_address(form.saved, details=data["address_details"])
+        typed = Address(data["street_address"], data["postcode"], data["city"], data["address_details"])
+        known = self.draft_address()
+        fields = ("street_address", "postcode", "city")
+        if known is not None and all(getattr(known, f) == getattr(typed, f) for f in fields):
+            return Address(
+                *[getattr(typed, f) for f in fields], typed.details, known.latitude, known.longitude
+            )
+        return typed
+
+    def saved_address(self, saved, details=None):
+        if saved is None:
+            return None
+        return Address(
+            saved.street_address,
+            saved.postcode,
+            saved.city,
+            saved.details if details is None else details,
+            saved.latitude,
+            saved.longitude,
+        )
+
+    def default_address(self):
+        return next(
+            (a for a in self.addresses if a.is_default), self.addresses[0] if self.addresses else None
+        )
+
+    def remember(self, data):
+        """Keep what the customer typed (and the located address) for the next checkout page."""
+        draft = {field: str(data.get(field) or "") for field in DRAFT_FIELDS}
+        draft["fulfilment"] = self.fulfilment
+        draft["saved_address"] = data.get("saved_address") or ""
+        located = self.located or self.outside_address
+        if located is not None and not draft["saved_address"]:
+            draft.update(address_as_session(located))
+        self.request.session[DRAFT_KEY] = draft
+
+    # Prices and offers -------------------------------------------------------------------------
+
     def quote(self):
         return quote(
-            self.store, self.cart.lines, fulfilment=self.fulfilment, code=self.cart.code, now=self.now
+            self.store,
+            self.cart.lines,
+            fulfilment=self.fulfilment,
+            code=self.cart.code,
+            now=self.now,
+            delivery=self.located.delivery if self.located else None,
         )
+
+    def find_offer(self, the_quote=None):
+        """Another store when this one cannot serve: out of something in the cart, outside its
+        area (`outside_place`), or closed / full with nothing as soon as possible."""
+        place = self.outside_place or (place_of(self.located) if self.located else None)
+        if self.outside_place is not None:
+            reason = "outside"
+        elif the_quote is not None and any(not line.available for line in the_quote.lines):
+            reason = "unavailable"
+        elif self.asap is None:
+            reason = "closed" if not self.open_now else "full"
+        else:
+            return None
+        self.offer = offers.next_store(
+            store=self.store,
+            lines=list(self.cart.lines),
+            fulfilment=self.fulfilment,
+            code=self.cart.code,
+            place=place,
+            now=self.now,
+        )
+        self.offer_reason = reason if self.offer is not None else ""
+        return self.offer
+
+    # The form ----------------------------------------------------------------------------------
 
     def form(self, data=None, initial=None):
         return CheckoutForm(
@@ -120,11 +275,17 @@ class Checkout:
             "expected_total": the_quote.total,
             "cart_store": self.store.id,
         }
-        default = next(
-            (a for a in self.addresses if a.is_default), self.addresses[0] if self.addresses else None
-        )
+        default = self.default_address()
         if default is not None:
             initial["saved_address"] = default.id
+        draft = self.draft
+        initial.update({field: draft[field] for field in DRAFT_FIELDS if draft.get(field)})
+        if draft.get("saved_address") and int_or_none(draft["saved_address"]) in {
+            a.id for a in self.addresses
+        }:
+            initial["saved_address"] = int(draft["saved_address"])
+        elif draft.get("street_address"):
+            initial["saved_address"] = ""
         return initial
 
     def render(self, form, the_quote, *, status=200, offer_pickup=False, price_changed=None):
@@ -134,12 +295,48 @@ class Checkout:
             "store": self.store,
             "store_settings": self.settings,
             "checkout": self,
+            "offer": self.offer,
+            "offer_reason": self.offer_reason,
             "offer_pickup": offer_pickup,
             "price_changed": price_changed,
             "asap": self.asap,
             "card_form": card_form(self.store) if Order.PaymentMethod.CARD_ONLINE in self.methods else {},
         }
+        if wants_json(self.request):
+            return self.json(form, the_quote, context, status)
         return render(self.request, "ordering/checkout.html", context, status=status)
+
+    def json(self, form, the_quote, context, status):
+        """The checkout's fee and offer for the page's script (`recalculate`): the summary's HTML,
+        the new total to carry in `expected_total`, the address's error if any."""
+        errors = [str(e) for field in ADDRESS_FIELDS for e in form.errors.get(field, [])]
+        errors += [str(e) for e in form.non_field_errors()]
+        return JsonResponse(
+            {
+                "ok": not errors,
+                "errors": errors,
+                "expected_total": str(the_quote.total),
+                "total": euros(the_quote.total),
+                "summary": render_to_string("ordering/includes/quote_table.html", context, self.request),
+                "offer": render_to_string("ordering/includes/store_offer.html", context, self.request),
+                "address": self.located.as_session() if self.located else None,
+            },
+            status=status,
+        )
+
+
+ADDRESS_FIELDS = ("saved_address", "street_address", "postcode", "city", "address_details")
+
+
+def int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def wants_json(request):
+    return request.method == "POST" and "application/json" in request.headers.get("Accept", "")
 
 
 @require_http_methods(["GET", "POST"])
@@ -156,17 +353,21 @@ def checkout(request):
         messages.info(request, _("Votre panier est vide : ajoutez des produits avant de commander."))
         return redirect("ordering:cart")
     page = Checkout(request, cart, request.POST.get("fulfilment") or request.GET.get("mode", ""))
+    if request.method == "GET":
+        page.locate_known_address()
     try:
         the_quote = page.quote()
     except OrderError:
         messages.error(request, _("Votre panier a changé : vérifiez-le avant de commander."))
         return redirect("ordering:cart")
-    if any(not line.available for line in the_quote.lines):
+    if any(not line.available for line in the_quote.lines) and page.find_offer(the_quote) is None:
         messages.error(
             request, _("Certains produits de votre panier ne sont plus disponibles : modifiez-le.")
         )
         return redirect("ordering:cart")
     if request.method == "GET":
+        if page.offer is None:
+            page.find_offer(the_quote)
         return page.render(page.form(initial=page.initial(the_quote)), the_quote)
 
     if "switch_to_pickup" in request.POST:
@@ -178,17 +379,25 @@ def checkout(request):
         offered = {s.start.isoformat() for s in page.slots} | ({"asap"} if page.open_now else set())
         if data.get("when") not in offered:
             data["when"] = page.default_when()
+        page.find_offer(the_quote)
         messages.info(request, _("Retrait à la pizzeria choisi : vérifiez le total puis confirmez."))
         return page.render(page.form(initial=data.dict()), the_quote)
 
     form = page.form(request.POST)
-    if not form.is_valid():
+    valid = form.is_valid()
+    recalculate = "recalculate" in request.POST
+    if recalculate:
+        # Only the address counts here: the rest of the form is checked when confirming.
+        for field in [f for f in form.errors if f not in ADDRESS_FIELDS]:
+            del form.errors[field]
+        valid = not form.errors
+    if not valid:
         return page.render(form, the_quote, status=400)
     data = form.cleaned_data
     if placed is not None:  # another visitor's form key: place_order would hand over their order
         form.add_error(None, _("Ce formulaire a déjà servi : rechargez la page."))
         return page.render(form, the_quote, status=409)
-    if data.get("cart_store") not in (None, page.store.id):
+    if not recalculate and data.get("cart_store") not in (None, page.store.id):
         fresh = request.POST.copy()
         fresh["cart_store"] = str(page.store.id)
         fresh["expected_total"] = str(the_quote.total)
@@ -200,21 +409,46 @@ def checkout(request):
             % {"store": page.store.title},
         )
         return page.render(form, the_quote, status=409)
-    address = None
-    if data["fulfilment"] == Order.Fulfilment.DELIVERY:
-        address = services.Address(
-            street_address=data["street_address"],
-            postcode=data["postcode"],
-            city=data["city"],
-            details=data["address_details"],
-        )
+    if data.get("fulfilment") == Order.Fulfilment.DELIVERY:
+        try:
+            page.locate(page.posted_address(form))
+        except OutsideArea as outside:
+            form.add_error(None, str(outside))
+            page.find_offer(the_quote)
+            page.remember(data)
+            if page.offer is None:
+                form.add_error(
+                    None,
+                    _(
+                        "Aucune de nos pizzerias ne livre cette adresse en ce moment : "
+                        "retirez votre commande sur place."
+                    ),
+                )
+            return page.render(form, the_quote, status=409, offer_pickup=True)
+        except OrderError as refused:
+            form.add_error("street_address", str(refused))
+            return page.render(form, the_quote, status=400)
+        the_quote = page.quote()
+        page.remember(data)
+    if recalculate:
+        # The fee of this address is now shown: the customer confirms with it.
+        fresh = request.POST.copy()
+        fresh["expected_total"] = str(the_quote.total)
+        if page.located is not None and form.saved is None:
+            fresh.update({k: v for k, v in page.located.as_session().items() if k in ADDRESS_FIELDS})
+        form = page.form(fresh)
+        form.is_valid()
+        for field in [f for f in form.errors if f not in ADDRESS_FIELDS]:
+            del form.errors[field]
+        page.find_offer(the_quote)
+        return page.render(form, the_quote)
     try:
         order = services.place_order(
             store=page.store,
             lines=list(cart.lines),
             fulfilment=data["fulfilment"],
             contact=services.Contact(name=data["name"], phone=data["phone"], email=data["email"]),
-            address=address,
+            address=page.located,
             slot=form.slot,
             payment_method=data["payment_method"],
             idempotency_key=data["idempotency_key"],
@@ -232,10 +466,14 @@ def checkout(request):
         return page.render(form, new_quote, status=409, price_changed=data["expected_total"])
     except OrderError as error:
         form.add_error(None, str(error))
-        # Out of the delivery area, under the minimum…: retiring at the store is one click away.
+        page.find_offer(the_quote)
+        if page.offer is not None:
+            page.remember(data)
+        # Under the minimum, no slot left…: retiring at the store is one click away.
         offer_pickup = data["fulfilment"] == Order.Fulfilment.DELIVERY
         return page.render(form, the_quote, status=409, offer_pickup=offer_pickup)
     cart.clear()
+    request.session.pop(DRAFT_KEY, None)
     remember_guest_order(request, order)
     return after_placing(request, order, form, data["idempotency_key"])
 

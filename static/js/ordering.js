@@ -85,6 +85,48 @@
     if (event.target.matches("input[name=fulfilment]")) showAddress();
   });
 
+  /* Checkout: the delivery fee follows the address. Picking a saved address, or leaving an
+     address field, asks the checkout for the quote of that address ("recalculate", the same
+     request the button sends without JavaScript) and updates the summary, the total carried in
+     expected_total, the confirm button and the offer of another store. */
+  function recalculate(form) {
+    var status = form.querySelector("[data-recalculate-status]");
+    var button = form.querySelector("[data-recalculate]");
+    postForm(form, button).then(function (data) {
+      var summary = document.querySelector("[data-checkout-summary]");
+      if (summary && data.summary) summary.innerHTML = data.summary;
+      var offer = document.querySelector("[data-store-offer]");
+      if (offer) offer.innerHTML = data.offer || "";
+      var expected = form.querySelector("input[name=expected_total]");
+      if (expected && data.expected_total) expected.value = data.expected_total;
+      var confirm = form.querySelector("[data-confirm-label]");
+      if (confirm && data.total) confirm.textContent = confirm.getAttribute("data-confirm-label") + " (" + data.total + ")";
+      var saved = form.querySelector("select[name=saved_address]");
+      if (data.address && !(saved && saved.value)) {
+        ["street_address", "postcode", "city"].forEach(function (name) {
+          var input = form.querySelector("input[name=" + name + "]");
+          if (input && data.address[name]) input.value = data.address[name];
+        });
+      }
+      if (status) {
+        status.textContent = (data.errors || []).join(" ");
+        status.classList.toggle("is-error", !data.ok);
+      }
+    }).catch(function () { /* the button still works */ });
+  }
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    var form = input.form;
+    if (!form || !form.matches("[data-checkout-form]") || !form.querySelector("[data-recalculate]")) return;
+    if (input.name === "saved_address") { recalculate(form); return; }
+    if (["street_address", "postcode", "city"].indexOf(input.name) === -1) return;
+    var ready = ["street_address", "postcode", "city"].every(function (name) {
+      var field = form.querySelector("input[name=" + name + "]");
+      return field && field.value.trim();
+    });
+    if (ready) recalculate(form);
+  });
+
   /* Card payments online (checkout and pay page): the card becomes a token in the browser, with
      Square's Web Payments SDK or the simulator's look-alike form; only the token is posted, the
      card's own inputs have no name. The messages come translated in data-message-* attributes. */
