@@ -7,6 +7,8 @@ from the memberships (`stores.access`). Marketing and crew members review no ord
 from stores.access import is_head_office, managed_stores
 from stores.models import StorePage
 
+from .models import Order
+
 VIEW_ORDERS = "ordering.view_order"
 CHANGE_ORDERS = "ordering.change_order"  # cancel
 MOVE_MONEY = "ordering.add_payment"  # refund, record a payment handed over
@@ -28,3 +30,11 @@ def may_see_order(user, order, stores=None):
         return is_head_office(user)
     stores = order_stores(user) if stores is None else stores
     return stores.filter(id=order.store_id).exists()
+
+
+def reviewable_orders(stores, *, head_office):
+    """The orders of `stores` (the user's `order_stores`); head office: every order, those of
+    deleted stores too."""
+    if head_office:
+        return Order.objects.all()
+    return Order.objects.filter(store__in=stores)
