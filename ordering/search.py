@@ -61,7 +61,7 @@ def search_orders(orders, text):
         orders = orders.alias(normalised_phone=stored_phone())
         found |= Q(normalised_phone__contains=phone)
         rank.append(When(normalised_phone=phone, then=Value(1)))
-    ordering = [str(field) for field in orders.query.order_by] or ["-created_at", "-id"]
+    ordering = orders.query.order_by or orders.model._meta.ordering
     return (
         orders.filter(found)
         .alias(search_rank=Case(*rank, default=Value(2), output_field=IntegerField()))
