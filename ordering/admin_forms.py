@@ -204,7 +204,7 @@ class OrderFilterForm(forms.Form):
         label=_("Recherche"),
         required=False,
         max_length=100,
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Numéro, nom, téléphone, e-mail")}),
+        widget=forms.TextInput(attrs={"placeholder": _("Numéro, nom, téléphone, e-mail")}),
         error_messages={"max_length": _("La recherche tient en %(limit_value)d caractères au plus.")},
     )
     store = forms.ModelChoiceField(

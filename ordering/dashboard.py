@@ -92,8 +92,11 @@ class LateOrder:
 
     @property
     def delay(self):
-        """« 12 min », « 1 h 05 »."""
+        """« 12 min », « 1 h 05 », « 4 j 6 h »."""
         hours, minutes = divmod(self.minutes, 60)
+        days, hours = divmod(hours, 24)
+        if days:
+            return f"{days} j {hours} h"
         return f"{hours} h {minutes:02d}" if hours else f"{minutes} min"
 
 

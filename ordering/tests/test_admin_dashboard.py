@@ -89,7 +89,7 @@ def test_head_office_sees_todays_orders_per_status_in_every_store(
 
     html = client.get(DASHBOARD).content.decode()
 
-    assert "Commandes du jour" in html
+    assert "Activité du jour" in html
     vaise, bellecour = store_row(html, shop.store), store_row(html, other_shop.store)
     assert cell(shop.store, "received", 2) in vaise
     assert cell(shop.store, "preparing", 1) in vaise
@@ -183,7 +183,7 @@ def test_the_late_panel_shows_ten_orders_and_links_to_the_others(client, manager
     html = client.get(DASHBOARD).content.decode()
 
     assert len(re.findall(r"data-late-order=", html)) == 10
-    assert '<a href="/admin/commandes/?late=on" data-more-late>et 2 autres commandes en retard</a>' in html
+    assert '<a href="/admin/commandes/?late=on" data-more-late>Voir les 2 autres retards</a>' in html
 
 
 def test_no_late_order_says_so(client, manager, shop):
@@ -203,6 +203,7 @@ def test_late_orders_count_the_minutes_since_the_promised_time(shop, manager):
     assert total == 1
     assert late_orders([shop.store], head_office=False, now=order.promised_at) == ([], 0)
     assert LateOrder(order=order, minutes=7).delay == "7 min"
+    assert LateOrder(order=order, minutes=4 * 1440 + 6 * 60 + 59).delay == "4 j 6 h"
 
 
 # Who sees the panels -----------------------------------------------------------------------------
@@ -215,8 +216,8 @@ def test_marketing_sees_no_order_panel(client, day_of_orders):
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Commandes du jour" not in html
-    assert "Commandes en retard" not in html
+    assert "Activité du jour" not in html
+    assert "Heure promise dépassée" not in html
 
 
 def test_a_crew_member_with_admin_access_but_no_managed_store_sees_no_order_panel(
@@ -228,7 +229,7 @@ def test_a_crew_member_with_admin_access_but_no_managed_store_sees_no_order_pane
     response = client.get(DASHBOARD)
 
     assert response.status_code == 200
-    assert "Commandes du jour" not in response.content.decode()
+    assert "Activité du jour" not in response.content.decode()
 
 
 def test_crew_without_admin_access_and_anonymous_visitors_go_to_the_login(client, shop):
@@ -250,8 +251,8 @@ def test_low_stock_keeps_its_one_panel_beside_the_order_panels(client, manager, 
     html = client.get(DASHBOARD).content.decode()
 
     assert html.count("Stock bas dans vos points de vente") == 1
-    assert "Commandes du jour" in html
-    assert html.index("Commandes du jour") < html.index("Commandes en retard")
+    assert "Activité du jour" in html
+    assert html.index("Activité du jour") < html.index("Heure promise dépassée")
 
 
 # Queries -----------------------------------------------------------------------------------------
