@@ -197,8 +197,9 @@ def _choice(label, choices, everything, unknown):
 
 class OrderFilterForm(forms.Form):
     """The filters and the search box of the orders list (and of its CSV export). Each filter is
-    one entry of `FILTERS` (name → function of the queryset and the cleaned value), so a new
-    filter is a field and one entry. `now` is the time « late » is measured against."""
+    one entry of `FILTERS` (name → function of the form, the queryset and the cleaned value), so
+    a new filter is a field and one entry. `now` is the time « late » is measured against (now
+    by default)."""
 
     q = forms.CharField(
         label=_("Recherche"),

@@ -467,6 +467,33 @@ def test_the_export_reads_a_bounded_number_of_queries_whatever_the_number_of_ord
     assert few <= 12
 
 
+def list_queries(client, query):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(LIST, query)
+    assert response.status_code == 200
+    return len(queries), response
+
+
+def test_the_searched_and_filtered_list_reads_a_bounded_number_of_queries(
+    client, manager, shop, django_assert_max_num_queries
+):
+    query = {"q": "+33 6 12", "source": "phone", "payment_state": "unpaid", "late": "on"}
+    stock(shop.store, {shop.cheese: 6000, shop.dough: 12000})
+    camille = Contact(name="Camille Martin", phone="06 12 34 56 78")
+    place(shop, [line(shop.small)], source="phone", contact=camille)
+    client.force_login(manager)
+    client.get(LIST, query)  # Wagtail's caches are warm from here
+    few, _response = list_queries(client, query)
+    for _ in range(55):
+        place(shop, [line(shop.small)], source="phone", contact=camille)
+
+    with django_assert_max_num_queries(few):
+        _many, response = list_queries(client, query)
+
+    assert len(numbers(response)) == 50
+    assert few <= 20
+
+
 # Who may list and export -------------------------------------------------------------------------
 
 
