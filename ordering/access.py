@@ -8,6 +8,8 @@ from the memberships (`stores.access`). Marketing and crew members review no ord
 from stores.access import is_head_office, managed_stores, stores_for
 from stores.models import StorePage, StoreRole
 
+from .models import Order
+
 VIEW_ORDERS = "ordering.view_order"
 CHANGE_ORDERS = "ordering.change_order"  # cancel
 MOVE_MONEY = "ordering.add_payment"  # refund, record a payment handed over
@@ -53,3 +55,11 @@ def screen_stores(user, permission):
     if is_head_office(user):
         return StorePage.objects.all()
     return stores_for(user, roles=SCREEN_ROLES[permission])
+
+
+def reviewable_orders(stores, *, head_office):
+    """The orders of `stores` (the user's `order_stores`); head office: every order, those of
+    deleted stores too."""
+    if head_office:
+        return Order.objects.all()
+    return Order.objects.filter(store__in=stores)

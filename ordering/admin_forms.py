@@ -8,11 +8,14 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from menu.templatetags.menu_tags import euros
+from stores.forms import DateInput
 
 from .models import MONEY, Order
+from .search import search_orders
 
 AMOUNT_PATTERN = re.compile(r"[0-9]{1,8}([.,][0-9]{1,2})?", flags=re.ASCII)
 MAX_AMOUNT = Decimal("10") ** (MONEY["max_digits"] - MONEY["decimal_places"]) - Decimal("0.01")
@@ -184,11 +187,28 @@ class CancelForm(forms.Form):
         return reason
 
 
-class OrderFilterForm(forms.Form):
-    """The filters of the orders list. Each filter is one entry of `FILTERS` (name → function of
-    the queryset and the cleaned value), so a new filter is a field and one entry."""
+def _choice(label, choices, everything, unknown):
+    return forms.ChoiceField(
+        label=label,
+        required=False,
+        choices=[("", everything), *choices],
+        error_messages={"invalid_choice": unknown},
+    )
 
-    q = forms.CharField(label=_("Numéro"), required=False, max_length=40)
+
+class OrderFilterForm(forms.Form):
+    """The filters and the search box of the orders list (and of its CSV export). Each filter is
+    one entry of `FILTERS` (name → function of the form, the queryset and the cleaned value), so
+    a new filter is a field and one entry. `now` is the time « late » is measured against (now
+    by default)."""
+
+    q = forms.CharField(
+        label=_("Recherche"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": _("Numéro, nom, téléphone, e-mail")}),
+        error_messages={"max_length": _("La recherche tient en %(limit_value)d caractères au plus.")},
+    )
     store = forms.ModelChoiceField(
         queryset=None,
         label=_("Point de vente"),
@@ -199,35 +219,51 @@ class OrderFilterForm(forms.Form):
     day = forms.DateField(
         label=_("Jour"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DateInput,
         error_messages={"invalid": _("Saisissez une date valide.")},
     )
-    status = forms.ChoiceField(
-        label=_("État"), required=False, choices=[("", _("Tous")), *Order.Status.choices]
+    status = _choice(_("État"), Order.Status.choices, _("Tous"), _("État inconnu."))
+    source = _choice(_("Canal"), Order.Source.choices, _("Tous les canaux"), _("Canal inconnu."))
+    payment_method = _choice(
+        _("Moyen de paiement"),
+        Order.PaymentMethod.choices,
+        _("Tous les moyens"),
+        _("Moyen de paiement inconnu."),
     )
-    payment_state = forms.ChoiceField(label=_("Paiement"), required=False, choices=[])
+    payment_state = _choice(_("Paiement"), [], _("Tous"), _("État de paiement inconnu."))
+    late = forms.BooleanField(label=_("En retard seulement"), required=False)
 
-    def __init__(self, *args, stores, payment_states, **kwargs):
+    def __init__(self, *args, stores, payment_states, now=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["store"].queryset = stores
         self.fields["payment_state"].choices = [("", _("Tous")), *payment_states]
+        self.now = now
 
     FILTERS = {
-        "q": lambda orders, value: orders.filter(number__icontains=value.strip()),
-        "store": lambda orders, value: orders.filter(store=value),
-        "day": lambda orders, value: orders.filter(created_at__date=value),
-        "status": lambda orders, value: orders.filter(status=value),
-        "payment_state": lambda orders, value: orders.filter(payment_state_value=value),
+        "q": lambda form, orders, value: search_orders(orders, value),
+        "store": lambda form, orders, value: orders.filter(store=value),
+        "day": lambda form, orders, value: orders.filter(created_at__date=value),
+        "status": lambda form, orders, value: orders.filter(status=value),
+        "source": lambda form, orders, value: orders.filter(source=value),
+        "payment_method": lambda form, orders, value: orders.filter(payment_method=value),
+        "payment_state": lambda form, orders, value: orders.filter(payment_state_value=value),
+        "late": lambda form, orders, value: orders.late(form.now or timezone.now()),
     }
 
     def filter(self, orders):
-        """`orders` narrowed by the filters; none while a filter is invalid (its error shows)."""
+        """`orders` narrowed by the filters; none while a filter is invalid (its error shows).
+        `orders` must be annotated `with_payment_state()`."""
         if not self.is_bound:
             return orders
         if not self.is_valid():
             return orders.none()
         for name, apply in self.FILTERS.items():
             value = self.cleaned_data.get(name)
-            if value not in (None, ""):
-                orders = apply(orders, value)
+            if value not in (None, "", False):
+                orders = apply(self, orders, value)
         return orders
+
+    @property
+    def is_filtered(self):
+        """True when the user typed or chose anything (the list then offers to reset)."""
+        return self.is_bound and any(self.data.get(name) for name in self.fields)

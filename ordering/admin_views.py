@@ -12,9 +12,8 @@ import secrets
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import (
-    Prefetch,
-)
+from django.db.models import Prefetch
+from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -25,9 +24,10 @@ from stores.access import is_head_office
 from stores.admin_base import ScopedAdminView
 
 from . import services
-from .access import CHANGE_ORDERS, MOVE_MONEY, may_see_order, order_stores
+from .access import CHANGE_ORDERS, MOVE_MONEY, may_see_order, order_stores, reviewable_orders
 from .admin_forms import CancelForm, OrderFilterForm, RecordPaymentForm, RefundForm
 from .exceptions import OrderError
+from .exports import orders_csv
 from .models import ZERO, Order, OrderEvent, Payment
 
 Status = Order.Status
@@ -76,17 +76,17 @@ class OrdersAdminView(ScopedAdminView):
 
     def scoped_orders(self):
         """The orders of the user's stores (head office: all, those of deleted stores too)."""
-        if self.head_office:
-            return Order.objects.all()
-        return Order.objects.filter(store__in=self.stores)
+        return reviewable_orders(self.stores, head_office=self.head_office)
 
 
 class OrderListView(OrdersAdminView):
-    """The orders of the user's stores, newest first, filtered and paginated.
+    """The orders of the user's stores, newest first, filtered, searched and paginated; with
+    `?format=csv`, every order the same filters find, as a CSV download (`ordering.exports`).
 
-    The list reads one page of orders with their payment state in one query, whatever the number
-    of orders. Filters live in `OrderFilterForm.FILTERS`; `filtered_orders()` is what an export
-    of the list would write."""
+    The list reads one page of orders with their payment state in one query, and the export all
+    of them in one query, whatever the number of orders. Filters live in
+    `OrderFilterForm.FILTERS`. Invalid filters show their error and no order; the export of
+    invalid filters is refused (400), as the stock movements' export is."""
 
     page_title = gettext_lazy("Commandes")
     template_name = "ordering/admin/order_list.html"
@@ -104,15 +104,28 @@ class OrderListView(OrdersAdminView):
         orders = self.scoped_orders().with_payment_state().order_by("-created_at", "-id")
         return self.filter_form.filter(orders)
 
+    def get(self, request, *args, **kwargs):
+        if request.GET.get("format") == "csv":
+            orders = self.filtered_orders()
+            if self.filter_form.is_bound and not self.filter_form.is_valid():
+                return HttpResponseBadRequest(
+                    _("Filtres invalides : corrigez-les avant d'exporter."),
+                    content_type="text/plain; charset=utf-8",
+                )
+            return orders_csv(orders)
+        return super().get(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs):
         page = Paginator(self.filtered_orders(), self.paginate_by).get_page(self.request.GET.get("p"))
         page.object_list = list(page.object_list)
         for order in page.object_list:
             order.payment_state_label = PaymentState(order.payment_state_value).label
+        query = _without(self.request.GET, "p", "format")
         return super().get_context_data(
             filter_form=self.filter_form,
             page_obj=page,
-            page_query=_without(self.request.GET, "p"),
+            page_query=query,
+            csv_query=f"{query}&format=csv" if query else "format=csv",
             head_office=self.head_office,
             **kwargs,
         )
@@ -359,7 +372,8 @@ def may_record(order):
     return not record_refusal(order)
 
 
-def _without(query, key):
+def _without(query, *keys):
     query = query.copy()
-    query.pop(key, None)
+    for key in keys:
+        query.pop(key, None)
     return query.urlencode()

@@ -48,6 +48,12 @@ class OrderQuerySet(models.QuerySet):
     def in_kitchen(self):
         return self.filter(status__in=[Order.Status.RECEIVED, Order.Status.PREPARING])
 
+    def late(self, now):
+        """Orders the store works on whose promised time has passed at `now`: neither finished
+        (delivered, collected, cancelled) nor still waiting for their online payment (those
+        are not the store's yet; `expire_unpaid_orders` ends them)."""
+        return self.open().exclude(status=Order.Status.PENDING_PAYMENT).filter(promised_at__lt=now)
+
     def with_payment_state(self):
         """The orders annotated with `payment_state_value`: `Order.payment_state` computed in the
         database (subqueries), so that a list filters and pages on it in one query."""
