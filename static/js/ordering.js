@@ -1,6 +1,6 @@
 /* OC Pizza ordering: progressive enhancement only. Every form here works without this file
-   (plain POST, redirect, message); with it, the cart changes in place and the order page
-   follows the kitchen without a reload. No inline script or style: the CSP forbids them. */
+   (plain POST, redirect, message); with it, the cart changes in place (the order page follows
+   the kitchen through live.js). No inline script or style: the CSP forbids them. */
 (function () {
   "use strict";
 
@@ -314,57 +314,8 @@
     });
   }
 
-  /* Order page: poll a cheap endpoint (304 while nothing changed), then fetch the new fragment. */
-  function follow(live) {
-    var etag = live.getAttribute("data-etag");
-    var statusUrl = live.getAttribute("data-status-url");
-    var fragmentUrl = live.getAttribute("data-fragment-url");
-    var delay = parseInt(live.getAttribute("data-poll-ms") || "1500", 10);
-    var timer = null;
-
-    function schedule() {
-      if (live.hasAttribute("data-final")) return;
-      timer = window.setTimeout(poll, delay);
-    }
-    function poll() {
-      if (document.hidden) { schedule(); return; }
-      fetch(statusUrl, {
-        credentials: "same-origin",
-        cache: "no-store",
-        headers: { "If-None-Match": etag, Accept: "application/json" },
-      })
-        .then(function (response) {
-          if (response.status !== 200) return null;
-          etag = response.headers.get("ETag") || etag;
-          return fetch(fragmentUrl, { credentials: "same-origin", cache: "no-store" }).then(function (page) {
-            return page.ok ? page.text() : null;
-          });
-        })
-        .then(function (html) {
-          if (html === null || html === undefined) return;
-          var holder = document.createElement("div");
-          holder.innerHTML = html;
-          var fresh = holder.querySelector("[data-order-live]");
-          if (!fresh) return;
-          live.innerHTML = fresh.innerHTML;
-          ["data-etag", "data-final"].forEach(function (name) {
-            if (fresh.hasAttribute(name)) live.setAttribute(name, fresh.getAttribute(name));
-            else live.removeAttribute(name);
-          });
-          etag = live.getAttribute("data-etag") || etag;
-        })
-        .catch(function () { /* network hiccup: try again at the next tick */ })
-        .finally(schedule);
-    }
-    document.addEventListener("visibilitychange", function () {
-      if (!document.hidden && timer === null) schedule();
-    });
-    schedule();
-  }
-
   function start() {
     showAddress();
-    document.querySelectorAll("[data-order-live]").forEach(follow);
     document.querySelectorAll("[data-card-form]").forEach(cardPayment);
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
