@@ -78,6 +78,18 @@ def board_etag(name, store_id, row, *, now=None):
     return f'"{name}-{store_id}-{row["order_count"]}-{row["top_id"]}-{row["versions"]}-{minute}"'
 
 
+def store_board_etag(store, *, statuses, name, now=None):
+    """The ETag of `name`'s board of `store` (for the page; `board_state` answers the polls)."""
+    row = Order.objects.filter(store=store, status__in=statuses).aggregate(
+        order_count=Count("id"), top_id=Max("id"), versions=Sum("version")
+    )
+    return board_etag(name, store.id, {key: value or 0 for key, value in row.items()}, now=now)
+
+
+def kitchen_etag(store, *, now=None):
+    return store_board_etag(store, statuses=KITCHEN_CANDIDATES, name="kitchen", now=now)
+
+
 def kitchen_state(user, store_id, *, now=None):
     """The kitchen board's `BoardState` (one query)."""
     return board_state(
