@@ -103,7 +103,8 @@
     event.preventDefault();
     wakeAudio();
     board.classList.add("is-busy");
-    fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin" })
+    // form.action would be the input named "action": read the attribute.
+    fetch(form.getAttribute("action"), { method: "POST", body: new FormData(form), credentials: "same-origin" })
       .then(function (response) { return response.ok ? response.text() : null; })
       .then(function (html) {
         board.classList.remove("is-busy");
