@@ -83,7 +83,9 @@ def test_the_card_quantities_are_the_stock_reservation_s(client, shop, pizzaiolo
 
     html = client.get(card_url(shop.store, order.lines.get())).content.decode()
 
-    rows = re.findall(r"<th scope=\"row\">([^<]+?)\s*(?:<span[^>]*>[^<]*</span>)?</th><td>(\d+) grammes</td>", html)
+    rows = re.findall(
+        r"<th scope=\"row\">([^<]+?)\s*(?:<span[^>]*>[^<]*</span>)?</th><td>(\d+) grammes</td>", html
+    )
     assert {name.strip(): int(quantity) for name, quantity in rows} == reserved
 
 
