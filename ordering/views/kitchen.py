@@ -3,9 +3,9 @@
 The board shows the store's orders received, preparing and ready (card orders not paid yet stay
 off it), oldest promised time first; one tap moves an order on (`start_preparing`, `mark_ready`)
 and a mis-tap is undone within `services.KITCHEN_UNDO_DELAY` (`undo_start_preparing`,
-`undo_mark_ready`). The page follows new orders through `static/js/live.js`: `kitchen_status`
+`undo_mark_ready`). The page follows new orders through `static/js/live.js`: `board_status`
 answers 304 while the board's ETag (`ordering.boards`) is the one the page holds, in at most three
-queries (session, user, the board's state with the access check), and `kitchen_fragment` gives
+queries (session, user, the board's state with the access check), and `board_fragment` gives
 the board again. Without JavaScript the buttons are plain forms and a reload shows the same.
 """
 
@@ -50,10 +50,13 @@ DONE = {
 
 
 def board_context(store, now):
+    # The ETag is read before the orders: an order committed in between makes it stale, so the
+    # next poll fetches the board again (read after, it could hide that order until the next change).
+    etag = kitchen_etag(store, now=now)
     return {
         "store": store,
         "columns": kitchen_board(store, now=now),
-        "etag": kitchen_etag(store, now=now),
+        "etag": etag,
         "now": now,
         "soon_minutes": int(KITCHEN_SOON.total_seconds() // 60),
         "undo_minutes": int(services.KITCHEN_UNDO_DELAY.total_seconds() // 60),
