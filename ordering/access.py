@@ -5,8 +5,11 @@ The permissions come from the role groups (`ocpizza.roles.ORDER_REVIEW_PERMISSIO
 from the memberships (`stores.access`). Marketing and crew members review no order.
 """
 
-from stores.access import is_head_office, managed_stores, stores_for
-from stores.models import StorePage, StoreRole
+from django.contrib.auth.models import Group, Permission
+from django.db.models import BooleanField, Exists, ExpressionWrapper, Q, Value
+
+from stores.access import HEAD_OFFICE_GROUP, is_head_office, managed_stores, stores_for
+from stores.models import StoreMembership, StorePage, StoreRole
 
 from .models import Order
 
@@ -63,3 +66,25 @@ def reviewable_orders(stores, *, head_office):
     if head_office:
         return Order.objects.all()
     return Order.objects.filter(store__in=stores)
+
+
+def screen_access(user, permission, store_id):
+    """`screen_stores(user, permission)` contains `store_id`, as a boolean SQL expression.
+
+    For the polls of the boards, which answer in one query besides the session and the user:
+    annotate it on the query that computes the board's state (`ordering.boards`). Same rule as
+    `screen_stores`: the permission (the user's or a group's), then head office or a membership
+    whose role opens the screen in that store.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return Value(False)
+    if user.is_superuser:
+        return Value(True)
+    app_label, codename = permission.split(".")
+    permissions = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+    holds = Exists(permissions.filter(Q(group__user=user) | Q(user=user)))
+    head_office = Exists(Group.objects.filter(name=HEAD_OFFICE_GROUP, user=user))
+    member = Exists(
+        StoreMembership.objects.filter(user=user, store_id=store_id, role__in=SCREEN_ROLES[permission])
+    )
+    return ExpressionWrapper(Q(holds) & (Q(head_office) | Q(member)), output_field=BooleanField())

@@ -31,12 +31,21 @@ from stores.services import (
     consume_reservation,
     release_ingredients,
     reserve_ingredients,
+    restore_reservation,
     saved_ordering_settings,
 )
 
 from .addresses import Address, LocatedAddress, locate_address, located_address, place_of
 from .exceptions import OrderError, PaymentError, PriceChanged, TransitionError
-from .models import Order, OrderDiscount, OrderLine, Payment, locked_counter, next_order_number
+from .models import (
+    Order,
+    OrderDiscount,
+    OrderEvent,
+    OrderLine,
+    Payment,
+    locked_counter,
+    next_order_number,
+)
 from .money import (
     _refund_charges,
     _refundable,
@@ -93,6 +102,8 @@ __all__ = [
     "send_out",
     "start_preparing",
     "sync_payment",
+    "undo_mark_ready",
+    "undo_start_preparing",
 ]
 
 Status = Order.Status
@@ -302,6 +313,98 @@ def mark_ready(order, *, user=None, now=None):
     _move(locked, Status.READY, user=user, now=now)
     if locked.fulfilment == Fulfilment.PICKUP:
         _email_on_commit(locked, "ready")
+    return _synced(order, locked)
+
+
+# A tap on the kitchen board may be undone for this long, if nothing happened to the order since
+# (docs/architecture.md, "Kitchen board"): long enough to notice a mis-tap, short enough that
+# nobody undoes work the kitchen really did.
+KITCHEN_UNDO_DELAY = datetime.timedelta(minutes=2)
+
+# The kitchen's taps that may be undone: (from, to) of the event → the undo's service name.
+KITCHEN_UNDOS = {
+    (Status.RECEIVED, Status.PREPARING): "undo_start_preparing",
+    (Status.PREPARING, Status.READY): "undo_mark_ready",
+}
+
+
+def kitchen_undo(order, last_event, *, now=None):
+    """The name of the service that would undo the order's last kitchen tap (`last_event`, the
+    order's latest OrderEvent), or None: the tap is too old, or something happened since."""
+    now = now or timezone.now()
+    if last_event is None or last_event.to_status != order.status:
+        return None
+    if now - last_event.created_at > KITCHEN_UNDO_DELAY:
+        return None
+    return KITCHEN_UNDOS.get((last_event.from_status, last_event.to_status))
+
+
+def _require_undo(locked, service, now):
+    last = OrderEvent.objects.filter(order=locked).order_by("-created_at", "-id").first()
+    if kitchen_undo(locked, last, now=now) == service:
+        return
+    transition = {name: pair for pair, name in KITCHEN_UNDOS.items()}[service]
+    if last is not None and (last.from_status, last.to_status) == transition:
+        raise TransitionError(
+            _(
+                "Trop tard pour annuler : la commande %(number)s est %(status)s depuis plus de "
+                "%(minutes)s minutes. Rien n'a été changé."
+            )
+            % {
+                "number": locked.number,
+                "status": locked.get_status_display().lower(),
+                "minutes": int(KITCHEN_UNDO_DELAY.total_seconds() // 60),
+            }
+        )
+    raise TransitionError(
+        _(
+            "Rien à annuler : la commande %(number)s a changé depuis (elle est %(status)s). "
+            "Rien n'a été changé."
+        )
+        % {"number": locked.number, "status": locked.get_status_display().lower()}
+    )
+
+
+@transaction.atomic
+def undo_start_preparing(order, *, user=None, now=None):
+    """Undo a mis-tap on "start" (preparing → received) within KITCHEN_UNDO_DELAY, if nothing
+    happened to the order since: what the start consumed goes back into the stock exactly (on hand
+    and the reservation, `stores.services.restore_reservation`), the customer may change or
+    cancel again, and an OrderEvent says it was a correction. Raises TransitionError otherwise
+    (nothing written)."""
+    now = now or timezone.now()
+    locked = _lock(order)
+    _require(
+        locked,
+        {Status.PREPARING},
+        _("La commande %(number)s ne peut pas revenir en attente : elle est %(status)s."),
+    )
+    _require_undo(locked, "undo_start_preparing", now)
+    note = _("Annulation d'une erreur de saisie (préparation commencée par erreur)")
+    if locked.store_id:
+        restore_reservation(
+            store=locked.store, order_reference=locked.number, user=_user(user), note=note, now=now
+        )
+    _move(locked, Status.RECEIVED, user=user, now=now, note=note)
+    return _synced(order, locked)
+
+
+@transaction.atomic
+def undo_mark_ready(order, *, user=None, now=None):
+    """Undo a mis-tap on "ready" (ready → preparing) within KITCHEN_UNDO_DELAY, if nothing
+    happened to the order since (no driver left with it, nobody collected it), with its own
+    OrderEvent. The "ready" e-mail of a pickup order, already sent, cannot be taken back. Raises
+    TransitionError otherwise (nothing written)."""
+    now = now or timezone.now()
+    locked = _lock(order)
+    _require(
+        locked,
+        {Status.READY},
+        _("La commande %(number)s ne peut pas revenir en préparation : elle est %(status)s."),
+    )
+    _require_undo(locked, "undo_mark_ready", now)
+    note = _("Annulation d'une erreur de saisie (marquée prête par erreur)")
+    _move(locked, Status.PREPARING, user=user, now=now, note=note)
     return _synced(order, locked)
 
 

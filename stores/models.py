@@ -519,6 +519,8 @@ class StockMovement(models.Model):
     - `release`: an order cancelled or changed before the kitchen started gives them back
       (reserved −);
     - `consumption`: the kitchen starts the order and uses what it held (on hand − and reserved −);
+    - `restoration`: the kitchen undoes a start tapped by mistake: what the consumption took comes
+      back, on hand and reserved alike (on hand + and reserved +);
     - `restock` (on hand +), `waste` (on hand −), `correction` (an inventory count, on hand ±).
     `order_reference` names the order (the ordering app stores its order number there; nothing
     here imports it). Movements written before reservations existed (kinds sale and cancellation)
@@ -529,6 +531,7 @@ class StockMovement(models.Model):
         RESERVATION = "reservation", _("réservation")
         RELEASE = "release", _("libération")
         CONSUMPTION = "consumption", _("consommation")
+        RESTORATION = "restoration", _("consommation annulée")
         RESTOCK = "restock", _("livraison")
         CORRECTION = "correction", _("correction d'inventaire")
         WASTE = "waste", _("perte")

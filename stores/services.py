@@ -41,7 +41,8 @@ from .models import (
 from .tasks import send_low_stock_alert
 
 Kind = StockMovement.Kind
-ORDER_KINDS = [Kind.RESERVATION, Kind.RELEASE, Kind.CONSUMPTION]
+ORDER_KINDS = [Kind.RESERVATION, Kind.RELEASE, Kind.CONSUMPTION, Kind.RESTORATION]
+CONSUMPTION_KINDS = [Kind.CONSUMPTION, Kind.RESTORATION]
 ORDER_REFERENCE_LENGTH = StockMovement._meta.get_field("order_reference").max_length
 NOTE_LENGTH = StockMovement._meta.get_field("note").max_length
 
@@ -238,6 +239,35 @@ def consume_reservation(*, store, order_reference, user=None, now=None):
 
 
 @transaction.atomic
+def restore_reservation(*, store, order_reference, user=None, note="", now=None):
+    """Undo `consume_reservation` of the order `order_reference` (the kitchen started it by mistake):
+    what its consumptions took comes back exactly, on hand and reserved alike, and the order holds
+    its reservation again (a later `consume_reservation` or `release_ingredients` sees it).
+
+    The amounts are read from the order's own movements (its consumptions minus what was already
+    restored), never from the recipe: a recipe edited since changes nothing, restoring twice gives
+    nothing the second time. No check of what is free: the reservation was the order's before the
+    mis-tap and the food never left the shelf, so putting it back is always true to the shelf.
+    """
+    order_reference = _order_reference(
+        order_reference, missing=_("Indiquez la référence de la commande à remettre en attente.")
+    )
+    consumed = _consumed_locked(store, order_reference)
+    return _apply(
+        store=store,
+        changes={
+            ingredient_id: (-on_hand, -reserved) for ingredient_id, (on_hand, reserved) in consumed.items()
+        },
+        kind=Kind.RESTORATION,
+        user=user,
+        note=note,
+        order_reference=order_reference,
+        now=now,
+        check_free=False,
+    )
+
+
+@transaction.atomic
 def withdraw_product(*, store, product, user, reason="", now=None):
     """Take `product` off `store`'s menu until `restore_product` (the stock is not touched).
 
@@ -303,6 +333,30 @@ def _held_for_order(store, order_reference):
     return {row["ingredient_id"]: row["total"] for row in totals if row["total"] > 0}
 
 
+def _consumed(store, order_reference):
+    """{ingredient id: (on hand change, reserved change)} of the order's consumptions not restored
+    yet (both ≤ 0, one of them < 0)."""
+    totals = (
+        StockMovement.objects.filter(store=store, order_reference=order_reference, kind__in=CONSUMPTION_KINDS)
+        .values("ingredient_id")
+        .annotate(on_hand=Sum("on_hand_change"), reserved=Sum("reserved_change"))
+    )
+    return {
+        row["ingredient_id"]: (row["on_hand"], row["reserved"])
+        for row in totals
+        if row["on_hand"] < 0 or row["reserved"] < 0
+    }
+
+
+def _consumed_locked(store, order_reference):
+    """What the order consumed, read again under the locks of its levels."""
+    ingredient_ids = sorted(_consumed(store, order_reference))
+    if not ingredient_ids:
+        return {}
+    _locked_levels(store, ingredient_ids, create=False)
+    return _consumed(store, order_reference)
+
+
 def _held_locked(store, order_reference):
     """What the order holds, read again under the locks of its levels (a concurrent writer won)."""
     ingredient_ids = sorted(_held_for_order(store, order_reference))
@@ -312,11 +366,14 @@ def _held_locked(store, order_reference):
     return _held_for_order(store, order_reference)
 
 
-def _apply(*, store, changes, kind, user, note="", order_reference="", now=None, resolved=()):
+def _apply(
+    *, store, changes, kind, user, note="", order_reference="", now=None, resolved=(), check_free=True
+):
     """Change the levels by `changes` ({ingredient id: (on hand delta, reserved delta)}).
 
-    Refuses (StockError) on hand going below 0, a reservation beyond what is free, or a level
-    passing MAX_LEVEL; raises and resolves low-stock alerts on the free quantity.
+    Refuses (StockError) on hand going below 0, a reservation beyond what is free (unless
+    `check_free` is off), or a level passing MAX_LEVEL; raises and resolves low-stock alerts on
+    the free quantity.
     """
     now = now or timezone.now()
     ids = sorted(changes)
@@ -330,7 +387,7 @@ def _apply(*, store, changes, kind, user, note="", order_reference="", now=None,
             continue
         level = levels.get(ingredient_id) or StockLevel(store=store, ingredient_id=ingredient_id)
         free_before = level.free
-        if reserved_delta > 0 and level.free < reserved_delta:
+        if check_free and reserved_delta > 0 and level.free < reserved_delta:
             raise StockError(shortage_message(_ingredient_name(ingredient_id), resolved, ingredient_id))
         if level.on_hand + on_hand_delta < 0:
             raise StockError(

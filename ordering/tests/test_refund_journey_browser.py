@@ -13,11 +13,17 @@ import pytest
 from django.core.management import call_command
 
 from ocpizza.management.commands.load_demo_data import PASSWORD as DEMO_PASSWORD
-from ordering.models import Order
 from ordering.payments import SimulatorProvider
 from stores.models import OpeningHours, StorePage
 
-from .test_journey_browser import SCREENSHOTS, add_from_menu, choose_later_slot, euros, load_demo
+from .test_journey_browser import (
+    SCREENSHOTS,
+    add_from_menu,
+    choose_later_slot,
+    euros,
+    journey_orders,
+    load_demo,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("restore_migrated_rows")]
 
@@ -115,7 +121,7 @@ def test_a_customer_pays_by_card_the_manager_refunds_and_the_customer_sees_it_re
 
     # Declined: the pay page says why; the order waits.
     page.wait_for_url(re.compile(r".*/commandes/BEL-\d{4}-\d+/payer/$"))
-    order = Order.objects.get()
+    order = journey_orders().get()
     assert order.status == "pending_payment"
     assert page.locator(".messages").inner_text() == order.payments.get().error
     shot(page, "02-pay-page-declined")

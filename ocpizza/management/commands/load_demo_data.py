@@ -14,7 +14,7 @@ from django.db import transaction
 from accounts.demo import confirm_email
 from home.demo import add_promotion_rules, build_home, build_promotion, fill_home
 from menu.demo import PIZZA_QUANTITIES, add_missing_recipes, build_menu
-from menu.models import Ingredient, MenuPage
+from menu.models import Ingredient, MenuPage, ProductPage
 from ocpizza import demo_images, roles
 from stores.demo import add_member, build_ordering_settings, build_stock, build_stores
 from stores.models import StorePage, StoreRole
@@ -54,6 +54,25 @@ DEMO_USERS = [
     ("client@oc-pizza.fr", "Camille", "Cliente", [], None, False),
 ]
 
+# Bellecour's kitchen in the demo: name, phone, pizza, size index, quantity, extras, fulfilment,
+# channel, customer's note (delivery details).
+DEMO_KITCHEN_PIZZAS = ["Margherita", "Regina", "Végétarienne"]
+DEMO_KITCHEN_ORDERS = [
+    ("Chloé Bernard", "06 11 22 33 44", "Regina", 1, 1, [], "pickup", "counter", ""),
+    (
+        "Hugo Petit",
+        "06 55 66 77 88",
+        "Margherita",
+        2,
+        2,
+        ["Supplément mozzarella"],
+        "delivery",
+        "phone",
+        "Digicode 4521B, 3e étage",
+    ),
+    ("Léa Robert", "07 12 34 56 78", "Végétarienne", 0, 1, ["Sans oignons"], "pickup", "web", ""),
+]
+
 ROLE_LABELS = {
     "admin@oc-pizza.fr": "superutilisateur (tout)",
     "marketing@oc-pizza.fr": "marketing (pages, promotions, images)",
@@ -87,7 +106,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             roles.sync_role_groups()
             created = self.build()
-            added = [self.build_recipes_and_stock(), add_promotion_rules()]
+            added = [self.build_recipes_and_stock(), add_promotion_rules(), self.build_kitchen_orders()]
             added = ", ".join(part for part in added if part)
         if added and not created:
             self.stdout.write(self.style.SUCCESS(f"Ajouté aux données existantes : {added}."))
@@ -150,6 +169,53 @@ class Command(BaseCommand):
         if ordering:
             done.append(f"les réglages de commande de {len(ordering)} points de vente")
         return ", ".join(done)
+
+    def build_kitchen_orders(self):
+        """A few orders in Bellecour's kitchen (its pizzaiolo's board is not empty), placed through
+        the ordering services in the next free slots; one already started. Idempotent: each order
+        has a fixed idempotency key, so a second run finds them."""
+        from ordering.models import Order
+        from ordering.pricing import CartLine
+        from ordering.services import Address, Contact, place_order, start_preparing
+        from ordering.slots import available_slots
+
+        store = StorePage.objects.filter(slug="bellecour").first()
+        pizzas = {page.title: page for page in ProductPage.objects.filter(title__in=DEMO_KITCHEN_PIZZAS)}
+        if store is None or len(pizzas) < len(DEMO_KITCHEN_PIZZAS):
+            return ""
+        if Order.objects.filter(idempotency_key__startswith="demo-kitchen-").exists():
+            return ""
+        slots = available_slots(store, Order.Fulfilment.DELIVERY)
+        if not slots:
+            return ""  # no free slot in the next days: the board stays empty
+        postcode = store.delivery_postcode_list[0] if store.delivery_postcode_list else ""
+        placed = []
+        for key, (name, phone, title, size, quantity, extras, fulfilment, source, details) in enumerate(
+            DEMO_KITCHEN_ORDERS, start=1
+        ):
+            pizza = pizzas[title]
+            chosen = pizza.sizes.order_by("sort_order")[size]
+            extra_ids = tuple(sorted(pizza.extras.filter(name__in=extras).values_list("id", flat=True)))
+            delivery = fulfilment == Order.Fulfilment.DELIVERY and postcode
+            placed.append(
+                place_order(
+                    store=store.specific,
+                    lines=[CartLine(size_id=chosen.id, quantity=quantity, extra_ids=extra_ids)],
+                    fulfilment=Order.Fulfilment.DELIVERY if delivery else Order.Fulfilment.PICKUP,
+                    contact=Contact(
+                        name=name, phone=phone, email="lea.robert@example.com" if source == "web" else ""
+                    ),
+                    address=Address("8 rue de la République", postcode, "Lyon", details)
+                    if delivery
+                    else None,
+                    slot=slots[min(key - 1, len(slots) - 1)].start,
+                    payment_method=Order.PaymentMethod.CASH,
+                    idempotency_key=f"demo-kitchen-{key}",
+                    source=source,
+                )
+            )
+        start_preparing(placed[0])
+        return f"{len(placed)} commandes en cuisine à Bellecour"
 
     def build_users(self, stores):
         user_model = get_user_model()

@@ -1,0 +1,150 @@
+"""What the staff boards read: their orders, and their state for the live polls (an ETag).
+
+A board's page carries the ETag of its state; `static/js/live.js` asks the board's status URL
+with it every second or so and fetches the board again only when the answer is not 304. The
+state must change whenever an order of the board changes or enters or leaves it, also when two
+transactions commit out of order, so it is not a timestamp: it is the count of the board's
+candidate orders, their highest id and the sum of their versions (`Order.version` goes up by one
+in the same transaction as every change of an order). Orders only enter the candidates as new
+rows (a higher id) or from a status already among them, versions only go up, and an order leaving
+lowers the count: no change can leave all three as they were. The current minute is added, so
+that what depends on the clock (late flags, the undo buttons' delay) is redrawn at least once a
+minute.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Count, IntegerField, Max, OuterRef, Prefetch, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from stores.models import StorePage
+
+from .access import KITCHEN_BOARD, screen_access
+from .models import Order, OrderEvent
+from .services import KITCHEN_UNDO_DELAY, kitchen_undo
+
+Status = Order.Status
+
+# The kitchen board's columns, in order, and the orders that may change it: those on it and the
+# card orders waiting for their payment (paid, they enter it as received).
+KITCHEN_COLUMNS = [Status.RECEIVED, Status.PREPARING, Status.READY]
+KITCHEN_CANDIDATES = [Status.PENDING_PAYMENT, *KITCHEN_COLUMNS]
+
+# A ticket still to be made is flagged "bientôt" this long before its promised time (about the
+# time a pizza takes from the bench to the counter), and "en retard" once that time has passed.
+KITCHEN_SOON = datetime.timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class BoardState:
+    allowed: bool
+    etag: str
+
+
+def board_state(user, store_id, *, permission, statuses, name, now=None):
+    """The state of `name`'s board of store `store_id` for `user`, in one query: whether the user
+    may open it (`ordering.access.screen_access`) and its ETag over the orders of `statuses`.
+    None for a store that does not exist."""
+    orders = Order.objects.filter(store_id=OuterRef("pk"), status__in=statuses).order_by().values("store_id")
+
+    def aggregate(expression):
+        return Coalesce(
+            Subquery(orders.annotate(value=expression).values("value")[:1]),
+            Value(0),
+            output_field=IntegerField(),
+        )
+
+    row = (
+        StorePage.objects.filter(pk=store_id)
+        .annotate(
+            allowed=screen_access(user, permission, store_id),
+            order_count=aggregate(Count("id")),
+            top_id=aggregate(Max("id")),
+            versions=aggregate(Sum("version")),
+        )
+        .values("allowed", "order_count", "top_id", "versions")
+        .first()
+    )
+    if row is None:
+        return None
+    return BoardState(allowed=bool(row["allowed"]), etag=board_etag(name, store_id, row, now=now))
+
+
+def board_etag(name, store_id, row, *, now=None):
+    """The ETag of a board from its aggregates (`order_count`, `top_id`, `versions`)."""
+    minute = int((now or timezone.now()).timestamp() // 60)
+    return f'"{name}-{store_id}-{row["order_count"]}-{row["top_id"]}-{row["versions"]}-{minute}"'
+
+
+def store_board_etag(store, *, statuses, name, now=None):
+    """The ETag of `name`'s board of `store` (for the page; `board_state` answers the polls)."""
+    row = Order.objects.filter(store=store, status__in=statuses).aggregate(
+        order_count=Count("id"), top_id=Max("id"), versions=Sum("version")
+    )
+    return board_etag(name, store.id, {key: value or 0 for key, value in row.items()}, now=now)
+
+
+def kitchen_etag(store, *, now=None):
+    return store_board_etag(store, statuses=KITCHEN_CANDIDATES, name="kitchen", now=now)
+
+
+def kitchen_state(user, store_id, *, now=None):
+    """The kitchen board's `BoardState` (one query)."""
+    return board_state(
+        user, store_id, permission=KITCHEN_BOARD, statuses=KITCHEN_CANDIDATES, name="kitchen", now=now
+    )
+
+
+# The kitchen board -------------------------------------------------------------------------------
+
+
+@dataclass
+class Ticket:
+    order: Order
+    late: bool
+    soon: bool
+    undo: str | None  # the service that would undo the last tap, if it still may be undone
+
+    @property
+    def lines(self):
+        return self.order.lines.all()
+
+
+@dataclass
+class Column:
+    status: str
+    label: str
+    tickets: list = field(default_factory=list)
+
+
+def kitchen_orders(store, *, now=None):
+    """The orders on `store`'s kitchen board with their lines and their events of the undo delay,
+    oldest promised time first (three queries whatever their number)."""
+    now = now or timezone.now()
+    recent = OrderEvent.objects.filter(created_at__gte=now - KITCHEN_UNDO_DELAY).order_by("created_at", "id")
+    return (
+        Order.objects.for_store(store)
+        .filter(status__in=KITCHEN_COLUMNS)
+        .order_by("promised_at", "created_at", "id")
+        .prefetch_related("lines", Prefetch("events", queryset=recent, to_attr="recent_events"))
+    )
+
+
+def kitchen_board(store, *, now=None):
+    """The kitchen board of `store`: its columns (received, preparing, ready) of tickets."""
+    now = now or timezone.now()
+    columns = {status: Column(status=status, label=Status(status).label) for status in KITCHEN_COLUMNS}
+    for order in kitchen_orders(store, now=now):
+        to_make = order.status in (Status.RECEIVED, Status.PREPARING)
+        last = order.recent_events[-1] if order.recent_events else None
+        columns[order.status].tickets.append(
+            Ticket(
+                order=order,
+                late=to_make and order.promised_at < now,
+                soon=to_make and now <= order.promised_at <= now + KITCHEN_SOON,
+                undo=kitchen_undo(order, last, now=now),
+            )
+        )
+    return list(columns.values())
