@@ -53,3 +53,30 @@ def screen_stores(user, permission):
     if is_head_office(user):
         return StorePage.objects.all()
     return stores_for(user, roles=SCREEN_ROLES[permission])
+
+
+def screen_open_condition(user, permission):
+    """A condition (Q) on `StorePage` rows: true where `user` may open the staff screen
+    `permission` — what `screen_stores` answers, in one expression, so that a poll checks access
+    inside the query that reads its ETag (a 304 in at most 3 queries: session, user, that one)."""
+    from django.contrib.auth.models import Group, Permission
+    from django.db.models import Exists, OuterRef, Q
+
+    from stores.access import HEAD_OFFICE_GROUP
+    from stores.models import StoreMembership
+
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__isnull=True)  # no row
+    if user.is_superuser:
+        return Q(pk__isnull=False)  # every row
+    app_label, codename = permission.split(".")
+    holds_permission = Exists(
+        Permission.objects.filter(codename=codename, content_type__app_label=app_label).filter(
+            Q(group__user=user) | Q(user=user)
+        )
+    )
+    head_office = Exists(Group.objects.filter(name=HEAD_OFFICE_GROUP, user=user))
+    member = Exists(
+        StoreMembership.objects.filter(user=user, store=OuterRef("pk"), role__in=SCREEN_ROLES[permission])
+    )
+    return Q(holds_permission) & (Q(head_office) | Q(member))
