@@ -149,7 +149,7 @@ def test_the_board_shows_ready_orders_oldest_promise_first_with_a_late_warning(
     assert "12 rue de Bourgogne, 69009 Lyon" in page
     assert "2e étage, code 1234" in page
     assert 'href="tel:0612345678"' in page
-    assert "En retard de" in page  # promised on the 25th of November 2026 at lunchtime
+    assert re.search(r"En retard de \d+ h \d\d<", page)  # promised on the 25th of November 2026 at noon
     assert "À encaisser : 20,50\u00a0€ (Espèces)" in page
     assert "À encaisser : 18,00\u00a0€ (Espèces)" in page  # the pickup
     assert f'action="/equipe/{store.id}/livraisons/commande/{pickup.id}/retiree/"' in page

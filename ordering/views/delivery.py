@@ -73,12 +73,22 @@ def _late(order, now):
     return order.promised_at < now
 
 
+def _delay(order, now):
+    """How late the order is, « 12 min » or « 2 h 05 »; "" when it is not."""
+    if not _late(order, now):
+        return ""
+    minutes = int((now - order.promised_at).total_seconds() // 60)
+    if minutes < 60:
+        return _("%(minutes)d min") % {"minutes": minutes}
+    return _("%(hours)d h %(minutes)02d") % {"hours": minutes // 60, "minutes": minutes % 60}
+
+
 def _card(order, now):
     """What a template shows of an order."""
     return {
         "order": order,
         "late": _late(order, now),
-        "late_minutes": int((now - order.promised_at).total_seconds() // 60) if _late(order, now) else 0,
+        "delay": _delay(order, now),
         "due": order.amount_due(),
         "lines": list(order.lines.all()),
     }
