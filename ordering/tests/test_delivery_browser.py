@@ -57,7 +57,7 @@ def log_in(page, base_url, email):
     page.wait_for_url(lambda url: "/connexion/" not in url)
 
 
-def ready_phone_order(store):
+def ready_phone_order(store, key="browser-delivery-0001", street="8 rue Mercière"):
     """A phone order at Bellecour, delivered to the Presqu'île, cash on delivery, ready."""
     margherita = ProductPage.objects.get(title="Margherita")
     size = margherita.sizes.order_by("sort_order").first()
@@ -67,11 +67,11 @@ def ready_phone_order(store):
         fulfilment="delivery",
         contact=services.Contact(name="Camille Martin", phone="06 12 34 56 78"),
         address=services.Address(
-            street_address="8 rue Mercière", postcode="69002", city="Lyon", details="Interphone Martin"
+            street_address=street, postcode="69002", city="Lyon", details="Interphone Martin"
         ),
         payment_method="cash",
         source=Order.Source.PHONE,
-        idempotency_key="browser-delivery-0001",
+        idempotency_key=key,
         now=PLACED,
     )
     services.start_preparing(order, now=PLACED)
@@ -150,13 +150,19 @@ def test_the_counter_assigns_the_driver_follows_the_route_and_records_the_cash(
     assert stop.locator("select[name=payment_method]").input_value() == "cash"
     assert stop.locator("input[name=amount_received]").input_value() == str(order.total)
     stop.locator("input[name=amount_received]").fill("50")
+    # Meanwhile the counter gives him the next order: his page follows, and keeps what he typed.
+    following = ready_phone_order(bellecour, key="browser-delivery-0002", street="3 rue Mercière")
+    services.assign_driver(following, driver=services.store_drivers(bellecour).get())
+    phone.locator(f'#waiting ~ .delivery-cards [data-order="{following.number}"]').wait_for()
+    assert stop.locator("input[name=amount_received]").input_value() == "50"
     stop.get_by_role("button", name="Livrée").click()
     message = phone.locator(".staff-messages").inner_text()
     assert message == (
         f"Commande {order.number} livrée. Reçu 50,00{NBSP}€ (espèces). "
         f"Monnaie à rendre : {french(Decimal('50.00') - order.total)}."
     )
-    assert "Aucune commande ne vous est confiée pour le moment." in phone.locator("main").inner_text()
+    # His next round is the order waiting for him.
+    assert phone.locator(f'.delivery-stops [data-order="{following.number}"]').count() == 1
     shot(phone, "4-phone-delivered")
 
     # The board drops it by itself.
