@@ -441,13 +441,14 @@ def send_out_round(orders, *, driver, user=None, now=None):
     if not orders:
         raise OrderError(_("Aucune commande prête pour ce livreur."))
     for order in orders:
-        locked = _lock(order)
-        if locked.driver_id != driver.pk:
+        # send_out's own refusals first (a pickup, a cancelled order…); then whose it is. Any
+        # refusal rolls the whole round back, e-mails included (they wait for the commit).
+        sent = send_out(order, user=user, now=now)
+        if sent.driver_id != driver.pk:
             raise TransitionError(
                 _("La commande %(number)s n'est pas confiée à %(name)s : rechargez la page.")
-                % {"number": locked.number, "name": driver_name(driver)}
+                % {"number": sent.number, "name": driver_name(driver)}
             )
-        send_out(order, user=user, now=now)
     return orders
 
 

@@ -353,6 +353,18 @@ def test_a_cancelled_order_is_not_sent_out(client, shop, store, driver):
     assert written(order) == was
 
 
+def test_a_pickup_order_is_not_sent_out(client, shop, store, manager, driver):
+    order = ready(shop, fulfilment="pickup")
+    was = written(order)
+
+    response = logged(client, manager).post(
+        reverse("staff:delivery_send_out", args=[store.id, driver.id]), {"order": [order.id]}, follow=True
+    )
+
+    assert f"La commande {order.number} est à emporter : elle ne part pas en livraison." in text(response)
+    assert written(order) == was
+
+
 def test_the_counter_hands_over_a_pickup_with_its_payment(client, shop, store):
     counter = crew(StoreRole.STAFF, store)
     order = ready(shop, fulfilment="pickup")
