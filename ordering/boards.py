@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from stores.models import StorePage
 
-from .access import KITCHEN_BOARD, screen_access
+from .access import DELIVERY_BOARD, KITCHEN_BOARD, screen_access
 from .models import Order, OrderEvent
 from .services import KITCHEN_UNDO_DELAY, kitchen_undo
 
@@ -148,3 +148,43 @@ def kitchen_board(store, *, now=None):
             )
         )
     return list(columns.values())
+
+
+# The delivery board ------------------------------------------------------------------------------
+
+# The delivery board shows ready and out-for-delivery orders; its candidates are every order still
+# open, so that an order can only enter them as a new row (a higher id): orders reaching « prête »
+# come from a status already counted. Driver assignments bump the version like every change.
+DELIVERY_CANDIDATES = [
+    Status.PENDING_PAYMENT,
+    Status.RECEIVED,
+    Status.PREPARING,
+    Status.READY,
+    Status.OUT_FOR_DELIVERY,
+]
+
+
+def delivery_board_etag(store, *, now=None):
+    """The ETag of `store`'s delivery board and of its drivers' phone views (one query)."""
+    return store_board_etag(store, statuses=DELIVERY_CANDIDATES, name="delivery", now=now)
+
+
+def delivery_board_poll(user, store_id, *, now=None):
+    """(found, allowed, etag) for a poll of `store_id`'s delivery board by `user`, in one query."""
+    state = board_state(
+        user, store_id, permission=DELIVERY_BOARD, statuses=DELIVERY_CANDIDATES, name="delivery", now=now
+    )
+    if state is None:
+        return False, False, None
+    return True, state.allowed, state.etag
+
+
+def delivery_orders(store):
+    """The orders on `store`'s delivery board: ready (delivery and pickup) and out for delivery,
+    oldest promise first, with their driver, lines and payments (a fixed number of queries)."""
+    return (
+        Order.objects.filter(store=store, status__in=[Status.READY, Status.OUT_FOR_DELIVERY])
+        .select_related("driver")
+        .prefetch_related("lines", "payments")
+        .order_by("promised_at", "id")
+    )

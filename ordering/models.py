@@ -167,6 +167,15 @@ class Order(models.Model):
     updated_at = models.DateTimeField(_("modifiée le"))
     expires_at = models.DateTimeField(_("expire le"), null=True, blank=True, db_index=True)
     cancel_reason = models.CharField(_("motif d'annulation"), max_length=200, blank=True)
+    # The driver taking a delivery (`assign_driver`): someone with a driver's membership in the store.
+    driver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("livreur"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="deliveries",
+    )
 
     objects = OrderQuerySet.as_manager()
 

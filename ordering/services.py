@@ -27,6 +27,7 @@ from menu.templatetags.menu_tags import euros
 from stores.areas import delivery_quote
 from stores.exceptions import StockError
 from stores.hours import closure_on, is_open_at
+from stores.models import StoreMembership, StoreRole
 from stores.services import (
     consume_reservation,
     release_ingredients,
@@ -87,6 +88,7 @@ __all__ = [
     "PaymentError",
     "PriceChanged",
     "TransitionError",
+    "assign_driver",
     "cancel_order",
     "change_order",
     "change_total",
@@ -100,6 +102,8 @@ __all__ = [
     "record_payment",
     "refund_order",
     "send_out",
+    "send_out_round",
+    "store_drivers",
     "start_preparing",
     "sync_payment",
     "undo_mark_ready",
@@ -429,8 +433,15 @@ def send_out(order, *, user=None, now=None):
 
 
 @transaction.atomic
-def mark_delivered(order, *, user=None, now=None):
-    """The driver handed the order over (out_for_delivery → delivered)."""
+def mark_delivered(order, *, payment_method="", amount_received=None, user=None, now=None):
+    """The driver handed the order over (out_for_delivery → delivered).
+
+    An order that still owes money is delivered only with the payment handed over: the driver
+    gives `payment_method` (cash, card terminal, meal voucher, cheque) and `amount_received`,
+    recorded by `record_payment` (change computed there) in the same transaction, so a refused
+    payment delivers nothing. Without it, OrderError and nothing written. A payment given for an
+    order that owes nothing is refused too (it would be collected twice).
+    """
     now = now or timezone.now()
     locked = _lock(order)
     _require(
@@ -438,13 +449,18 @@ def mark_delivered(order, *, user=None, now=None):
         {Status.OUT_FOR_DELIVERY},
         _("La commande %(number)s ne peut pas être livrée : elle est %(status)s."),
     )
+    _take_payment(locked, payment_method, amount_received, user=user, now=now, done=_("livrée"))
     _move(locked, Status.DELIVERED, user=user, now=now)
     return _synced(order, locked)
 
 
 @transaction.atomic
-def mark_collected(order, *, user=None, now=None):
-    """The customer collected the order at the counter (ready → collected)."""
+def mark_collected(order, *, payment_method="", amount_received=None, user=None, now=None):
+    """The customer collected the order at the counter (ready → collected).
+
+    Like `mark_delivered`: an order that still owes money is collected only with the payment
+    handed over at the counter (`payment_method`, `amount_received`), in the same transaction.
+    """
     now = now or timezone.now()
     locked = _lock(order)
     if locked.fulfilment != Fulfilment.PICKUP:
@@ -455,8 +471,100 @@ def mark_collected(order, *, user=None, now=None):
     _require(
         locked, {Status.READY}, _("La commande %(number)s ne peut pas être retirée : elle est %(status)s.")
     )
+    _take_payment(locked, payment_method, amount_received, user=user, now=now, done=_("retirée"))
     _move(locked, Status.COLLECTED, user=user, now=now)
     return _synced(order, locked)
+
+
+def _take_payment(locked, payment_method, amount_received, *, user, now, done):
+    """Record what the customer hands over when the order leaves our hands, if anything is due."""
+    if not payment_method and amount_received in (None, ""):
+        due = locked.amount_due()
+        if due > 0:
+            raise OrderError(
+                _(
+                    "La commande %(number)s n'est pas payée : encaissez %(due)s (moyen de paiement "
+                    "et montant reçu) avant de la marquer %(done)s."
+                )
+                % {"number": locked.number, "due": euros(due), "done": done}
+            )
+        return None
+    return record_payment(locked, method=payment_method, amount_received=amount_received, user=user, now=now)
+
+
+# The drivers -----------------------------------------------------------------------------------
+
+
+def store_drivers(store):
+    """The active users with a driver's membership in `store` (the ones orders go to), by name."""
+    from django.contrib.auth import get_user_model
+
+    memberships = StoreMembership.objects.filter(store=store, role=StoreRole.DRIVER)
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, id__in=memberships.values("user_id"))
+        .order_by("first_name", "last_name", "email")
+    )
+
+
+def driver_name(user):
+    return user.get_full_name() or user.email
+
+
+@transaction.atomic
+def assign_driver(order, *, driver, user=None, now=None):
+    """Give a ready delivery order to `driver` (None: take it back from its driver).
+
+    The driver must be an active user with a driver's membership in the order's store. Only a
+    delivery order that is ready (not yet out) is assigned. Bumps the version and writes an
+    OrderEvent (same status, the driver in the note); giving it to the driver it already has
+    writes nothing. Refusals: OrderError / TransitionError, nothing written.
+    """
+    now = now or timezone.now()
+    locked = _lock(order)
+    if locked.fulfilment != Fulfilment.DELIVERY:
+        raise TransitionError(
+            _("La commande %(number)s est à emporter : elle n'a pas de livreur.") % {"number": locked.number}
+        )
+    _require(
+        locked,
+        {Status.READY},
+        _("La commande %(number)s ne peut pas être confiée à un livreur : elle est %(status)s."),
+    )
+    if driver is not None and not store_drivers(locked.store_id).filter(pk=driver.pk).exists():
+        raise OrderError(
+            _("%(name)s n'est pas livreur de %(store)s.")
+            % {"name": driver_name(driver), "store": locked.store_name}
+        )
+    if locked.driver_id == getattr(driver, "pk", None):
+        return _synced(order, locked)
+    note = _("Confiée à %(name)s") % {"name": driver_name(driver)} if driver else _("Livreur retiré")
+    locked.driver = driver
+    _bump(locked, now=now)
+    _event(locked, from_status=locked.status, user=user, now=now, note=note)
+    return _synced(order, locked)
+
+
+@transaction.atomic
+def send_out_round(orders, *, driver, user=None, now=None):
+    """The driver leaves with their round: each of `orders` (ready, assigned to `driver`) goes
+    out for delivery (`send_out`), all or none. An order given to someone else meanwhile, or no
+    longer ready, refuses the whole round (TransitionError / OrderError, nothing written).
+    Returns the orders sent out."""
+    now = now or timezone.now()
+    orders = sorted(orders, key=lambda order: order.pk)  # locks in a fixed order
+    if not orders:
+        raise OrderError(_("Aucune commande prête pour ce livreur."))
+    for order in orders:
+        # send_out's own refusals first (a pickup, a cancelled order…); then whose it is. Any
+        # refusal rolls the whole round back, e-mails included (they wait for the commit).
+        sent = send_out(order, user=user, now=now)
+        if sent.driver_id != driver.pk:
+            raise TransitionError(
+                _("La commande %(number)s n'est pas confiée à %(name)s : rechargez la page.")
+                % {"number": sent.number, "name": driver_name(driver)}
+            )
+    return orders
 
 
 # Cancelling and changing -----------------------------------------------------------------------

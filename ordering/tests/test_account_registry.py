@@ -35,7 +35,9 @@ def test_the_download_holds_the_customers_orders(shop):
 def test_deleting_the_account_keeps_its_orders_without_the_person(shop):
     customer = UserFactory(email="lea@example.fr")
     order = place(shop, customer=customer, fulfilment="delivery")
-    mark_delivered(send_out(mark_ready(start_preparing(order))))
+    mark_delivered(
+        send_out(mark_ready(start_preparing(order))), payment_method="cash", amount_received=order.total
+    )
 
     response = logged_in(customer).post(reverse("accounts:delete"), {"password": PASSWORD})
 

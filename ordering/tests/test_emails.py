@@ -72,7 +72,7 @@ def test_ready_for_pickup(shop, committed):
     start_preparing(order, now=NOW)
 
     committed(mark_ready, order, now=NOW)
-    committed(mark_collected, order, now=NOW)
+    committed(mark_collected, order, payment_method="cash", amount_received=order.total, now=NOW)
 
     [email] = mail.outbox
     assert email.subject == "Votre commande VAI-1125-001 est prête"
@@ -85,7 +85,7 @@ def test_out_for_delivery(shop, committed):
 
     committed(mark_ready, order, now=NOW)  # no "ready" mail for a delivery
     committed(send_out, order, now=NOW)
-    committed(mark_delivered, order, now=NOW)
+    committed(mark_delivered, order, payment_method="cash", amount_received=order.total, now=NOW)
 
     [email] = mail.outbox
     assert email.subject == "Votre commande VAI-1125-001 est en route"

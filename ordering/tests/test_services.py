@@ -323,22 +323,28 @@ def test_an_order_for_delivery_goes_through_its_life(shop):
     assert order.status == Status.PREPARING
     mark_ready(order, user=cook, now=NOW)
     send_out(order, user=driver, now=NOW)
-    mark_delivered(order, user=driver, now=NOW)
+    mark_delivered(order, payment_method="cash", amount_received="30", user=driver, now=NOW)
 
     order.refresh_from_db()
-    assert (order.status, order.version) == (Status.DELIVERED, 5)
+    assert (order.status, order.version) == (Status.DELIVERED, 6)
     assert list(order.events.values_list("from_status", "to_status", "user")) == [
         ("", "received", None),
         ("received", "preparing", cook.id),
         ("preparing", "ready", cook.id),
         ("ready", "out_for_delivery", driver.id),
+        ("out_for_delivery", "out_for_delivery", driver.id),  # the cash handed over
         ("out_for_delivery", "delivered", driver.id),
     ]
 
 
+def handed_over(transition):
+    """`transition` (mark_delivered, mark_collected) with the cash the unpaid order owes."""
+    return lambda order, now: transition(order, payment_method="cash", amount_received=order.total, now=now)
+
+
 def test_an_order_for_pickup_is_collected(shop):
     order = place(shop)
-    for transition in (start_preparing, mark_ready, mark_collected):
+    for transition in (start_preparing, mark_ready, handed_over(mark_collected)):
         transition(order, now=NOW)
 
     assert Order.objects.get().status == Status.COLLECTED
@@ -360,7 +366,7 @@ ILLEGAL = [
     (mark_collected, [start_preparing]),
     (start_preparing, [start_preparing]),
     (start_preparing, [lambda order, now: cancel_order(order, by_customer=True, now=now)]),
-    (mark_ready, [start_preparing, mark_ready, send_out, mark_delivered]),
+    (mark_ready, [start_preparing, mark_ready, send_out, handed_over(mark_delivered)]),
 ]
 
 
@@ -461,7 +467,7 @@ def test_staff_cancel_after_preparation_with_a_reason_and_nothing_comes_back(sho
 
 def test_a_finished_order_cannot_be_cancelled(shop):
     order = place(shop)
-    for transition in (start_preparing, mark_ready, mark_collected):
+    for transition in (start_preparing, mark_ready, handed_over(mark_collected)):
         transition(order, now=NOW)
     was = snapshot(order)
 
