@@ -158,7 +158,8 @@ def test_late_orders_are_open_orders_past_their_promised_time_longest_late_first
     late = placed_today(shop, promised_in=past)
     later = placed_today(shop, promised_in=-datetime.timedelta(hours=3))
     placed_today(shop, promised_in=datetime.timedelta(minutes=20))  # not yet due
-    mark_collected(mark_ready(start_preparing(placed_today(shop, promised_in=past))))
+    collected = mark_ready(start_preparing(placed_today(shop, promised_in=past)))
+    mark_collected(collected, payment_method="cash", amount_received=collected.total)
     cancel_order(placed_today(shop, promised_in=past), user=None, reason="Doublon")
     placed_today(shop, promised_in=past, payment_method="card_online")  # waits for its payment
     client.force_login(manager)

@@ -114,7 +114,8 @@ def test_each_filter_alone_and_combined_finds_exactly_its_orders(client, manager
 
 def test_the_late_filter_keeps_open_orders_past_their_promised_time(client, manager, shop, orders):
     """The orders were promised on 25/11/2026, long before the test runs."""
-    mark_collected(mark_ready(start_preparing(orders["web"], now=NOW), now=NOW), now=NOW)
+    collected = mark_ready(start_preparing(orders["web"], now=NOW), now=NOW)
+    mark_collected(collected, payment_method="cash", amount_received=collected.total, now=NOW)
     cancel_order(orders["counter"], user=manager, reason="Client parti", now=NOW)
     waiting = place(shop, payment_method="card_online")  # not paid: not the store's yet
     client.force_login(manager)

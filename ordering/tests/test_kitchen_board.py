@@ -161,7 +161,7 @@ def test_the_board_shows_the_store_s_orders_by_status_oldest_promised_first(clie
     done = place(shop)
     services.start_preparing(done)
     services.mark_ready(done)
-    services.mark_collected(done)
+    services.mark_collected(done, payment_method="cash", amount_received=done.total)
     cancelled = place(shop)
     services.cancel_order(cancelled)
     unpaid = place(shop, payment_method="card_online")
@@ -341,8 +341,9 @@ def test_an_illegal_transition_is_refused_with_a_clear_message_and_writes_nothin
 ):
     order = place(shop, fulfilment="delivery")
     if prepare == "delivered":
-        for step in ("start_preparing", "mark_ready", "send_out", "mark_delivered"):
+        for step in ("start_preparing", "mark_ready", "send_out"):
             getattr(services, step)(order)
+        services.mark_delivered(order, payment_method="cash", amount_received=order.total)
     elif prepare == "cancelled":
         services.cancel_order(order)
     client.force_login(pizzaiolo)
@@ -414,7 +415,7 @@ def test_an_order_leaving_while_another_arrives_still_changes_the_etag(client, s
     client.force_login(pizzaiolo)
     etag = client.get(status_url(shop.store))["ETag"]
 
-    services.mark_collected(ready)
+    services.mark_collected(ready, payment_method="cash", amount_received=ready.total)
     place(shop)
 
     assert client.get(status_url(shop.store), HTTP_IF_NONE_MATCH=etag).status_code == 200

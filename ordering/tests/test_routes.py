@@ -102,16 +102,18 @@ def test_stored_coordinates_are_used_without_geocoding(shop, google):
     first, second = orders_at(shop, ["69009", "69003"])
     at(first, "69001")  # next to the store
     at(second, "69008")
+    geocoded_at_checkout = len(google.requests_to(GEOCODE_PATH))
 
     route = driver_route(shop.store, [second, first])
 
     assert [stop.order for stop in route.stops] == [first, second]
-    assert google.requests_to(GEOCODE_PATH) == []
+    assert len(google.requests_to(GEOCODE_PATH)) == geocoded_at_checkout
 
 
 def test_an_address_the_geocoder_cannot_place_ends_the_round_by_its_text(shop, offline):
     near, lost, far = orders_at(shop, ["69002", "69003", "69009"])
-    Order.objects.filter(pk=lost.pk).update(postcode="38000", city="Grenoble")
+    # An order placed before addresses had coordinates, whose address no longer places.
+    Order.objects.filter(pk=lost.pk).update(postcode="38000", city="Grenoble", latitude=None, longitude=None)
     lost.refresh_from_db()
 
     route = driver_route(shop.store, [lost, far, near])

@@ -15,9 +15,10 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
-from stores.models import StorePage
+from stores.access import is_head_office
+from stores.models import StoreMembership, StorePage
 
-from ..access import DELIVERY_BOARD, KITCHEN_BOARD, TAKE_ORDERS, screen_stores
+from ..access import DELIVERY_BOARD, KITCHEN_BOARD, SCREEN_ROLES, TAKE_ORDERS, screen_stores
 
 # The screens in the order of the navigation: (permission, URL name, label). A screen's URL takes
 # the store's id. URL names not registered yet (a screen still to come) are left out.
@@ -34,16 +35,29 @@ def forbidden(request, message=None):
 
 
 def screens_for(user, store_ids=None):
-    """{store_id: [(url, label), …]}: the screens `user` may open, per store."""
+    """{store_id: [(url, label), …]}: the screens `user` may open, per store.
+
+    The same rule as `screen_stores`, read in two queries whatever the number of screens (the
+    user's stores and roles, or every store for head office), besides the permissions' cache.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return {}
+    if is_head_office(user):
+        roles_by_store = dict.fromkeys(StorePage.objects.values_list("id", flat=True))
+    else:
+        roles_by_store = dict(StoreMembership.objects.filter(user=user).values_list("store_id", "role"))
     by_store = {}
     for permission, url_name, label in SCREENS:
         try:
             reverse(url_name, args=[0])
         except NoReverseMatch:  # the screen is not built yet
             continue
-        stores = screen_stores(user, permission).values_list("id", flat=True)
-        for store_id in stores:
-            if store_ids is None or store_id in store_ids:
+        if not user.has_perm(permission):
+            continue
+        for store_id, role in roles_by_store.items():
+            if store_ids is not None and store_id not in store_ids:
+                continue
+            if role is None or role in SCREEN_ROLES[permission]:
                 by_store.setdefault(store_id, []).append((reverse(url_name, args=[store_id]), label))
     return by_store
 
