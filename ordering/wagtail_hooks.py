@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
-from . import admin_urls
+from . import admin_urls, report_urls
 from .access import VIEW_ORDERS
 
 
@@ -23,4 +23,16 @@ def register_orders_urls():
 def register_orders_menu():
     return OrdersMenuItem(
         _("Commandes"), reverse_lazy("orders_admin:index"), icon_name="list-ul", name="orders", order=240
+    )
+
+
+@hooks.register("register_admin_urls")
+def register_reports_urls():
+    return [path("rapports/", include(report_urls, namespace="reports_admin"))]
+
+
+@hooks.register("register_admin_menu_item")
+def register_reports_menu():
+    return OrdersMenuItem(
+        _("Rapports"), reverse_lazy("reports_admin:index"), icon_name="table", name="reports", order=241
     )
