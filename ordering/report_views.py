@@ -72,8 +72,11 @@ class ReportView(OrdersAdminView):
             self.scoped_store(int(store_id))  # another store's report: 403 (unknown: 404)
 
     def setup_report(self):
-        self.form = ReportForm(self.request.GET or None, stores=self.stores)
-        self.period = self.form.chosen_period(timezone.localdate(timezone.now(), PARIS))
+        today = timezone.localdate(timezone.now(), PARIS)
+        self.form = ReportForm(
+            self.request.GET or None, stores=self.stores, initial={"period": DAY, "date": today}
+        )
+        self.period = self.form.chosen_period(today)
         self.store = self.form.choice("store")
         stores = self.stores.filter(id=self.store.id) if self.store else self.stores
         self.report = sales_report(stores, self.period)

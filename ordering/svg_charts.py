@@ -21,8 +21,7 @@ def _scale(values):
 def _frame(chart_id, title, description, width, height, body):
     return format_html(
         '<svg xmlns="http://www.w3.org/2000/svg" class="report-chart" role="img" '
-        'aria-labelledby="{id}-title {id}-desc" viewBox="0 0 {w} {h}" width="100%" '
-        'style="max-width:{w}px" preserveAspectRatio="xMinYMin meet">'
+        'aria-labelledby="{id}-title {id}-desc" viewBox="0 0 {w} {h}" width="{w}" height="{h}">'
         '<title id="{id}-title">{title}</title><desc id="{id}-desc">{desc}</desc>{body}</svg>',
         id=chart_id,
         w=width,
