@@ -128,6 +128,7 @@ def charts(report):
             % {"period": period},
             columns=[(bucket.label, bucket.revenue) for bucket in report.series],
             every=3 if report.period.kind == DAY else (1 if len(report.series) <= 7 else 5),
+            top_text=_("max. %(amount)s") % {"amount": euros(max(b.revenue for b in report.series))},
         ),
         "sources": bar_chart(
             chart_id="chart-sources",

@@ -66,8 +66,9 @@ def bar_chart(*, chart_id, title, description, rows):
     return _frame(chart_id, title, description, label_width + bar_width + text_width, height, body)
 
 
-def column_chart(*, chart_id, title, description, columns, every=1):
-    """Vertical columns over time, one per column (label, value); every `every`-th label shown."""
+def column_chart(*, chart_id, title, description, columns, every=1, top_text=""):
+    """Vertical columns over time, one per column (label, value); every `every`-th label shown;
+    `top_text` (the highest value, as read) written at the top of the scale."""
     left, column_width, chart_height, bottom = 10, 22, 160, 24
     top = _scale(value for _label, value in columns)
     width = left * 2 + max(len(columns), 1) * column_width
@@ -93,4 +94,7 @@ def column_chart(*, chart_id, title, description, columns, every=1):
         width - left,
         8 + chart_height,
     )
-    return _frame(chart_id, title, description, width, 8 + chart_height + bottom, axis + body)
+    scale = format_html('<text x="{}" y="10" font-size="11" fill="{}">{}</text>', left, TEXT, top_text)
+    scale = scale if top_text else ""
+    height = 8 + chart_height + bottom
+    return _frame(chart_id, title, description, width, height, format_html("{}{}{}", axis, scale, body))

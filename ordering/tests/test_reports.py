@@ -353,8 +353,12 @@ def test_the_page_shows_charts_with_their_title_and_the_numbers_in_tables(client
     assert 'role="img" aria-labelledby="chart-series-title chart-series-desc"' in html
     assert '<title id="chart-series-title">Chiffre d&#x27;affaires TTC par heure</title>' in html
     assert '<title id="chart-sources-title">Commandes par canal</title>' in html
+    assert (
+        'font-size="11" fill="currentColor">max. 43,50\xa0€</text><rect x="12" y="168" width="18" height="0"'
+        in html
+    )
     assert '<td>12h</td><td class="num">2</td><td class="num">43,50\xa0€</td>' in html
-    assert "20.0 min (2 commandes)" in html or "20,0 min (2 commandes)" in html
+    assert "20,0 min (2 commandes)" in html
     assert "cdn" not in html.lower().split("<svg", 1)[0][-20:]  # no script pulled for the charts
 
 
@@ -457,3 +461,28 @@ def test_the_report_reads_the_same_number_of_queries_whatever_the_number_of_orde
 
 
 QUERIES = 26  # 9 for the report (its stores and 8 sums), the rest is the admin around it
+
+
+def test_the_charts_escape_what_people_typed():
+    from ordering.svg_charts import bar_chart, column_chart
+
+    svg = bar_chart(
+        chart_id="c",
+        title="Par <b>point</b> de vente",
+        description="d & e",
+        rows=[("<script>alert(1)</script>", D("10.00"), "10,00 €"), ("Vaise", D("5.00"), "5,00 €")],
+    )
+    assert "<script>" not in svg
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in svg
+    assert (
+        '<title id="c-title">Par &lt;b&gt;point&lt;/b&gt; de vente</title><desc id="c-desc">d &amp; e</desc>'
+        in svg
+    )
+    # The largest bar takes the whole width (320), the other its share.
+    assert 'width="320" height="18"' in svg and 'width="160" height="18"' in svg
+
+    columns = column_chart(
+        chart_id="s", title="t", description="d", columns=[("01/11", 0), ("02/11", D("4"))]
+    )
+    assert columns.startswith('<svg xmlns="http://www.w3.org/2000/svg" class="report-chart" role="img" ')
+    assert 'height="0"' in columns and 'height="160"' in columns
