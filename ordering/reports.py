@@ -267,7 +267,7 @@ def _minutes(seconds):
 def sales_report(stores, period):
     """The report of `stores` (a StorePage queryset, already limited to what the user may see) for
     `period`: one column per store (by name), a total column when there are several, and the
-    chart's series. Eight queries whatever the number of orders."""
+    chart.s series. Nine queries (the stores, then eight sums) whatever the number of orders."""
     columns = {store.id: StoreFigures(store.id, store.title) for store in stores.order_by("title", "id")}
     placed = Order.objects.filter(
         store_id__in=list(columns), created_at__gte=period.start, created_at__lt=period.end

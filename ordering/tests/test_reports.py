@@ -486,3 +486,29 @@ def test_the_charts_escape_what_people_typed():
     )
     assert columns.startswith('<svg xmlns="http://www.w3.org/2000/svg" class="report-chart" role="img" ')
     assert 'height="0"' in columns and 'height="160"' in columns
+
+
+def test_discounts_come_off_at_their_vat_rate_as_on_the_receipt(shop, monkeypatch):
+    from menu import promotions
+    from menu.promotions import PromotionRule
+
+    welcome = PromotionRule(
+        promotion_id=8,
+        title="Bienvenue : 10 % offerts",
+        kind="percent_off",
+        code="BIENVENUE",
+        percent=D("10"),
+    )
+    monkeypatch.setattr(promotions, "_sources", [])
+    promotions.register_rule_source(lambda now: [welcome])
+    order = place(shop, [line(shop.small, 2), line(shop.beer_size)], code="BIENVENUE", now=NOW)
+    assert (order.discount_total, order.total) == (D("2.20"), D("19.80"))
+
+    vaise = sales_report(StorePage.objects.all(), wednesday()).columns[0]
+
+    assert vaise.revenue_incl_vat == D("19.80")
+    assert vaise.vat == order.vat_breakdown()
+    assert [(line.rate, line.total) for line in vaise.vat] == [
+        (D("10.00"), D("16.20")),
+        (D("20.00"), D("3.60")),
+    ]
