@@ -6,6 +6,7 @@ store to review 403. The figures come from `ordering.reports.sales_report`.
 """
 
 import csv
+import datetime
 
 from django import forms
 from django.http import HttpResponse
@@ -22,6 +23,8 @@ from .admin_views import OrdersAdminView
 from .models import Order
 from .reports import DAY, PARIS, PERIOD_KINDS, Period, sales_report
 from .svg_charts import bar_chart, column_chart
+
+FIRST_DAY, LAST_DAY = datetime.date(2000, 1, 1), datetime.date(2100, 12, 31)
 
 
 class ReportForm(forms.Form):
@@ -42,6 +45,12 @@ class ReportForm(forms.Form):
             "invalid_choice": gettext_lazy("Ce point de vente n'existe pas ou ne vous est pas ouvert.")
         },
     )
+
+    def clean_date(self):
+        day = self.cleaned_data["date"]
+        if day and not FIRST_DAY <= day <= LAST_DAY:
+            raise forms.ValidationError(_("Choisissez une date entre 2000 et 2100."))
+        return day
 
     def __init__(self, *args, stores, **kwargs):
         super().__init__(*args, **kwargs)

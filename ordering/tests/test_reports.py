@@ -375,6 +375,10 @@ def test_the_period_links_and_a_bad_date(client, manager, day_orders):
     assert "Saisissez une date valide, par exemple 25/11/2026." in response.content.decode()
     assert response.context["report"].period.kind == MONTH  # the valid choice is kept
 
+    response = client.get(REPORT, {"period": "day", "date": "0001-01-01"})
+    assert response.status_code == 200
+    assert "Choisissez une date entre 2000 et 2100." in response.content.decode()
+
 
 # CSV -----------------------------------------------------------------------------------------------
 
