@@ -1,6 +1,6 @@
 """The catalogue: menu page, products (pages), their sizes, prices, recipes, ingredients and allergens."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -61,6 +61,23 @@ class Allergen(models.Model):
         return self.get_code_display()
 
 
+CHANGE_RECIPE = "menu.change_recipe"
+
+CENT = Decimal("0.01")
+# Grams and millilitres per kilo and litre: the purchase price is per kilo, per litre or per piece.
+PRICE_UNIT_SIZES = {"g": 1000, "ml": 1000, "piece": 1}
+
+
+def cost_of(quantity, *, unit, purchase_price):
+    """What `quantity` of an ingredient counted in `unit` costs at `purchase_price` (euros per kilo,
+    litre or piece), rounded half up to the cent; None without a price."""
+    if purchase_price is None:
+        return None
+    return (Decimal(quantity) * purchase_price / PRICE_UNIT_SIZES[unit]).quantize(
+        CENT, rounding=ROUND_HALF_UP
+    )
+
+
 class Ingredient(index.Indexed, models.Model):
     """Something a kitchen uses or sells, counted in one unit (stock and recipes use it).
 
@@ -72,16 +89,35 @@ class Ingredient(index.Indexed, models.Model):
         MILLILITRE = "ml", _("millilitres")
         PIECE = "piece", _("pièces")
 
+    # The purchase price is typed per kilo, per litre or per piece (what suppliers' invoices
+    # show) while stock and recipes count in grams, millilitres or pieces: `cost_of` converts.
+    PRICE_LABELS = {Unit.GRAM: _("€ / kg"), Unit.MILLILITRE: _("€ / litre"), Unit.PIECE: _("€ / pièce")}
+
     name = models.CharField(_("nom"), max_length=80, unique=True)
     unit = models.CharField(_("unité"), max_length=8, choices=Unit.choices, default=Unit.GRAM)
     allergens = models.ManyToManyField(
         Allergen, verbose_name=_("allergènes"), blank=True, related_name="ingredients"
+    )
+    purchase_price = models.DecimalField(
+        _("prix d'achat HT"),
+        max_digits=9,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_(
+            "En euros hors taxes par kilo (ingrédient compté en grammes), par litre (en millilitres) "
+            "ou par pièce, par exemple « 12,50 ». Vide : les écarts de consommation de cet "
+            "ingrédient ne sont donnés qu'en quantité."
+        ),
     )
 
     panels = [
         FieldPanel("name"),
         FieldPanel("unit"),
         FieldPanel("allergens", widget=forms.CheckboxSelectMultiple),
+        # An operational figure (food cost): head office's, never marketing's.
+        FieldPanel("purchase_price", permission=CHANGE_RECIPE),
     ]
     search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
 
@@ -105,6 +141,16 @@ class Ingredient(index.Indexed, models.Model):
                     )
                 }
             )
+
+    @property
+    def price_label(self):
+        """« € / kg », « € / litre » or « € / pièce »: what `purchase_price` is per."""
+        return self.PRICE_LABELS[self.unit]
+
+    def cost_of(self, quantity):
+        """What `quantity` (in the ingredient's unit) costs, in euros rounded to the cent, or None
+        without a purchase price."""
+        return cost_of(quantity, unit=self.unit, purchase_price=self.purchase_price)
 
     def is_counted(self):
         """Whether quantities in this ingredient's unit are recorded: recipes, options or stock.
@@ -165,7 +211,6 @@ def extras_prefetch():
 
 # Recipes, options, preparation, availability and recipe factors drive the kitchens and the stock:
 # head office edits them (ocpizza.roles), marketing edits the rest of a product.
-CHANGE_RECIPE = "menu.change_recipe"
 
 
 class ProductQuerySet(PageQuerySet):
