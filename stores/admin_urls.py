@@ -13,5 +13,6 @@ urlpatterns = [
     path("<int:store_id>/inventaire/", admin_views.InventoryView.as_view(), name="inventory"),
     path("<int:store_id>/pertes/", admin_views.WasteView.as_view(), name="waste"),
     path("<int:store_id>/seuils/", admin_views.ThresholdsView.as_view(), name="thresholds"),
+    path("<int:store_id>/ecarts/", admin_views.FoodCostView.as_view(), name="food_cost"),
     path("<int:store_id>/produits/", admin_views.ProductsView.as_view(), name="products"),
 ]
