@@ -1,5 +1,6 @@
 """The catalogue: menu page, products (pages), their sizes, prices, recipes, ingredients and allergens."""
 
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
 from django import forms
@@ -10,7 +11,7 @@ from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
-from wagtail.admin.forms import WagtailAdminPageForm
+from wagtail.admin.forms import WagtailAdminModelForm, WagtailAdminPageForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField
@@ -78,6 +79,32 @@ def cost_of(quantity, *, unit, purchase_price):
     )
 
 
+class PriceField(forms.DecimalField):
+    """A price typed the French way (« 8,40 ») or with a dot; spaces between digits are ignored."""
+
+    widget = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = re.sub(r"[\s\u202f]", "", value).replace(",", ".")
+        return super().to_python(value)
+
+
+class IngredientForm(WagtailAdminModelForm):
+    """The ingredient editor: the purchase price accepts a decimal comma. The panel's permission
+    drops the field from the form of an editor without CHANGE_RECIPE (nothing they post for it
+    is read)."""
+
+    purchase_price = PriceField(required=False, min_value=Decimal("0"), max_digits=9, decimal_places=3)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "purchase_price" in self.fields:
+            model_field = Ingredient._meta.get_field("purchase_price")
+            self.fields["purchase_price"].label = model_field.verbose_name.capitalize()
+            self.fields["purchase_price"].help_text = model_field.help_text
+
+
 class Ingredient(index.Indexed, models.Model):
     """Something a kitchen uses or sells, counted in one unit (stock and recipes use it).
 
@@ -119,6 +146,7 @@ class Ingredient(index.Indexed, models.Model):
         # An operational figure (food cost): head office's, never marketing's.
         FieldPanel("purchase_price", permission=CHANGE_RECIPE),
     ]
+    base_form_class = IngredientForm
     search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
 
     class Meta:
