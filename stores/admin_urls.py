@@ -7,6 +7,7 @@ app_name = "stock"
 urlpatterns = [
     path("", admin_views.StockIndexView.as_view(), name="index"),
     path("groupe/", admin_views.GroupStockView.as_view(), name="group"),
+    path("ecarts/", admin_views.GroupFoodCostView.as_view(), name="group_food_cost"),
     path("mouvements/", admin_views.MovementsView.as_view(), name="movements"),
     path("<int:store_id>/", admin_views.StoreStockDetailView.as_view(), name="store"),
     path("<int:store_id>/livraison/", admin_views.RestockView.as_view(), name="restock"),

@@ -363,3 +363,48 @@ def test_the_stock_screen_links_to_the_report(client, manager, bellecour):
         f'href="/admin/stock/{bellecour.id}/ecarts/"'
         in client.get(f"/admin/stock/{bellecour.id}/").content.decode()
     )
+
+
+# The group ---------------------------------------------------------------------------------
+
+
+def test_head_office_compares_the_stores_largest_gap_first(client, head_office, november, vaise):
+    client.force_login(head_office)
+
+    response = client.get("/admin/stock/ecarts/?date_from=2026-11-01&date_to=2026-11-30")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.index('data-store="OC Pizza Bellecour"') < html.index('data-store="OC Pizza Vaise"')
+    assert (
+        "du 31/10/2026 22:00 au 30/11/2026 22:00" in html
+        and "2,69 €" in html
+        and "Mozzarella (+290 grammes)" in html
+    )
+    assert "Aucun inventaire avant le 30/11/2026 dans ce point de vente" in html  # Vaise was never counted
+    assert f'href="/admin/stock/{november.id}/ecarts/?date_from=2026-11-01&amp;date_to=2026-11-30"' in html
+
+
+def test_only_head_office_opens_the_group_view(client, manager, marketing, november):
+    for user in (manager, marketing):
+        client.force_login(user)
+        assert client.get("/admin/stock/ecarts/").status_code == 403
+
+
+@pytest.mark.parametrize("orders", [1, 30])
+def test_the_group_view_takes_a_bounded_number_of_queries(
+    client, head_office, bellecour, vaise, dough, menu_page, orders, django_assert_max_num_queries
+):
+    pizza = product_with_recipe(menu_page, title="Marinara", recipe={dough: 200}).sizes.get()
+    for store in (bellecour, vaise):
+        restock(store=store, lines=[(dough, 10000)], user=head_office, now=paris(1, 9))
+        count_inventory(store=store, counts=[(dough, 9990)], user=head_office, now=paris(1, 10))
+        for number in range(orders):
+            order(store, [(pizza, 1, [])], f"Q-{number}", paris(2, 12))
+        count_inventory(store=store, counts=[(dough, 1000)], user=head_office, now=paris(3, 22))
+    client.force_login(head_office)
+
+    with django_assert_max_num_queries(30):
+        response = client.get("/admin/stock/ecarts/?date_from=2026-11-02&date_to=2026-11-03")
+
+    assert response.status_code == 200 and response.content.decode().count("Pâte (+") == 2
