@@ -600,7 +600,7 @@ def food_cost_csv(store, report):
                 row.expected,
                 row.waste,
                 row.gap,
-                _decimal_comma(row.purchase_price),
+                _decimal_comma(row.price_shown),
                 str(row.price_label),
                 _decimal_comma(row.gap_cost),
             ]

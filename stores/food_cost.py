@@ -78,6 +78,14 @@ class IngredientUse:
         return cost_of(self.waste, unit=self.unit, purchase_price=self.purchase_price)
 
     @property
+    def price_shown(self):
+        """The purchase price with two decimals, or three when it needs them (« 8.40 », « 0.015 »)."""
+        if self.purchase_price is None:
+            return None
+        cents = self.purchase_price.quantize(Decimal("0.01"))
+        return cents if cents == self.purchase_price else self.purchase_price
+
+    @property
     def unit_label(self):
         return Ingredient.Unit(self.unit).label
 

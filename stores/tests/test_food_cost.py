@@ -230,7 +230,7 @@ def test_the_manager_sees_the_worst_gaps_first_with_the_counts_used(client, mana
         < html.index('data-ingredient="Œufs"')
         < html.index('data-ingredient="Pâte"')
     )
-    assert "2,44 €" in html and "sans prix" in html
+    assert "2,44 €" in html and "sans prix" in html and "8,40 € / kg" in html and "0,25 € / pièce" in html
     assert "Écart inexpliqué chiffré : 2,69 € ; pertes déclarées chiffrées : 2,85 €." in html
     assert "1 ingrédient sans prix d'achat n'est compté qu'en quantité." in html
     assert "Consommation réelle = stock d'ouverture + livraisons − stock de clôture" in html
@@ -283,8 +283,8 @@ def test_the_csv_holds_the_counts_and_every_figure(client, manager, november):
         "Point de vente;Ingrédient;Unité;Stock d'ouverture;Livraisons;Stock de clôture;"
         "Consommation réelle;Consommation théorique;Pertes déclarées;Écart inexpliqué;"
         "Prix d'achat HT;Prix par;Écart en euros\r\n"
-        "'=Bellecour;Mozzarella;grammes;4900;3000;6900;1000;460;250;290;8,400;€ / kg;2,44\r\n"
-        "'=Bellecour;Œufs;pièces;30;0;24;6;2;3;1;0,250;€ / pièce;0,25\r\n"
+        "'=Bellecour;Mozzarella;grammes;4900;3000;6900;1000;460;250;290;8,40;€ / kg;2,44\r\n"
+        "'=Bellecour;Œufs;pièces;30;0;24;6;2;3;1;0,25;€ / pièce;0,25\r\n"
         "'=Bellecour;Pâte;grammes;8000;0;6950;1050;1000;0;50;;€ / kg;\r\n"
     )
 
