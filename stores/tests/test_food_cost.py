@@ -408,3 +408,16 @@ def test_the_group_view_takes_a_bounded_number_of_queries(
         response = client.get("/admin/stock/ecarts/?date_from=2026-11-02&date_to=2026-11-03")
 
     assert response.status_code == 200 and response.content.decode().count("Pâte (+") == 2
+
+
+def test_the_csv_of_a_period_without_count_holds_the_reason_alone(client, manager, november):
+    client.force_login(manager)
+
+    response = client.get(url(november, date_from="2026-12-01", date_to="2026-12-31", format="csv"))
+
+    assert response.status_code == 200
+    assert response.content.decode("utf-8") == (
+        "\ufeffAucun inventaire entre celui du 30/11/2026 22:00 et la fin du 31/12/2026 : les écarts se "
+        "mesurent entre deux inventaires. Faites un inventaire pour clore la période, ou choisissez une "
+        "période qui en contient un.\r\n"
+    )
