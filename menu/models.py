@@ -1,6 +1,7 @@
 """The catalogue: menu page, products (pages), their sizes, prices, recipes, ingredients and allergens."""
 
-from decimal import Decimal
+import re
+from decimal import ROUND_HALF_UP, Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -10,7 +11,7 @@ from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
-from wagtail.admin.forms import WagtailAdminPageForm
+from wagtail.admin.forms import WagtailAdminModelForm, WagtailAdminPageForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField
@@ -61,6 +62,49 @@ class Allergen(models.Model):
         return self.get_code_display()
 
 
+CHANGE_RECIPE = "menu.change_recipe"
+
+CENT = Decimal("0.01")
+# Grams and millilitres per kilo and litre: the purchase price is per kilo, per litre or per piece.
+PRICE_UNIT_SIZES = {"g": 1000, "ml": 1000, "piece": 1}
+
+
+def cost_of(quantity, *, unit, purchase_price):
+    """What `quantity` of an ingredient counted in `unit` costs at `purchase_price` (euros per kilo,
+    litre or piece), rounded half up to the cent; None without a price."""
+    if purchase_price is None:
+        return None
+    return (Decimal(quantity) * purchase_price / PRICE_UNIT_SIZES[unit]).quantize(
+        CENT, rounding=ROUND_HALF_UP
+    )
+
+
+class PriceField(forms.DecimalField):
+    """A price typed the French way (« 8,40 ») or with a dot; spaces between digits are ignored."""
+
+    widget = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = re.sub(r"[\s\u202f]", "", value).replace(",", ".")
+        return super().to_python(value)
+
+
+class IngredientForm(WagtailAdminModelForm):
+    """The ingredient editor: the purchase price accepts a decimal comma. The panel's permission
+    drops the field from the form of an editor without CHANGE_RECIPE (nothing they post for it
+    is read)."""
+
+    purchase_price = PriceField(required=False, min_value=Decimal("0"), max_digits=9, decimal_places=3)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "purchase_price" in self.fields:
+            model_field = Ingredient._meta.get_field("purchase_price")
+            self.fields["purchase_price"].label = model_field.verbose_name.capitalize()
+            self.fields["purchase_price"].help_text = model_field.help_text
+
+
 class Ingredient(index.Indexed, models.Model):
     """Something a kitchen uses or sells, counted in one unit (stock and recipes use it).
 
@@ -72,17 +116,37 @@ class Ingredient(index.Indexed, models.Model):
         MILLILITRE = "ml", _("millilitres")
         PIECE = "piece", _("pièces")
 
+    # The purchase price is typed per kilo, per litre or per piece (what suppliers' invoices
+    # show) while stock and recipes count in grams, millilitres or pieces: `cost_of` converts.
+    PRICE_LABELS = {Unit.GRAM: _("€ / kg"), Unit.MILLILITRE: _("€ / litre"), Unit.PIECE: _("€ / pièce")}
+
     name = models.CharField(_("nom"), max_length=80, unique=True)
     unit = models.CharField(_("unité"), max_length=8, choices=Unit.choices, default=Unit.GRAM)
     allergens = models.ManyToManyField(
         Allergen, verbose_name=_("allergènes"), blank=True, related_name="ingredients"
+    )
+    purchase_price = models.DecimalField(
+        _("prix d'achat HT"),
+        max_digits=9,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_(
+            "En euros hors taxes par kilo (ingrédient compté en grammes), par litre (en millilitres) "
+            "ou par pièce, par exemple « 12,50 ». Vide : les écarts de consommation de cet "
+            "ingrédient ne sont donnés qu'en quantité."
+        ),
     )
 
     panels = [
         FieldPanel("name"),
         FieldPanel("unit"),
         FieldPanel("allergens", widget=forms.CheckboxSelectMultiple),
+        # An operational figure (food cost): head office's, never marketing's.
+        FieldPanel("purchase_price", permission=CHANGE_RECIPE),
     ]
+    base_form_class = IngredientForm
     search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
 
     class Meta:
@@ -105,6 +169,16 @@ class Ingredient(index.Indexed, models.Model):
                     )
                 }
             )
+
+    @property
+    def price_label(self):
+        """« € / kg », « € / litre » or « € / pièce »: what `purchase_price` is per."""
+        return self.PRICE_LABELS[self.unit]
+
+    def cost_of(self, quantity):
+        """What `quantity` (in the ingredient's unit) costs, in euros rounded to the cent, or None
+        without a purchase price."""
+        return cost_of(quantity, unit=self.unit, purchase_price=self.purchase_price)
 
     def is_counted(self):
         """Whether quantities in this ingredient's unit are recorded: recipes, options or stock.
@@ -165,7 +239,6 @@ def extras_prefetch():
 
 # Recipes, options, preparation, availability and recipe factors drive the kitchens and the stock:
 # head office edits them (ocpizza.roles), marketing edits the rest of a product.
-CHANGE_RECIPE = "menu.change_recipe"
 
 
 class ProductQuerySet(PageQuerySet):

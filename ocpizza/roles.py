@@ -74,6 +74,8 @@ ROLE_PERMISSIONS = {
     ],
     HEAD_OFFICE: [
         ADMIN_ACCESS,
+        # The ingredient's purchase price (food cost) is head office's; its editor needs this.
+        "menu.change_ingredient",
         "stores.add_storemembership",
         "stores.change_storemembership",
         "stores.delete_storemembership",

@@ -7,7 +7,7 @@ from wagtail.admin.ui.components import Component
 
 from stores.access import is_head_office
 
-from . import admin_urls
+from . import admin_urls, report_urls
 from .access import VIEW_ORDERS, order_stores
 from .dashboard import late_orders, todays_orders
 
@@ -74,3 +74,15 @@ def add_order_panels(request, panels):
     panels.append(TodayOrdersPanel(todays_orders(stores, head_office=head_office, now=now)))
     late, total = late_orders(stores, head_office=head_office, now=now)
     panels.append(LateOrdersPanel(late, total))
+
+
+@hooks.register("register_admin_urls")
+def register_reports_urls():
+    return [path("rapports/", include(report_urls, namespace="reports_admin"))]
+
+
+@hooks.register("register_admin_menu_item")
+def register_reports_menu():
+    return OrdersMenuItem(
+        _("Rapports"), reverse_lazy("reports_admin:index"), icon_name="table", name="reports", order=241
+    )

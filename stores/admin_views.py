@@ -24,7 +24,9 @@ from . import services
 from .access import CHANGE_STOCK, is_head_office, stock_stores
 from .admin_base import ScopedAdminView
 from .exceptions import StockError
+from .food_cost import food_cost_report
 from .forms import (
+    FoodCostPeriodForm,
     IngredientLinesFormSet,
     MovementFilterForm,
     PerIngredientForm,
@@ -341,6 +343,70 @@ class ProductsView(StoreStockView):
         return redirect("stock:products", store_id=self.store.id)
 
 
+class FoodCostView(StoreStockView):
+    """Expected against actual use of ingredients between two inventory counts (`food_cost`)."""
+
+    page_title = _("Écarts de consommation")
+    template_name = "stores/admin/food_cost.html"
+
+    def get(self, request, *args, **kwargs):
+        self.form = FoodCostPeriodForm(request.GET or None, today=timezone.localdate())
+        self.report = None
+        if self.form.is_valid():
+            self.report = food_cost_report(
+                store=self.store,
+                date_from=self.form.cleaned_data["date_from"],
+                date_to=self.form.cleaned_data["date_to"],
+            )
+        if request.GET.get("format") == "csv":
+            if self.report is None:
+                return HttpResponseBadRequest(
+                    _("Période invalide : corrigez-la avant d'exporter."),
+                    content_type="text/plain; charset=utf-8",
+                )
+            return food_cost_csv(self.store, self.report)
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        query = self.request.GET.copy()
+        if self.form.is_valid():
+            query["date_from"] = self.form.cleaned_data["date_from"].isoformat()
+            query["date_to"] = self.form.cleaned_data["date_to"].isoformat()
+        query["format"] = "csv"
+        return super().get_context_data(
+            form=self.form, report=self.report, csv_query=query.urlencode(), **kwargs
+        )
+
+
+class GroupFoodCostView(StockView):
+    """Head office only: every store's unexplained gap for the same days, each between its own
+    counts, the store with the largest gap in euros first (a fixed number of queries per store)."""
+
+    page_title = _("Écarts de consommation du groupe")
+    template_name = "stores/admin/group_food_cost.html"
+
+    def check_access(self, request, **kwargs):
+        super().check_access(request, **kwargs)
+        if not is_head_office(request.user):
+            raise PermissionDenied
+
+    def get_context_data(self, **kwargs):
+        form = FoodCostPeriodForm(self.request.GET or None, today=timezone.localdate())
+        rows = []
+        if form.is_valid():
+            for store in StorePage.objects.order_by("path"):
+                report = food_cost_report(
+                    store=store,
+                    date_from=form.cleaned_data["date_from"],
+                    date_to=form.cleaned_data["date_to"],
+                )
+                rows.append(
+                    {"store": store, "report": report, "worst": report.rows[0] if report.rows else None}
+                )
+            rows.sort(key=lambda row: (not row["report"].problem, row["report"].gap_cost), reverse=True)
+        return super().get_context_data(form=form, rows=rows, query=self.request.GET.urlencode(), **kwargs)
+
+
 class MovementsView(StockView):
     page_title = _("Mouvements de stock")
     template_name = "stores/admin/movements.html"
@@ -480,3 +546,68 @@ def _without(query, key):
     query = query.copy()
     query.pop(key, None)
     return query.urlencode()
+
+
+FOOD_COST_CSV_HEADER = [
+    _("Point de vente"),
+    _("Ingrédient"),
+    _("Unité"),
+    _("Stock d'ouverture"),
+    _("Livraisons"),
+    _("Stock de clôture"),
+    _("Consommation réelle"),
+    _("Consommation théorique"),
+    _("Pertes déclarées"),
+    _("Écart inexpliqué"),
+    _("Prix d'achat HT"),
+    _("Prix par"),
+    _("Écart en euros"),
+]
+
+
+def food_cost_csv(store, report):
+    """The report as a spreadsheet: UTF-8 with BOM, semicolons, decimal commas, text cells escaped.
+
+    The opening and closing counts head the file; without them, the reason stands alone."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="ecarts-{store.slug}-{report.date_from:%Y%m%d}-{report.date_to:%Y%m%d}.csv"'
+    )
+    response.write("\ufeff")  # so that spreadsheet software reads the accents right
+    writer = csv.writer(response, delimiter=";")
+    if report.problem:
+        writer.writerow([csv_safe(str(report.problem))])
+        return response
+    writer.writerow(
+        [
+            str(_("Inventaire d'ouverture")),
+            timezone.localtime(report.opening_count.at).strftime("%Y-%m-%d %H:%M:%S"),
+            str(_("Inventaire de clôture")),
+            timezone.localtime(report.closing_count.at).strftime("%Y-%m-%d %H:%M:%S"),
+        ]
+    )
+    writer.writerow([str(title) for title in FOOD_COST_CSV_HEADER])
+    for row in report.rows:
+        writer.writerow(
+            [
+                csv_safe(store.title),
+                csv_safe(row.name),
+                str(row.unit_label),
+                row.opening,
+                row.deliveries,
+                row.closing,
+                row.actual,
+                row.expected,
+                row.waste,
+                row.gap,
+                _decimal_comma(row.price_shown),
+                str(row.price_label),
+                _decimal_comma(row.gap_cost),
+            ]
+        )
+    return response
+
+
+def _decimal_comma(value):
+    """A Decimal written the French way (« 12,50 »); empty for None."""
+    return "" if value is None else str(value).replace(".", ",")

@@ -198,6 +198,24 @@ class MovementFilterForm(forms.Form):
         return movements
 
 
+class FoodCostPeriodForm(forms.Form):
+    """The days of an expected-against-actual use report (Europe/Paris), this month by default."""
+
+    date_from = forms.DateField(label=_("Du"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("Au"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, data=None, *, today):
+        if not data or not {"date_from", "date_to"} & set(data):
+            data = {"date_from": today.replace(day=1).isoformat(), "date_to": today.isoformat()}
+        super().__init__(data)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            raise forms.ValidationError(_("La date de début doit précéder la date de fin."))
+        return data
+
+
 class OrderingSettingsForm(forms.ModelForm):
     """A store's ordering settings. Only head office changes the prefix of order numbers
     (`can_change_prefix`): it names the store's orders for good."""

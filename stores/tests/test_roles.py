@@ -42,6 +42,8 @@ STOCK_SCREENS = [
     "/admin/stock/{store}/pertes/",
     "/admin/stock/{store}/seuils/",
     "/admin/stock/{store}/produits/",
+    "/admin/stock/ecarts/",
+    "/admin/stock/{store}/ecarts/",
 ]
 
 
