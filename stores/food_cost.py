@@ -16,7 +16,8 @@ Everything is read from the stock ledger (`StockMovement`), never from today's r
 - **expected use**: what the orders the kitchen started consumed, as their consumption movements
   recorded it (the reservation taken with the recipe of the day the order was placed). When a count
   had found less than was reserved, the kitchen's movement took less off the shelf than the recipe
-  asked; expected use still counts the recipe's quantity;
+  asked; expected use still counts the recipe's quantity. A start the kitchen undid (a
+  restoration movement, `restore_reservation`) is taken back out: each order counts once;
 - **waste**: the waste movements inside the window (a known loss);
 - **unexplained gap** = actual − expected − waste (positive: more went than orders and declared
   waste explain), in units and, with a purchase price, in euros rounded to the cent.
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import Least
+from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -189,9 +190,16 @@ def _uses(store, opening_at, closing_at):
             waste=Sum(-F("on_hand_change"), filter=within & Q(kind=Kind.WASTE), default=0),
             # The recipe's quantity is what the reservation held (−reserved change); movements
             # from before reservations existed only changed on hand. Both are negative.
-            expected=Sum(
+            consumed=Sum(
                 -Least("on_hand_change", "reserved_change"),
                 filter=within & Q(kind=Kind.CONSUMPTION),
+                default=0,
+            ),
+            # A start the kitchen undid (`restore_reservation`) gives its consumption back, the
+            # same quantities the other way: that order was not made then.
+            restored=Sum(
+                Greatest("on_hand_change", "reserved_change"),
+                filter=within & Q(kind=Kind.RESTORATION),
                 default=0,
             ),
         )
@@ -206,7 +214,7 @@ def _uses(store, opening_at, closing_at):
             opening=row["opening"],
             deliveries=row["deliveries"],
             closing=row["closing"],
-            expected=row["expected"],
+            expected=row["consumed"] - row["restored"],
             waste=row["waste"],
         )
         for row in rows

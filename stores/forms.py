@@ -201,8 +201,8 @@ class MovementFilterForm(forms.Form):
 class FoodCostPeriodForm(forms.Form):
     """The days of an expected-against-actual use report (Europe/Paris), this month by default."""
 
-    date_from = forms.DateField(label=_("Du"), widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("Au"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label=_("Du"), widget=DateInput)
+    date_to = forms.DateField(label=_("Au"), widget=DateInput)
 
     def __init__(self, data=None, *, today):
         if not data or not {"date_from", "date_to"} & set(data):

@@ -20,6 +20,7 @@ from stores.services import (
     release_ingredients,
     reserve_ingredients,
     restock,
+    restore_reservation,
 )
 
 from .factories import StoreMembershipFactory
@@ -130,6 +131,23 @@ def test_the_report_compares_what_orders_used_with_what_left_the_shelf(november)
     assert report.gap_cost == Decimal("2.69")
     assert report.waste_cost == Decimal("2.85")  # 250 g at 8.40 €/kg + 3 eggs at 0.25 €
     assert [row.name for row in report.unpriced] == ["Pâte"]
+
+
+def test_a_start_undone_by_the_kitchen_is_expected_once(november, pizzas):
+    """The kitchen starts N-4 by mistake, undoes it (its consumption restored), starts it again:
+    the recipe was used once, so it is expected once."""
+    reine, _florentine = pizzas
+    reserve_ingredients(store=november, lines=[(reine, 2, [])], order_reference="N-4", now=paris(10, 12))
+    consume_reservation(store=november, order_reference="N-4", now=paris(10, 12, 5))
+    restore_reservation(store=november, order_reference="N-4", now=paris(10, 12, 6))
+    consume_reservation(store=november, order_reference="N-4", now=paris(10, 12, 7))
+
+    report = food_cost_report(
+        store=november, date_from=datetime.date(2026, 11, 1), date_to=datetime.date(2026, 11, 30)
+    )
+
+    cheese = next(row for row in report.rows if row.name == "Mozzarella")
+    assert cheese.expected == 460 + 2 * 100  # the November orders, plus two Reines once
 
 
 def test_without_a_count_before_the_period_it_opens_on_the_first_count_inside(november):
