@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from menu.templatetags.menu_tags import euros
+from stores.forms import DateInput
 from stores.spreadsheets import csv_safe
 
 from .admin_views import OrdersAdminView
@@ -33,7 +34,7 @@ class ReportForm(forms.Form):
         label=gettext_lazy("Date"),
         required=False,
         input_formats=["%Y-%m-%d", "%d/%m/%Y"],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DateInput,
         error_messages={"invalid": gettext_lazy("Saisissez une date valide, par exemple 25/11/2026.")},
     )
     store = forms.ModelChoiceField(
