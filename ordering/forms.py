@@ -238,7 +238,7 @@ class OrderTakingForm(CheckoutForm):
 
     source = forms.ChoiceField(
         label=_("Canal"),
-        choices=[(Order.Source.PHONE, _("Téléphone")), (Order.Source.COUNTER, _("Comptoir"))],
+        choices=[(Order.Source.PHONE, _("Au téléphone")), (Order.Source.COUNTER, _("Au comptoir"))],
         widget=forms.RadioSelect,
         initial=Order.Source.PHONE,
     )
