@@ -1,6 +1,6 @@
 """Issue 12's order taking in headless Chromium on the demo chain (screenshots kept): Bellecour's
 équipier takes a phone order for a new customer at the counter tablet — the number finds nobody,
-the address is checked (zone and fee), two large Margheritas with extra mozzarella are added, the
+the address is checked (zone and fee), two large Margheritas with extra mozzarella and a tiramisu are added, the
 order is placed — and the pizzaiolo's kitchen board, open in a second browser, shows it within two
 seconds without a reload.
 """
@@ -99,6 +99,11 @@ def test_the_equipier_takes_a_phone_order_for_a_new_customer_and_the_kitchen_see
     # What was typed is still there after each button.
     expect(counter.get_by_label("Nom", exact=True)).to_have_value("Hugo Lambert")
     expect(counter.get_by_label("Adresse", exact=True)).to_have_value("8 rue de la République")
+    # A dessert at the bottom of the menu: the page comes back where the équipier was (the script).
+    dessert = ProductPage.objects.get(title="Tiramisu")
+    counter.locator(f"#produit-{dessert.id}").get_by_role("button", name="Ajouter Tiramisu").click()
+    expect(lines).to_contain_text("Tiramisu")
+    assert counter.evaluate("() => window.scrollY") > 1000
     total = counter.locator("[data-taking-total]").inner_text()
     shot(counter, "2-order-built")
 
