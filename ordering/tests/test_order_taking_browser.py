@@ -1,8 +1,8 @@
 """Issue 12's order taking in headless Chromium on the demo chain (screenshots kept): Bellecour's
 équipier takes a phone order for a new customer at the counter tablet — the number finds nobody,
-the address is checked (zone and fee), two large Margheritas with extra mozzarella and a tiramisu are added, the
-order is placed — and the pizzaiolo's kitchen board, open in a second browser, shows it within two
-seconds without a reload.
+the address is checked (zone and fee), two large Margheritas with extra mozzarella and a tiramisu
+are added, the order is placed — and the pizzaiolo's kitchen board, open in a second browser,
+shows it within two seconds without a reload.
 """
 
 import datetime
