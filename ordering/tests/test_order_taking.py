@@ -518,3 +518,45 @@ def test_the_screen_s_queries_are_bounded_with_a_larger_menu_and_many_orders(
     assert "Pizza 14" in text(response)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get(url(shop.store)).status_code == 200
+
+
+def test_a_line_altered_in_the_page_is_refused_with_nothing_written(client, shop, equipier):
+    posted = form(shop, [(shop.small, 2, [])], name="Léa", phone="06 11 22 33 44")
+    posted["quantity-0"] = "beaucoup"
+
+    response = client.post(url(shop.store), {**posted, "place": ""})
+
+    assert response.status_code == 400
+    assert "Quantité entre 0 et 20 pour chaque ligne." in text(response)
+    assert Order.objects.count() == 0
+
+
+def test_another_address_of_the_picked_customer_can_be_chosen(client, shop, equipier):
+    account = UserFactory(first_name="Paul", last_name="Durand", phone="06 99 88 77 66")
+    AddressFactory(
+        user=account, street_address="3 rue Marietton", postcode="69009", city="Lyon", is_default=True
+    )
+    AddressFactory(user=account, street_address="40 quai Paul Sédaillan", postcode="69009", city="Lyon")
+    response = client.post(url(shop.store), form(shop, lookup="06 99 88 77 66", search=""))
+    token = re.search(r'name="pick" value="([^"]+)"', response.content.decode())[1]
+    response = client.post(url(shop.store), form(shop, pick=token))
+    assert 'value="3 rue Marietton"' in response.content.decode()  # the default one first
+
+    posted = form(
+        shop,
+        customer=hidden(response, "customer"),
+        fulfilment="delivery",
+        street_address="3 rue Marietton",
+        postcode="69009",
+        city="Lyon",
+        use_address="1",
+    )
+    response = client.post(url(shop.store), posted)
+
+    assert response.status_code == 200
+    assert 'value="40 quai Paul Sédaillan"' in response.content.decode()
+    assert "Adresse livrable" in text(response)
+
+    response = client.post(url(shop.store), {**posted, "forget_customer": ""})
+    assert hidden(response, "customer") is None  # no value any more
+    assert "Client repris" not in text(response)

@@ -306,7 +306,9 @@ def order_taking(request, store):
     action = PLACE if "place" in data else ""
     if data.get("lookup", "").strip():
         screen.matches = taking.find_customers(store, data["lookup"])
-    screen.locate(lookup="check_address" in data or action == PLACE)
+    # An address chosen from the customer's is checked at once, as with « Vérifier l'adresse ».
+    chosen = {"check_address", "pick", "use_address"} & set(data)
+    screen.locate(lookup=bool(chosen) or action == PLACE)
     try:
         the_quote = screen.quote()
     except OrderError as error:  # a line altered in the page
