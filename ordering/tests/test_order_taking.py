@@ -366,6 +366,9 @@ def test_a_phone_order_for_a_new_customer_is_placed_with_exact_lines_total_and_f
     page = text(confirmation)
     assert f"Numéro à donner au client : {order.number}" in page
     assert "Livrée vers " in page and "Voir le tableau de la cuisine" in page
+    assert "2 × Margherita (Grande) · + Supplément mozzarella" in page
+    assert "1 × Bière blonde (33 cl)" in page
+    assert "Total TTC 33,50 €" in page
     assert f'href="/equipe/{shop.store.id}/cuisine/"' in confirmation.content.decode()
 
 
