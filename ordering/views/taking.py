@@ -134,9 +134,14 @@ class OrderTaking:
         if self.fulfilment not in Order.Fulfilment.values or not self.delivers:
             self.fulfilment = Order.Fulfilment.PICKUP
         self.open_now = is_open_at(store, self.now)
-        self.asap = slots.asap_time(store, self.fulfilment, self.now) if self.open_now else None
-        self.slots = slots.available_slots(store, self.fulfilment, self.now)
+        self.set_fulfilment(self.fulfilment)
         self.methods = on_site_methods(self.settings)
+
+    def set_fulfilment(self, fulfilment):
+        """Delivery or pickup, and the times offered for it (as the checkout offers them)."""
+        self.fulfilment = fulfilment
+        self.asap = slots.asap_time(self.store, fulfilment, self.now) if self.open_now else None
+        self.slots = slots.available_slots(self.store, fulfilment, self.now)
 
     def form(self, data=None, initial=None):
         return OrderTakingForm(
@@ -171,7 +176,8 @@ class OrderTaking:
         data["name"], data["phone"], data["email"] = customer.name, customer.phone, customer.email
         data["lookup"] = ""
         if customer.last_address is not None and self.delivers and not data.get("street_address"):
-            data["fulfilment"] = self.fulfilment = Order.Fulfilment.DELIVERY
+            data["fulfilment"] = Order.Fulfilment.DELIVERY
+            self.set_fulfilment(Order.Fulfilment.DELIVERY)
             self.use_address(customer.last_address)
         self.notices.append(_("Client repris : %(name)s.") % {"name": customer.name})
 
