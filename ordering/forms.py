@@ -225,3 +225,41 @@ class ChangeSlotForm(forms.Form):
 
 class CancelForm(forms.Form):
     reason = forms.CharField(label=_("Raison (facultatif)"), max_length=200, required=False)
+
+
+class OrderTakingForm(CheckoutForm):
+    """The staff's order taking (phone or counter): the checkout's fields and rules, with the
+    channel, an optional e-mail, a pickup or a delivery chosen on the form, and the payment on
+    delivery or at the counter only (`payment_methods`: the store's accepted on-site methods).
+
+    `customer` (the picked customer) and `located` (the coordinates of the address located last)
+    are signed values (`ordering.taking`); the lines are posted beside the form
+    (`ordering.views.taking.posted_lines`)."""
+
+    source = forms.ChoiceField(
+        label=_("Canal"),
+        choices=[(Order.Source.PHONE, _("Au téléphone")), (Order.Source.COUNTER, _("Au comptoir"))],
+        widget=forms.RadioSelect,
+        initial=Order.Source.PHONE,
+    )
+    lookup = forms.CharField(label=_("Numéro de téléphone du client"), max_length=30, required=False)
+    customer = forms.CharField(widget=forms.HiddenInput, required=False, max_length=4000)
+    located = forms.CharField(widget=forms.HiddenInput, required=False, max_length=1000)
+
+    field_order = ["source", "lookup", "name", "phone", "email", "fulfilment"]
+
+    def __init__(self, *args, delivers=True, **kwargs):
+        kwargs.setdefault("addresses", ())
+        super().__init__(*args, **kwargs)
+        for name in ("cart_store", "source_token", "verification_token"):
+            del self.fields[name]
+        self.fields["email"].required = False
+        self.fields["email"].label = _("Adresse e-mail (facultative)")
+        self.fields["fulfilment"].widget = forms.RadioSelect()
+        self.fields["fulfilment"].label = _("Livraison ou retrait")
+        self.fields["fulfilment"].choices = [
+            (value, label)
+            for value, label in Order.Fulfilment.choices
+            if delivers or value == Order.Fulfilment.PICKUP
+        ]
+        self.fields["payment_method"].error_messages["required"] = _("Choisissez le moyen de paiement.")

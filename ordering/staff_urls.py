@@ -2,12 +2,15 @@
 
 from django.urls import path
 
-from .views import delivery, kitchen, staff
+from .views import delivery, kitchen, staff, taking
 
 app_name = "staff"
 
 urlpatterns = [
     path("", staff.staff_home, name="home"),
+    # Order taking by phone and at the counter (ordering.views.taking).
+    path("<int:store_id>/prise-de-commande/", taking.order_taking, name="order_taking"),
+    path("<int:store_id>/prise-de-commande/<str:number>/", taking.order_taken, name="order_taken"),
     path("<int:store_id>/cuisine/", kitchen.board, name="kitchen"),
     path("<int:store_id>/cuisine/tableau/", kitchen.board_fragment, name="kitchen_fragment"),
     path("<int:store_id>/cuisine/etat/", kitchen.board_status, name="kitchen_status"),
