@@ -12,13 +12,14 @@ contexts (screenshots kept as `staff-journey-*.png`):
 import datetime
 import re
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.db.models import Sum
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from menu.models import Ingredient
+from menu.models import Ingredient, ProductPage
 from ordering.models import Order
 from stores.models import OpeningHours, StockLevel, StockMovement, StorePage
 from stores.services import count_inventory
@@ -62,8 +63,29 @@ def net_use(store, ingredient, since):
 
 def take_phone_order(page, base_url, store):
     """The counter takes a phone order for a new customer: two Margheritas, delivered, cash."""
-    page.goto(f"{base_url}/equipe/{store.id}/prise-de-commande/")
-    raise NotImplementedError  # filled once the order-taking screen lands
+    page.goto(f"{base_url}/equipe/")
+    page.get_by_role("link", name="Prise de commande").click()
+    page.wait_for_url(f"**/equipe/{store.id}/prise-de-commande/")
+    page.get_by_label("Numéro de téléphone du client").fill("06 71 23 45 67")
+    page.get_by_role("button", name="Rechercher").click()
+    expect(page.get_by_text("Aucun client connu à ce numéro")).to_be_visible()
+    page.get_by_label("Nom", exact=True).fill("Zoé Fabre")
+    page.get_by_label("Téléphone", exact=True).fill("06 71 23 45 67")
+    page.get_by_label("Livraison", exact=True).check()
+    page.get_by_label("Adresse", exact=True).fill("12 rue Sainte-Hélène")
+    page.get_by_label("Code postal").fill(store.delivery_postcode_list[0])
+    page.get_by_label("Ville").fill("Lyon")
+    page.get_by_role("button", name="Vérifier l’adresse").click()
+    expect(page.locator(".taking-located")).to_contain_text("Adresse livrable")
+    card = page.locator(f"#produit-{ProductPage.objects.get(title='Margherita').id}")
+    card.get_by_label("Quantité").fill("2")
+    card.get_by_role("button", name="Ajouter Margherita").click()
+    expect(page.get_by_label("Quantité de Margherita")).to_have_value("2")
+    page.get_by_label("Espèces").check()
+    shot(page, "1-order-taking")
+    page.get_by_role("button", name="Enregistrer la commande").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("enregistrée")
+    return Order.objects.get(contact_name="Zoé Fabre")
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)  # see stores/tests/test_concurrency.py
@@ -75,7 +97,7 @@ def test_a_phone_order_goes_from_the_counter_to_the_kitchen_the_driver_and_the_m
     bellecour = StorePage.objects.get(slug="bellecour").specific
     for weekday in range(7):  # a slot is offered whatever the day and hour the test runs
         OpeningHours.objects.get_or_create(
-            store=bellecour, weekday=weekday, opens=datetime.time(0, 15), closes=datetime.time(23, 45)
+            store=bellecour, weekday=weekday, opens=datetime.time(11), closes=datetime.time(23, 30)
         )
     mozzarella = Ingredient.objects.get(name="Mozzarella")
     # The manager counts the mozzarella before service (100 g short of the books): the opening
@@ -143,8 +165,10 @@ def test_a_phone_order_goes_from_the_counter_to_the_kitchen_the_driver_and_the_m
     phone.goto(f"{live_server.url}/equipe/{bellecour.id}/livraisons/moi/")
     route_link = phone.get_by_role("link", name="Ouvrir l’itinéraire dans Google Maps")
     href = route_link.get_attribute("href")
-    assert href.startswith("https://www.google.com/maps/dir/?api=1&origin=")
-    assert "waypoints=12+rue+Sainte-H%C3%A9l%C3%A8ne%2C+69002+Lyon" in href
+    query = parse_qs(urlsplit(href).query)
+    store_point = f"{bellecour.latitude:.6f},{bellecour.longitude:.6f}"
+    assert (query["origin"], query["destination"]) == ([store_point], [store_point])
+    assert query["waypoints"] == [order.full_address]
     with phone_context.expect_page() as opened:
         route_link.click()
     opened.value.wait_for_load_state()
