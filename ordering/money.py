@@ -28,7 +28,7 @@ from menu.templatetags.menu_tags import euros
 from stores.models import StorePage
 
 from .exceptions import OrderError, PaymentError, TransitionError
-from .models import Order, Payment, PaymentReconciliation
+from .models import MONEY, Order, Payment, PaymentReconciliation
 from .payments import PaymentDeclined, ProviderResult, ProviderUnavailable, get_provider
 from .payments.base import FAILED, PENDING, SUCCEEDED
 from .transitions import (
@@ -671,13 +671,17 @@ def record_payment(order, *, method, amount_received, user, now=None):
     return _synced(order, locked, payment)
 
 
+# The largest amount a money column holds (models.MONEY): 99 999 999,99 €.
+MAX_AMOUNT = Decimal(10) ** (MONEY["max_digits"] - MONEY["decimal_places"]) - CENT
+
+
 def _money(value):
-    """`value` as Decimal euros with at most two decimals, or None."""
+    """`value` as Decimal euros with at most two decimals and within a money column, or None."""
     try:
         amount = value if isinstance(value, Decimal) else Decimal(str(value).strip().replace(",", "."))
+        if not amount.is_finite() or abs(amount) > MAX_AMOUNT or amount != amount.quantize(CENT):
+            return None
     except (InvalidOperation, ValueError):
-        return None
-    if not amount.is_finite() or amount != amount.quantize(CENT):
         return None
     return amount.quantize(CENT)
 

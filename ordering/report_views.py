@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from menu.templatetags.menu_tags import euros
 from stores.forms import DateInput
+from stores.services import parse_id
 from stores.spreadsheets import csv_safe
 
 from .admin_views import OrdersAdminView
@@ -77,9 +78,9 @@ class ReportView(OrdersAdminView):
 
     def check_access(self, request, **kwargs):
         super().check_access(request, **kwargs)
-        store_id = request.GET.get("store", "")
-        if store_id.isdigit():
-            self.scoped_store(int(store_id))  # another store's report: 403 (unknown: 404)
+        store_id = parse_id(request.GET.get("store", ""))
+        if store_id is not None:
+            self.scoped_store(store_id)  # another store's report: 403 (unknown: 404)
 
     def setup_report(self):
         today = timezone.localdate(timezone.now(), PARIS)

@@ -20,6 +20,7 @@ from django.db.models import Prefetch
 
 from accounts.models import Address as SavedAddress
 from accounts.models import User
+from stores.access import staff_accounts
 
 from .addresses import Address
 from .models import Order
@@ -29,6 +30,7 @@ MAX_MATCHES = 8  # customers listed for one number
 MAX_ADDRESSES = 5  # addresses offered per customer
 MAX_ORDERS_READ = 200  # previous orders read for one number (the most recent)
 CUSTOMER_SALT = "ordering.taking.customer"
+CUSTOMER_TOKEN_MAX_AGE = 12 * 60 * 60  # seconds: a picked customer is good for one service
 ADDRESS_SALT = "ordering.taking.address"
 
 
@@ -41,6 +43,7 @@ class KnownCustomer:
     email: str = ""
     account_id: int | None = None
     addresses: list = field(default_factory=list)  # [ordering.addresses.Address], most recent first
+    store_id: int | None = None  # the store whose screen found them: a token serves there only
 
     @property
     def last_address(self):
@@ -55,24 +58,29 @@ class KnownCustomer:
                 "email": self.email,
                 "account": self.account_id,
                 "addresses": [address_value(address) for address in self.addresses],
+                "store": self.store_id,
             },
             salt=CUSTOMER_SALT,
             compress=True,
         )
 
     @classmethod
-    def from_token(cls, token):
-        """The customer a signed `token` names, or None (empty, altered)."""
+    def from_token(cls, token, store_id):
+        """The customer a signed `token` names, or None (empty, altered, older than
+        CUSTOMER_TOKEN_MAX_AGE, or found on another store's screen)."""
         if not token:
             return None
         try:
-            value = signing.loads(token, salt=CUSTOMER_SALT)
+            value = signing.loads(token, salt=CUSTOMER_SALT, max_age=CUSTOMER_TOKEN_MAX_AGE)
+            if value["store"] != store_id:
+                return None
             return cls(
                 name=value["name"],
                 phone=value["phone"],
                 email=value["email"],
                 account_id=value["account"],
                 addresses=[address_from_value(item) for item in value["addresses"]],
+                store_id=store_id,
             )
         except (signing.BadSignature, KeyError, TypeError, ValueError, InvalidOperation):
             return None
@@ -132,16 +140,19 @@ def typed_address(street, postcode, city, details, token):
 
 
 def find_customers(store, text):
-    """The accounts and previous contacts of `store` whose phone number contains the number
-    `text` (any spelling; at least `search.MIN_PHONE_DIGITS` digits), accounts first, in three
-    queries whatever the number of orders."""
+    """The customers of phone number `text` (any spelling): the customer accounts of exactly that
+    number (a whole number: staff may not browse the chain's customers by a few digits; staff
+    accounts are never offered), and the previous contacts of `store` whose number contains it (at
+    least `search.MIN_PHONE_DIGITS` digits), accounts first, in three queries whatever the number
+    of orders."""
     phone = normalise_phone(text or "")
     if not phone:
         return []
     accounts = list(
         User.objects.filter(is_active=True)
+        .exclude(pk__in=staff_accounts().values("pk"))
         .alias(normalised_phone=stored_phone("phone"))
-        .filter(normalised_phone__contains=phone)
+        .filter(normalised_phone=phone)
         .prefetch_related(Prefetch("addresses", queryset=SavedAddress.objects.order_by("-is_default", "-id")))
         .order_by("last_name", "first_name", "id")[:MAX_MATCHES]
     )
@@ -172,6 +183,7 @@ def find_customers(store, text):
             phone=account.phone,
             email=account.email,
             account_id=account.id,
+            store_id=store.id,
             addresses=[
                 Address(a.street_address, a.postcode, a.city, a.details, a.latitude, a.longitude)
                 for a in account.addresses.all()
@@ -189,6 +201,7 @@ def find_customers(store, text):
                 phone=order.contact_phone,
                 email=order.contact_email,
                 account_id=order.customer_id,
+                store_id=store.id,
             )
         if order.fulfilment == Order.Fulfilment.DELIVERY and order.street_address:
             address = Address(

@@ -1,5 +1,6 @@
 """Forms of the stock screens: they parse and check input; the services do the writing."""
 
+import datetime
 import re
 import secrets
 
@@ -203,6 +204,8 @@ class FoodCostPeriodForm(forms.Form):
 
     date_from = forms.DateField(label=_("Du"), widget=DateInput)
     date_to = forms.DateField(label=_("Au"), widget=DateInput)
+    # Beyond these the report's day arithmetic would leave the calendar (a 500, not an answer).
+    first_day, last_day = datetime.date(2000, 1, 1), datetime.date(2100, 12, 31)
 
     def __init__(self, data=None, *, today):
         if not data or not {"date_from", "date_to"} & set(data):
@@ -211,6 +214,10 @@ class FoodCostPeriodForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        for name in ("date_from", "date_to"):
+            if data.get(name) and not self.first_day <= data[name] <= self.last_day:
+                self.add_error(name, _("Choisissez une date entre 2000 et 2100."))
+                data.pop(name, None)
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             raise forms.ValidationError(_("La date de début doit précéder la date de fin."))
         return data

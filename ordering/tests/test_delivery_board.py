@@ -513,3 +513,42 @@ def test_the_fragment_holds_the_live_element(client, shop, store, manager):
     page = text(response)
     assert 'data-live="delivery-board"' in page
     assert f'data-etag="{escape(delivery_board_etag(store))}"' in page
+
+
+@pytest.mark.parametrize("amount", ["1e30", "12345678901", "NaN"])
+def test_an_absurd_cash_amount_is_refused_with_a_message_and_nothing_written(
+    client, shop, store, driver, amount
+):
+    order = ready(shop)
+    assign_driver(order, driver=driver)
+    send_out(order)
+    was = written(order)
+
+    response = logged(client, driver).post(
+        reverse("staff:delivery_deliver", args=[store.id, order.id]),
+        {"payment_method": "cash", "amount_received": amount, "back": "driver"},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "Indiquez le montant reçu." in text(response)
+    assert written(order) == was
+
+
+@pytest.mark.parametrize("field", ["driver", "order"])
+def test_an_id_in_unicode_digits_is_refused_not_a_crash(client, shop, store, manager, driver, field):
+    order = ready(shop)
+    assign_driver(order, driver=driver)
+    if field == "driver":
+        url, data = reverse("staff:delivery_assign", args=[store.id, order.id]), {"driver": "²"}
+        message = "Choisissez un livreur de ce point de vente."
+    else:
+        url, data = reverse("staff:delivery_send_out", args=[store.id, driver.id]), {"order": "²"}
+        message = "Aucune commande prête pour ce livreur : rechargez la page."
+    was = written(order)
+
+    response = logged(client, manager).post(url, data, follow=True)
+
+    assert response.status_code == 200
+    assert message in text(response)
+    assert written(order) == was

@@ -17,11 +17,19 @@ from decimal import Decimal
 import pytest
 
 from menu.models import Ingredient
-from ordering.models import Order
 from stores.models import OpeningHours, StorePage
 from stores.services import restock
 
-from .test_journey_browser import add_from_menu, choose_later_slot, euros, load_demo, quote_rows, shot, shown
+from .test_journey_browser import (
+    add_from_menu,
+    choose_later_slot,
+    euros,
+    journey_orders,
+    load_demo,
+    quote_rows,
+    shot,
+    shown,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("restore_migrated_rows")]
 
@@ -91,7 +99,7 @@ def test_outside_vaise_area_the_guest_takes_bellecour_offer_and_orders_there(liv
     page.get_by_role("button", name=euros("Confirmer la commande (29,50 €)")).click()
 
     page.wait_for_url(re.compile(r".*/commandes/[A-Z]{3}-\d{4}-\d{3}/[-\w]+/$"))
-    order = Order.objects.get()
+    order = journey_orders().get()
     assert (order.store_id, order.fulfilment, order.total) == (bellecour.id, "delivery", Decimal("29.50"))
     assert (order.street_address, order.postcode, order.city) == ("3 montée du Gourguillon", "69005", "Lyon")
     assert (order.latitude, order.longitude) == CENTRE_69005

@@ -286,6 +286,56 @@ def test_a_picked_account_s_order_is_theirs(client, shop, equipier):
     assert order.contact_email == "paul@example.fr"
 
 
+def test_an_account_is_found_by_its_whole_number_only_and_a_staff_account_never(client, shop, equipier):
+    UserFactory(first_name="Paul", last_name="Durand", phone="06 99 88 77 66")
+    type(equipier).objects.filter(pk=equipier.pk).update(phone="06 55 55 55 55")
+
+    partial = client.post(url(shop.store), form(shop, lookup="88 77 66", search=""))
+    staff = client.post(url(shop.store), form(shop, lookup="06 55 55 55 55", search=""))
+    whole = client.post(url(shop.store), form(shop, lookup="06 99 88 77 66", search=""))
+
+    assert "Paul Durand" not in text(partial)
+    assert "Aucun client connu à ce numéro" in text(staff)
+    assert "Paul Durand" in text(whole)
+
+
+def test_a_picked_account_whose_number_was_typed_over_gets_no_order(client, shop, equipier):
+    """Staff picked Paul, then took another caller's name and number: a new customer's order."""
+    UserFactory(first_name="Paul", last_name="Durand", phone="06 99 88 77 66", email="paul@example.fr")
+    response = client.post(url(shop.store), form(shop, lookup="06 99 88 77 66", search=""))
+    token = re.search(r'name="pick" value="([^"]+)"', response.content.decode())[1]
+    response = client.post(url(shop.store), form(shop, [(shop.small, 2, [])], pick=token))
+    posted = form(
+        shop,
+        [(shop.small, 2, [])],
+        name="Léa Roux",
+        phone="07 11 22 33 44",
+        email="",
+        customer=hidden(response, "customer"),
+        expected_total="18.00",
+        place="",
+    )
+
+    response = client.post(url(shop.store), posted)
+
+    assert response.status_code == 302
+    order = Order.objects.get()
+    assert (order.customer, order.contact_name) == (None, "Léa Roux")
+
+
+def test_a_customer_picked_on_another_store_s_screen_attaches_no_account(client, shop, other, equipier):
+    UserFactory(first_name="Paul", last_name="Durand", phone="06 99 88 77 66")
+    head_office = UserFactory(groups=[roles.HEAD_OFFICE])
+    client.force_login(head_office)
+    response = client.post(url(other), form(shop, lookup="06 99 88 77 66", search=""))
+    token = re.search(r'name="pick" value="([^"]+)"', response.content.decode())[1]
+    client.force_login(equipier)
+
+    response = client.post(url(shop.store), form(shop, [(shop.small, 2, [])], pick=token))
+
+    assert "Ce client n’a pas pu être repris : recherchez-le de nouveau." in text(response)
+
+
 def test_an_altered_customer_value_attaches_no_account(client, shop, equipier):
     posted = form(
         shop,

@@ -55,7 +55,7 @@ def day_orders(shop, other_shop):
     pickup = place(shop, now=NOW)
     start_preparing(pickup, now=NOW + 5 * MINUTE)
     mark_ready(pickup, now=NOW + 15 * MINUTE)
-    mark_collected(pickup, now=NOW + 25 * MINUTE)
+    mark_collected(pickup, payment_method="cash", amount_received=pickup.total, now=NOW + 25 * MINUTE)
 
     delivery = place(
         shop,

@@ -30,6 +30,7 @@ from django.views.decorators.http import require_GET, require_POST
 from menu.templatetags.menu_tags import euros
 from stores.access import is_head_office
 from stores.models import StoreMembership, StoreRole
+from stores.services import parse_id
 
 from .. import services
 from ..access import DELIVERY_BOARD
@@ -250,7 +251,8 @@ def assign(request, store, order_id):
     driver_id = request.POST.get("driver", "").strip()
     driver = None
     if driver_id:
-        driver = get_user_model().objects.filter(pk=driver_id).first() if driver_id.isdigit() else None
+        driver_pk = parse_id(driver_id)
+        driver = get_user_model().objects.filter(pk=driver_pk).first() if driver_pk else None
         if driver is None:
             messages.error(request, _("Choisissez un livreur de ce point de vente."))
             return _back(request, store)
@@ -281,7 +283,8 @@ def send_out(request, store, driver_id):
     driver, refusal = _driver_or_refusal(request, store, driver_id)
     if refusal:
         return refusal
-    ids = [value for value in request.POST.getlist("order") if value.isdigit()]
+    ids = [parse_id(value) for value in request.POST.getlist("order")]
+    ids = [] if None in ids else ids
     orders = list(Order.objects.filter(pk__in=ids, store=store))
     if len(orders) != len(set(ids)) or not ids:
         messages.error(request, _("Aucune commande prête pour ce livreur : rechargez la page."))

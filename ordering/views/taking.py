@@ -37,6 +37,7 @@ from stores.availability import check_lines_available
 from stores.exceptions import StockError
 from stores.hours import is_open_at, ordering_settings
 from stores.models import OnSitePayment
+from stores.services import parse_id
 
 from .. import services, slots, taking
 from ..access import TAKE_ORDERS
@@ -45,6 +46,7 @@ from ..cart import MAX_LINE_QUANTITY, make_line
 from ..forms import OrderTakingForm, new_idempotency_key
 from ..models import Order
 from ..pricing import MAX_LINES, OrderError, quote
+from ..search import normalise_phone
 from .checkout import asap_label
 from .staff import staff_screen
 
@@ -55,6 +57,14 @@ PLACE = "place"
 
 class LineError(Exception):
     pass
+
+
+def posted_id(value):
+    """A size's or an extra's id as posted: digits within a bigint, else ValueError."""
+    found = parse_id(value)
+    if found is None:
+        raise ValueError(value)
+    return found
 
 
 def posted_lines(data):
@@ -68,11 +78,11 @@ def posted_lines(data):
         try:
             size_id, _sep, extras = value.partition(":")
             quantity = int(data.get(f"quantity-{index}") or 0)
-            extra_ids = [int(extra) for extra in extras.split(",") if extra]
+            extra_ids = [posted_id(extra) for extra in extras.split(",") if extra]
             if quantity < 0 or quantity > MAX_LINE_QUANTITY:
                 raise ValueError
             if quantity:
-                lines.append(make_line(int(size_id), quantity, extra_ids))
+                lines.append(make_line(posted_id(size_id), quantity, extra_ids))
         except ValueError:
             raise LineError(
                 _("Quantité entre 0 et %(max)s pour chaque ligne.") % {"max": MAX_LINE_QUANTITY}
@@ -167,7 +177,7 @@ class OrderTaking:
     # The buttons -----------------------------------------------------------------------------------
 
     def pick_customer(self, token):
-        customer = taking.KnownCustomer.from_token(token)
+        customer = taking.KnownCustomer.from_token(token, self.store.id)
         if customer is None:
             self.errors.append(_("Ce client n’a pas pu être repris : recherchez-le de nouveau."))
             return
@@ -192,10 +202,10 @@ class OrderTaking:
         size_id = data.get(f"size-{product_id}", "")
         try:
             quantity = int(data.get(f"add-quantity-{product_id}") or 1)
-            extras = [int(extra) for extra in data.getlist(f"extras-{product_id}")]
+            extras = [posted_id(extra) for extra in data.getlist(f"extras-{product_id}")]
             if not 1 <= quantity <= MAX_LINE_QUANTITY:
                 raise ValueError
-            line = make_line(int(size_id), quantity, extras)
+            line = make_line(posted_id(size_id), quantity, extras)
         except ValueError:
             self.errors.append(
                 _("Choisissez une taille et une quantité entre 1 et %(max)s.") % {"max": MAX_LINE_QUANTITY}
@@ -294,20 +304,21 @@ def order_taking(request, store):
         screen.pick_customer(data["pick"])
     if "forget_customer" in data:
         data["customer"] = ""
-    screen.customer = taking.KnownCustomer.from_token(data.get("customer", ""))
+    screen.customer = taking.KnownCustomer.from_token(data.get("customer", ""), store.id)
     if "use_address" in data and screen.customer is not None:
         index = data["use_address"]
+        position = parse_id(index)
         chosen = (
-            screen.customer.addresses[int(index)]
-            if index.isdigit() and int(index) < len(screen.customer.addresses)
+            screen.customer.addresses[position]
+            if position is not None and position < len(screen.customer.addresses)
             else None
         )
         if chosen is not None:
             screen.use_address(chosen)
     if "add" in data:
         screen.add_line(data["add"])
-    if "remove" in data and data["remove"].isdigit():
-        index = int(data["remove"])
+    if "remove" in data and parse_id(data["remove"]) is not None:
+        index = parse_id(data["remove"])
         screen.lines = [line for i, line in enumerate(screen.lines) if i != index]
     action = PLACE if "place" in data else ""
     if data.get("lookup", "").strip():
@@ -339,7 +350,13 @@ def order_taking(request, store):
         return screen.render(form, the_quote, status=400)
     cleaned = form.cleaned_data
     account = None
-    if screen.customer is not None and screen.customer.account_id is not None:
+    # The picked account gets the order only if the number is still theirs: staff who typed
+    # another caller's name and number over a picked customer take a new customer's order.
+    if (
+        screen.customer is not None
+        and screen.customer.account_id is not None
+        and normalise_phone(cleaned["phone"]) == normalise_phone(screen.customer.phone)
+    ):
         account = User.objects.filter(id=screen.customer.account_id, is_active=True).first()
     try:
         order = services.place_order(

@@ -439,3 +439,19 @@ def test_the_csv_of_a_period_without_count_holds_the_reason_alone(client, manage
         "mesurent entre deux inventaires. Faites un inventaire pour clore la période, ou choisissez une "
         "période qui en contient un.\r\n"
     )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"date_from": "2026-01-01", "date_to": "9999-12-31"},
+        {"date_from": "0001-01-01", "date_to": "2026-11-30"},
+    ],
+)
+def test_a_date_out_of_the_calendar_is_a_french_error_not_a_crash(client, manager, november, query):
+    client.force_login(manager)
+
+    response = client.get(url(november, **query))
+
+    assert response.status_code == 200
+    assert "Choisissez une date entre 2000 et 2100." in response.content.decode()
