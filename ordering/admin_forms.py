@@ -14,11 +14,10 @@ from django.utils.translation import gettext_lazy as _
 from menu.templatetags.menu_tags import euros
 from stores.forms import DateInput
 
-from .models import MONEY, Order
+from .models import Order
 from .search import search_orders
 
 AMOUNT_PATTERN = re.compile(r"[0-9]{1,8}([.,][0-9]{1,2})?", flags=re.ASCII)
-MAX_AMOUNT = Decimal("10") ** (MONEY["max_digits"] - MONEY["decimal_places"]) - Decimal("0.01")
 
 
 class MoneyField(forms.Field):

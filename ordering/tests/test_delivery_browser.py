@@ -16,11 +16,12 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from menu.models import ProductPage
-from ocpizza.management.commands.load_demo_data import PASSWORD
 from ordering import services
 from ordering.models import Order
 from ordering.pricing import CartLine
 from stores.models import StorePage
+
+from .test_refund_journey_browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("restore_migrated_rows")]
 
@@ -47,14 +48,6 @@ def shot(page, name):
     )
     assert not overflow, f"{name}: wider than the screen: {overflow}"
     page.screenshot(path=SCREENSHOTS / f"delivery-{name}.png", full_page=True)
-
-
-def log_in(page, base_url, email):
-    page.goto(f"{base_url}/compte/connexion/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main button[type=submit]").click()
-    page.wait_for_url(lambda url: "/connexion/" not in url)
 
 
 def ready_phone_order(store, key="browser-delivery-0001", street="8 rue Mercière"):
