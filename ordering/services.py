@@ -512,8 +512,12 @@ def driver_name(user):
 
 
 @transaction.atomic
-def assign_driver(order, *, driver, user=None, now=None):
+def assign_driver(order, *, driver, user=None, unless_taken=False, now=None):
     """Give a ready delivery order to `driver` (None: take it back from its driver).
+
+    `unless_taken`: a driver taking an order for themselves, which they may do only if no other
+    driver has it: checked under the order's lock, so two drivers tapping at once cannot take it
+    from each other.
 
     The driver must be an active user with a driver's membership in the order's store. Only a
     delivery order that is ready (not yet out) is assigned. Bumps the version and writes an
@@ -538,6 +542,8 @@ def assign_driver(order, *, driver, user=None, now=None):
         )
     if locked.driver_id == getattr(driver, "pk", None):
         return _synced(order, locked)
+    if unless_taken and locked.driver_id is not None:
+        raise OrderError(_("Cette commande est confiée à un autre livreur."))
     note = _("Confiée à %(name)s") % {"name": driver_name(driver)} if driver else _("Livreur retiré")
     locked.driver = driver
     _bump(locked, now=now)

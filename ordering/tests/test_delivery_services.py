@@ -112,6 +112,23 @@ def test_a_driver_is_taken_back_and_the_order_given_to_another(shop, driver):
     ]
 
 
+def test_two_drivers_taking_the_same_order_at_once_the_second_is_refused(shop, driver):
+    """Both read the order unassigned; the first takes it; the second's take is checked under
+    the order's lock and refused, nothing written."""
+    other = crew(StoreRole.DRIVER, shop.store)
+    order = ready(shop)
+    seen_by_other = Order.objects.get(pk=order.pk)  # read before the first driver took it
+    assign_driver(order, driver=driver, unless_taken=True, now=NOW)
+    was = snapshot(order)
+
+    with pytest.raises(OrderError) as refused:
+        assign_driver(seen_by_other, driver=other, unless_taken=True, now=NOW)
+
+    assert str(refused.value) == "Cette commande est confiée à un autre livreur."
+    assert snapshot(order) == was
+    assert Order.objects.get(pk=order.pk).driver == driver
+
+
 @pytest.mark.parametrize("role", [StoreRole.MANAGER, StoreRole.STAFF, StoreRole.PIZZAIOLO])
 def test_someone_who_is_not_a_driver_of_the_store_is_refused(shop, role):
     order = ready(shop)

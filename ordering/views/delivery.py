@@ -256,12 +256,12 @@ def assign(request, store, order_id):
         if driver is None:
             messages.error(request, _("Choisissez un livreur de ce point de vente."))
             return _back(request, store)
-    if drives_only(request.user, store):
-        mine = driver is not None and driver.pk == request.user.pk
-        if not mine or order.driver_id not in (None, request.user.pk):
-            return forbidden(request, _("Vous ne pouvez prendre que des commandes pour vous-même."))
+    driving = drives_only(request.user, store)
+    if driving and (driver is None or driver.pk != request.user.pk):
+        return forbidden(request, _("Vous ne pouvez prendre que des commandes pour vous-même."))
     try:
-        services.assign_driver(order, driver=driver, user=request.user)
+        # A driver takes an order only if no other driver has it, checked under the order's lock.
+        services.assign_driver(order, driver=driver, user=request.user, unless_taken=driving)
     except OrderError as refused:
         messages.error(request, str(refused))
     else:
