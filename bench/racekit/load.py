@@ -245,7 +245,8 @@ def customer(number, bases, shop, *, delivery=False):
         if page.status in (301, 302, 303) and page.location:  # refused with a message on the next page
             page = browser.request(urllib.parse.urlsplit(page.location).path)
         if page.status >= 500 or leaks(page):
-            return end("error", stage, page, f"{page.status} {page.url}: {page.body[:300]!r}")
+            leak = "stack trace shown: " if leaks(page) else ""
+            return end("error", stage, page, f"{leak}{page.status} {page.url}: {page.body[:300]!r}")
         if sold_out(page):
             return end("sold out", stage, page)
         return end("error", stage, page, f"{page.status} {page.url}: no sold-out message")
