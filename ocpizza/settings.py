@@ -115,6 +115,9 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+# A kept connection is checked (one cheap round trip) before a request's first query: after a
+# PostgreSQL restart each worker opens a new one instead of answering a 500 with the dead one.
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache: a Redis outage degrades to "no cache", never to an error page -----------------------
