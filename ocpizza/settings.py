@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "ocpizza.pagecache.PageCacheMiddleware",  # shared storefront pages (after locale and CSRF)
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -135,6 +136,14 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
 # Sessions live in the database (Django's default engine), never in the cache: a Redis outage
 # must not log anybody out.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Anonymous storefront pages are rendered once and shared (ocpizza/pagecache.py): for at most
+# this many seconds, and never past the end of the minute they were rendered in. 0 turns it off.
+# On by default only with a cache every process shares (Redis): with one cache per process, a
+# change seen by one Gunicorn worker would not reach the pages another one keeps.
+PAGE_CACHE_SECONDS = env.int(
+    "PAGE_CACHE_SECONDS",
+    default=60 if CACHES["default"]["BACKEND"] == "ocpizza.cache.FailSoftRedisCache" else 0,
+)
 # --- end of cache ---------------------------------------------------------------------------------
 
 AUTH_USER_MODEL = "accounts.User"

@@ -38,6 +38,7 @@ from .models import (
     StoreOrderingSettings,
     StorePage,
 )
+from .signals import stock_changed
 from .tasks import send_low_stock_alert
 
 Kind = StockMovement.Kind
@@ -381,6 +382,7 @@ def _apply(
     levels = _locked_levels(store, ids, create=creating)
     movements = []
     alerts = []
+    free_changed = False  # a consumption moves reserved units out of stock: nothing more is free
     for ingredient_id in ids:
         on_hand_delta, reserved_delta = changes[ingredient_id]
         if on_hand_delta == 0 and reserved_delta == 0:
@@ -405,6 +407,7 @@ def _apply(
             )
         level.on_hand += on_hand_delta
         level.reserved = max(level.reserved + reserved_delta, 0)
+        free_changed = free_changed or level.free != free_before
         # Only a decrease of what is free crosses the threshold: a delivery that leaves the level
         # low raises nothing.
         if level.free < free_before and not level.below_threshold and level.is_low:
@@ -438,6 +441,8 @@ def _apply(
             )
         )
     StockMovement.objects.bulk_create(movements)
+    if free_changed:
+        stock_changed.send(sender=StockLevel, store_id=store.pk)  # what is free has changed
     for alert in alerts:
         alert.save()
         transaction.on_commit(lambda alert_id=alert.id: send_low_stock_alert.enqueue(alert_id))

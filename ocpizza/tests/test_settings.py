@@ -19,7 +19,18 @@ PRODUCTION = {
 
 def manage(*args, **env):
     """Run manage.py in a fresh process with only the given variables (no .env influence)."""
-    prefixes = ("DJANGO", "SECURE_", "SESSION_", "CSRF_", "STATIC_", "SENTRY", "DEBUG", "PAYMENT_")
+    prefixes = (
+        "DJANGO",
+        "SECURE_",
+        "SESSION_",
+        "CSRF_",
+        "STATIC_",
+        "SENTRY",
+        "DEBUG",
+        "PAYMENT_",
+        "PAGE_CACHE",
+        "CACHE_URL",
+    )
     clean = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
     clean.update(env)
     clean["DJANGO_SETTINGS_MODULE"] = "ocpizza.settings"
@@ -139,6 +150,18 @@ def test_a_redis_that_never_answers_fails_fast_instead_of_holding_the_worker():
 
     lines = result.stdout.strip().splitlines()
     assert lines[-2:] == ["FailSoftRedisCache miss", "TimeoutError 2"], result.stdout + result.stderr
+
+
+def test_the_page_cache_is_on_by_default_only_with_a_cache_every_worker_shares():
+    probe = "from django.conf import settings; print(settings.PAGE_CACHE_SECONDS)"
+
+    shared = manage("shell", "-c", probe, CACHE_URL="redis://127.0.0.1:6379/0", **PRODUCTION)
+    per_process = manage("shell", "-c", probe, **PRODUCTION)
+    chosen = manage("shell", "-c", probe, PAGE_CACHE_SECONDS="30", **PRODUCTION)
+
+    assert shared.stdout.strip().splitlines()[-1] == "60", shared.stderr
+    assert per_process.stdout.strip().splitlines()[-1] == "0", per_process.stderr
+    assert chosen.stdout.strip().splitlines()[-1] == "30", chosen.stderr
 
 
 def test_production_naming_the_payment_simulator_stops_every_command_with_the_reason():
