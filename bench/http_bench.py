@@ -627,6 +627,9 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
 
+    # Ctrl-C and `kill` end the run through the `finally` below, even when started in the
+    # background by a shell that ignores SIGINT.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.monotonic()
     check_wrk()
