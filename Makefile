@@ -5,11 +5,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DEV_ENV := DEBUG=true
 
-.PHONY: run test venv lint format migrations messages demo bench clean
+.PHONY: run test venv lint format migrations messages demo bench bench-http clean
 
 ## run: build the venv, migrate, load the demo chain once, serve on http://127.0.0.1:8000
 run: $(STAMP) .env
@@ -56,7 +57,12 @@ demo: $(STAMP)
 	$(DEV_ENV) $(PY) manage.py load_demo_data
 
 bench: $(STAMP)
-	@for script in bench/*.py; do echo "== $$script"; $(DEV_ENV) $(PY) $$script || exit 1; done
+	$(DEV_ENV) $(PY) bench/availability.py
+
+## bench-http: the site under load with production settings beside a minimal Django view (PostgreSQL,
+## Redis and wrk on this machine; about 4 minutes): docs/performance.md. BENCH_ARGS=--requests 10000
+bench-http: $(STAMP)
+	$(PY) bench/http_bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles test-artifacts .pytest_cache
