@@ -1,27 +1,37 @@
-"""Links every page's header and footer need, found once per request."""
+"""Links every page's header and footer need, found once per request in a single query."""
 
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils.functional import SimpleLazyObject
 
 
 def _navigation(request):
-    from wagtail.models import Site
-
-    from menu.models import MenuPage
-    from stores.models import StoreIndexPage
-
-    from .models import StandardPage
+    from wagtail.models import Page, Site
 
     site = Site.find_for_request(request)
     root = site.root_page if site else None
     if root is None:
         return {"menu": None, "stores": None, "footer_pages": []}
+    # The menu, the store index and the footer's pages in one query, in the tree's order; plain
+    # `Page` objects, which is all a link needs (title and URL).
+    is_menu = Q(menupage__isnull=False)
+    is_store_index = Q(storeindexpage__isnull=False)
+    is_footer_page = Q(standardpage__show_in_footer=True)
+    pages = list(
+        Page.objects.live()
+        .descendant_of(root)
+        .filter(is_menu | is_store_index | is_footer_page)
+        .annotate(
+            is_menu=ExpressionWrapper(is_menu, output_field=BooleanField()),
+            is_store_index=ExpressionWrapper(is_store_index, output_field=BooleanField()),
+            is_footer_page=ExpressionWrapper(is_footer_page, output_field=BooleanField()),
+        )
+        .order_by("path")
+    )
     return {
         "home": root,
-        "menu": MenuPage.objects.live().descendant_of(root).first(),
-        "stores": StoreIndexPage.objects.live().descendant_of(root).first(),
-        "footer_pages": list(
-            StandardPage.objects.live().descendant_of(root).filter(show_in_footer=True).order_by("path")
-        ),
+        "menu": next((page for page in pages if page.is_menu), None),
+        "stores": next((page for page in pages if page.is_store_index), None),
+        "footer_pages": [page for page in pages if page.is_footer_page],
     }
 
 

@@ -14,11 +14,10 @@ from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, PublishingPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import RichTextField, StreamField
-from wagtail.images import get_image_model
 from wagtail.models import DraftStateMixin, LockableMixin, Page, PreviewableMixin, RevisionMixin
 from wagtail.search import index
 
-from menu.models import Category
+from menu.models import Category, renditions_prefetch
 from menu.promotions import BASKET as WHOLE_BASKET
 from menu.promotions import PromotionRule, normalise_code
 
@@ -87,9 +86,8 @@ class PromotionQuerySet(models.QuerySet):
         return self.exclude(rule_kind=Promotion.RuleKind.NONE)
 
     def for_display(self):
-        image_model = get_image_model()
         return self.select_related("image").prefetch_related(
-            models.Prefetch("image", queryset=image_model.objects.prefetch_renditions()),
+            renditions_prefetch("image"),
             models.Prefetch(
                 "products",
                 queryset=_product_model().objects.live().only("id", "title", "url_path", "path", "depth"),

@@ -204,16 +204,29 @@ VAT_RATES = [
 DEFAULT_VAT_RATE = Decimal("10.00")
 
 
+def renditions_prefetch(image_field):
+    """The renditions of the image in `image_field` (a relation already `select_related`), in one query.
+
+    `Prefetch(image_field, queryset=Image.objects.prefetch_renditions())` does nothing once the image
+    is joined by `select_related`: Django sees the image loaded and skips that prefetch, and every
+    `{% image %}` then asks for its rendition alone. Prefetching through the relation fills the
+    list `Image.get_rendition` reads (`prefetched_renditions`) on the joined images.
+    """
+    rendition_model = get_image_model().get_rendition_model()
+    return Prefetch(
+        f"{image_field}__renditions", queryset=rendition_model.objects.all(), to_attr="prefetched_renditions"
+    )
+
+
 def menu_card_prefetches():
     """What a menu card reads: sizes, ingredients with their allergens, the photo's renditions.
 
     Fresh `Prefetch` objects on each call: Django may adjust them while prefetching.
     """
-    image_model = get_image_model()
     return [
         Prefetch("sizes", queryset=ProductSize.objects.order_by("sort_order", "id")),
         Prefetch("ingredients", queryset=Ingredient.objects.prefetch_related("allergens")),
-        Prefetch("photo", queryset=image_model.objects.prefetch_renditions()),
+        renditions_prefetch("photo"),
     ]
 
 
@@ -254,7 +267,28 @@ class ProductQuerySet(PageQuerySet):
 ProductManager = PageManager.from_queryset(ProductQuerySet)
 
 
-class MenuPage(RoutablePageMixin, Page):
+class OneChildTypeRouteMixin:
+    """Find a child page in one query instead of Wagtail's two (the page, then its specific row).
+
+    Wagtail's `Page.route` reads the child by slug as a plain `Page`, then loads its specific
+    class. A parent whose children are all of one type (`subpage_types`) returns them from
+    `typed_children()` (with what the child's page needs joined), and one typed query reads the
+    child. Any other child (a page created outside the admin's rules) is still found the generic way.
+    """
+
+    def typed_children(self):
+        raise NotImplementedError
+
+    def route(self, request, path_components):
+        if path_components:
+            child = self.typed_children().filter(slug=path_components[0]).first()
+            if child is not None:
+                child._cached_parent_obj = self  # as Wagtail does: its parent needs no query
+                return child.route(request, path_components[1:])
+        return super().route(request, path_components)
+
+
+class MenuPage(RoutablePageMixin, OneChildTypeRouteMixin, Page):
     """The menu: every product of the chain, grouped by category.
 
     `/carte/` is the chain-wide menu; `/carte/pizzeria/<store slug>/` is one store's menu, where what the
@@ -272,6 +306,9 @@ class MenuPage(RoutablePageMixin, Page):
 
     class Meta:
         verbose_name = _("carte")
+
+    def typed_children(self):
+        return ProductPage.objects.child_of(self).select_related("photo")
 
     def products(self):
         return ProductPage.objects.child_of(self).live().for_menu().order_by("path")

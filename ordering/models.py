@@ -189,6 +189,9 @@ class Order(models.Model):
             ("use_kitchen_board", _("Utiliser l'écran cuisine")),
             ("use_delivery_board", _("Utiliser l'écran des livraisons")),
         ]
+        # The boards and their polls read a store's open orders (`boards.board_state`): without it
+        # PostgreSQL intersects every open order of the chain with the store's whole history.
+        indexes = [models.Index(fields=["store", "status"], name="order_store_status")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(total__gte=0), name="ordering_order_total_not_negative"

@@ -7,18 +7,18 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from wagtail.admin.forms import WagtailAdminPageForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
-from wagtail.images import get_image_model
 from wagtail.models import Orderable, Page, PageManager
 from wagtail.query import PageQuerySet
 from wagtail.search import index
 
 from menu.head_office import HeadOfficeFields, HeadOfficeFieldsFormMixin, HeadOfficeFieldsMixin
-from menu.models import MenuPage
+from menu.models import MenuPage, OneChildTypeRouteMixin, renditions_prefetch
 from menu.panels import PermissionedFormsetsMixin, PermissionedInlinePanel
 
 
@@ -43,7 +43,7 @@ class MapPageMixin:
         return response
 
 
-class StoreIndexPage(MapPageMixin, Page):
+class StoreIndexPage(OneChildTypeRouteMixin, MapPageMixin, Page):
     """The store locator: every store of the chain, open or closed now, nearest first when the
     visitor gives an address or their position (`stores.locator`)."""
 
@@ -59,6 +59,9 @@ class StoreIndexPage(MapPageMixin, Page):
     class Meta:
         verbose_name = _("liste des points de vente")
 
+    def typed_children(self):
+        return StorePage.objects.child_of(self).select_related("photo", "ordering_settings")
+
     def get_context(self, request, *args, **kwargs):
         from .locator import locator_context
 
@@ -70,14 +73,13 @@ class StoreIndexPage(MapPageMixin, Page):
 
 class StoreQuerySet(PageQuerySet):
     def for_listing(self):
-        image_model = get_image_model()
         return (
             self.select_related("photo", "ordering_settings")
             .prefetch_related(
                 "opening_hours",
                 "closures",  # a few rows per store; `stores.hours` reads them from the prefetch
                 "delivery_bands",  # `stores.areas` reads them from the prefetch
-                models.Prefetch("photo", queryset=image_model.objects.prefetch_renditions()),
+                renditions_prefetch("photo"),
             )
             .order_by("path")
         )
@@ -252,6 +254,10 @@ class StorePage(MapPageMixin, HeadOfficeFieldsMixin, Page):
         from .hours import next_opening, ordering_settings
         from .locator import map_context
 
+        # Hours and closures are read several times (open now, next opening, the table): load
+        # them once. A preview's page holds the editor's unsaved hours in memory, left alone.
+        if not getattr(request, "is_preview", False):
+            prefetch_related_objects([self], "opening_hours", "closures")
         context = super().get_context(request, *args, **kwargs)
         context["ordering"] = ordering_settings(self)
         context["closure"] = self.next_closure()
@@ -266,6 +272,10 @@ class StorePage(MapPageMixin, HeadOfficeFieldsMixin, Page):
     def next_closure(self, today=None):
         """The exceptional closure under way or the next one to come (None if there is none)."""
         today = today or timezone.localdate()
+        prefetched = getattr(self, "_prefetched_objects_cache", {}).get("closures")
+        if prefetched is not None:
+            coming = [closure for closure in prefetched if closure.ends_on >= today]
+            return min(coming, key=lambda closure: (closure.starts_on, closure.id), default=None)
         return StoreClosure.objects.filter(store=self).current_or_upcoming(today).first()
 
     def menu_url(self):
