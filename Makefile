@@ -64,5 +64,9 @@ bench: $(STAMP)
 bench-http: $(STAMP)
 	$(PY) bench/http_bench.py $(BENCH_ARGS)
 
+## bench-race: 200 customers at once through the real checkout of two Gunicorns, stock for 50 (PostgreSQL)
+bench-race: $(STAMP)
+	$(PY) bench/race.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) staticfiles test-artifacts .pytest_cache
