@@ -55,7 +55,7 @@ def public_urls(resolver=None, prefix="/"):
             yield url, pattern.callback
 
 
-URLS = sorted({url: view for url, view in public_urls()}.items())
+URLS = sorted(dict(public_urls()).items())
 
 
 def test_the_walk_finds_the_views_of_every_app():
