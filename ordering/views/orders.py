@@ -266,9 +266,12 @@ def posted_card(request):
     if not raw:
         return source_token, None
     try:
-        return source_token, Decimal(raw)
+        total = Decimal(raw)
     except InvalidOperation:
         return "", None
+    if not total.is_finite():  # "NaN", "sNaN", "Infinity": no total a page shows
+        return "", None
+    return source_token, total
 
 
 def difference_due(order, change, *, now):
