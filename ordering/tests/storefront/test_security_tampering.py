@@ -86,6 +86,16 @@ def test_a_product_the_store_cannot_make_cannot_be_added(client, bellecour, marg
     assert cart_lines(client) is None
 
 
+@pytest.mark.parametrize("next_url", ["0", "cart", "https://evil.example/", "//evil.example/"])
+def test_a_next_that_is_not_one_of_our_paths_goes_to_the_cart(client, vaise, margherita, next_url):
+    data = {"store": vaise.id, "size": size_of(margherita).id, "quantity": 1, "next": next_url}
+
+    response = client.post("/panier/ajouter/", data)
+
+    assert response.status_code == 302
+    assert response["Location"] == "/panier/"
+
+
 @pytest.mark.parametrize("value", BAD_NUMBERS)
 def test_a_bad_number_on_a_cart_line_is_a_clean_400(client, vaise, margherita, value):
     fill_cart(client, vaise, (size_of(margherita), 2, []))
