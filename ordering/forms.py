@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from menu.models import ProductExtra, ProductSize
 from stores.models import StorePage
+from stores.services import parse_id
 
 from .cart import MAX_LINE_QUANTITY, make_line
 from .models import Order
@@ -21,17 +22,41 @@ def new_idempotency_key():
     return uuid.uuid4().hex
 
 
+class IdChoiceField(forms.ModelChoiceField):
+    """A ModelChoiceField that looks up only plain ids: digits within a bigint. A huge number
+    overflows SQLite's integer (a 500); `²` or `1e3` are no id either."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if parse_id(value) is None:
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+class IdMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """IdChoiceField's rule for each id of a multiple choice."""
+
+    def _check_values(self, value):
+        for pk in value if isinstance(value, (list, tuple)) else []:
+            if parse_id(pk) is None:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
+                )
+        return super()._check_values(value)
+
+
 class AddToCartForm(forms.Form):
     """One product, in one size, with extras, from the store menu or the product page."""
 
-    store = forms.ModelChoiceField(queryset=StorePage.objects.live(), widget=forms.HiddenInput)
-    size = forms.ModelChoiceField(
+    store = IdChoiceField(queryset=StorePage.objects.live(), widget=forms.HiddenInput)
+    size = IdChoiceField(
         queryset=ProductSize.objects.filter(product__live=True).select_related("product"),
         label=_("Taille"),
         error_messages={"invalid_choice": _("Cette taille n'est pas à la carte.")},
     )
     quantity = forms.IntegerField(label=_("Quantité"), min_value=1, max_value=MAX_LINE_QUANTITY, initial=1)
-    extras = forms.ModelMultipleChoiceField(
+    extras = IdMultipleChoiceField(
         queryset=ProductExtra.objects.all(),
         required=False,
         label=_("Options"),
@@ -72,7 +97,7 @@ class LineForm(forms.Form):
 
 
 class StoreSwitchForm(forms.Form):
-    store = forms.ModelChoiceField(
+    store = IdChoiceField(
         queryset=StorePage.objects.live().order_by("title"), label=_("Pizzeria"), empty_label=None
     )
 

@@ -613,3 +613,53 @@ def test_another_address_of_the_picked_customer_can_be_chosen(client, shop, equi
     response = client.post(url(shop.store), {**posted, "forget_customer": ""})
     assert hidden(response, "customer") is None  # no value any more
     assert "Client repris" not in text(response)
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        {"quantity-0": "-1"},
+        {"quantity-0": "21"},
+        {"quantity-0": "1.5"},
+        {"quantity-0": "99999999999999999999999"},
+        {"line-0": "abc:"},
+        {"line-0": "99999999999999999999999:"},
+        {"line-0": "١:"},
+        {"line-0": "²:"},
+        {"line-0": "{size}:99999999999999999999999"},
+        {"line-0": "{size}:-1"},
+    ],
+)
+def test_a_tampered_line_is_a_clean_400_with_nothing_written(client, shop, equipier, tamper):
+    posted = form(shop, [(shop.small, 2, [])], name="Léa", phone="06 11 22 33 44")
+    posted.update({key: value.format(size=shop.small.id) for key, value in tamper.items()})
+
+    response = client.post(url(shop.store), {**posted, "place": ""})
+
+    assert response.status_code == 400
+    assert Order.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        {"add-quantity": "0"},
+        {"add-quantity": "1.5"},
+        {"add-quantity": "99999999999999999999999"},
+        {"size": "99999999999999999999999"},
+        {"size": "١"},
+        {"extras": "99999999999999999999999"},
+        {"extras": "-1"},
+    ],
+)
+def test_a_tampered_add_is_a_clean_400(client, shop, equipier, tamper):
+    product = shop.dessert
+    posted = form(shop, name="Léa", phone="06 11 22 33 44")
+    posted.update({f"size-{product.id}": shop.dessert_size.id, "add": product.id})
+    posted.update({f"{key}-{product.id}": value for key, value in tamper.items()})
+
+    response = client.post(url(shop.store), posted)
+
+    assert response.status_code == 400
+    assert hidden(response, "line-0") is None
+    assert Order.objects.count() == 0

@@ -6,8 +6,8 @@ cart count and, on the cart page, the cart's new HTML.
 """
 
 from django.contrib import messages
-from django.http import Http404, JsonResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -31,7 +31,10 @@ def wants_json(request):
 def next_url(request, default):
     """Where a plain form goes back to: its `next` field if it is one of our pages."""
     url = request.POST.get("next", "")
-    if url and url_has_allowed_host_and_scheme(url, {request.get_host()}, require_https=request.is_secure()):
+    # A path of ours only: `redirect()` would read a bare word ("0") as a view name and fail.
+    if url.startswith("/") and url_has_allowed_host_and_scheme(
+        url, {request.get_host()}, require_https=request.is_secure()
+    ):
         return url
     return default
 
@@ -75,7 +78,7 @@ def answer(request, cart, *, ok, message, default_url, changes=(), status=200):
     (messages.success if ok else messages.error)(request, message)
     for change in changes:
         messages.warning(request, change)
-    return redirect(next_url(request, default_url))
+    return HttpResponseRedirect(next_url(request, default_url))
 
 
 @require_GET

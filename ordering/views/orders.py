@@ -10,6 +10,7 @@ timeline fragment (`order_fragment`) only when it changed. Without JavaScript, a
 the same.
 """
 
+import re
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
@@ -254,7 +255,10 @@ def order_change(request, number, secret=None):
     }
     if request.method == "POST":
         for line in context["rows"]:
-            line.quantity = request.POST.get(f"quantity-{line.id}", line.quantity)  # as posted
+            posted = request.POST.get(f"quantity-{line.id}", "")
+            # As posted, when it is a whole number the number input can show ("1,5" is not).
+            if re.fullmatch(r"-?[0-9]{1,9}", posted):
+                line.quantity = posted
     return render(request, "ordering/order_change.html", context, status=409 if errors else 200)
 
 
@@ -266,9 +270,12 @@ def posted_card(request):
     if not raw:
         return source_token, None
     try:
-        return source_token, Decimal(raw)
+        total = Decimal(raw)
     except InvalidOperation:
         return "", None
+    if not total.is_finite():  # "NaN", "sNaN", "Infinity": no total a page shows
+        return "", None
+    return source_token, total
 
 
 def difference_due(order, change, *, now):
