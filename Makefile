@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEV_ENV := DEBUG=true
 
-.PHONY: run test venv lint format migrations messages demo bench clean
+.PHONY: run test venv lint format migrations messages demo bench lighthouse clean
 
 ## run: build the venv, migrate, load the demo chain once, serve on http://127.0.0.1:8000
 run: $(STAMP) .env
@@ -56,7 +56,11 @@ demo: $(STAMP)
 	$(DEV_ENV) $(PY) manage.py load_demo_data
 
 bench: $(STAMP)
-	@for script in bench/*.py; do echo "== $$script"; $(DEV_ENV) $(PY) $$script || exit 1; done
+	@for script in $(filter-out bench/lighthouse.py,$(wildcard bench/*.py)); do echo "== $$script"; $(DEV_ENV) $(PY) $$script || exit 1; done
+
+## lighthouse: Lighthouse (mobile) on the storefront's indexable pages, production settings (docs/lighthouse.md)
+lighthouse: $(STAMP)
+	$(PY) bench/lighthouse.py
 
 clean:
 	rm -rf $(VENV) staticfiles test-artifacts .pytest_cache
