@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEV_ENV := DEBUG=true
 
-.PHONY: run test venv lint format migrations messages demo bench bench-http clean
+.PHONY: run test venv lint format migrations messages demo bench bench-http bench-race lighthouse clean
 
 ## run: build the venv, migrate, load the demo chain once, serve on http://127.0.0.1:8000
 run: $(STAMP) .env
@@ -67,6 +67,10 @@ bench-http: $(STAMP)
 ## bench-race: 200 customers at once through the real checkout of two Gunicorns, stock for 50 (PostgreSQL)
 bench-race: $(STAMP)
 	$(PY) bench/race.py $(BENCH_ARGS)
+
+## lighthouse: Lighthouse (mobile) on the storefront's indexable pages, production settings (docs/lighthouse.md)
+lighthouse: $(STAMP)
+	$(PY) bench/lighthouse.py
 
 clean:
 	rm -rf $(VENV) staticfiles test-artifacts .pytest_cache
