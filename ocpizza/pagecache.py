@@ -3,7 +3,8 @@
 Who gets a cached page: a GET (or HEAD) of a Wagtail page by a visitor who is not signed in,
 has nothing in a cart, no message waiting and no other session data a page could show (a guest's
 list of their own orders is allowed: no storefront page reads it), with no query string beyond
-campaign tags (`utm_*`, `gclid`, `fbclid`…). Everyone else gets a fresh rendering, marked
+campaign tags (`utm_*`, `gclid`, `fbclid`…, left out of the key: a campaign's links share one
+copy). Everyone else gets a fresh rendering, marked
 `X-Page-Cache: bypass`. For those visitors the header (« Se connecter », an empty cart) is the same
 for all, so a page holds nothing personal but two values, put back on every hit:
 - the CSRF token of its forms: the visitor's own (`get_token`), so the add-to-cart and language
@@ -23,18 +24,25 @@ When an entry stops being served:
 The generation is bumped twice: at once, inside the writer's transaction, and again after its
 commit. An entry records the generation read *before* its page was rendered, so a rendering that
 read the database before a sale committed is never kept past the second bump, and no visitor is
-served it after the commit. A cache outage (`ocpizza.cache.FailSoftRedisCache`) reads as a miss:
-pages are rendered, never failed.
+served it after the commit. A bump goes around the fail-soft cache's circuit breaker; if Redis
+refuses it anyway, the error is logged, the writer (a sale) goes on, and this process serves no
+stored page until a bump succeeds. A cache outage (`ocpizza.cache.FailSoftRedisCache`) reads as a
+miss: pages are rendered, never failed. Keys hold the release (`RELEASE`, written by
+`deploy/update.sh`), so a deployment starts with no stored page.
 """
 
+import functools
 import hashlib
+import logging
 import math
 import re
 import secrets
+import threading
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
@@ -43,9 +51,15 @@ from django.utils import translation
 from wagtail.models import Page
 from wagtail.views import serve as wagtail_serve
 
-GENERATION_KEY = "pagecache:generation"
-ENTRY_PREFIX = "pagecache:page:"
+from .cache import FailSoftRedisCache
+from .health import current_release
+
+logger = logging.getLogger(__name__)
+
 HEADER = "X-Page-Cache"
+_generation_pending = threading.Event()  # a change this process could not record
+_last_failure = [float("-inf")]  # when a write of the generation last failed (monotonic)
+RETRY_SECONDS = 5
 
 # Placeholders kept in a stored page instead of the first visitor's values.
 CSRF_PLACEHOLDER = b"__ocpizza_pagecache_csrf__"
@@ -69,16 +83,46 @@ def enabled():
 
 
 def forget_pages():
-    """Stop serving every stored page: now, and again once the current transaction commits."""
-    if not enabled():
-        return
+    """Stop serving every stored page: now, and again once the current transaction commits.
+
+    Never raises: a cache that refuses the write must not cost a sale (see `_new_generation`).
+    With Redis it bumps even where this process keeps no page (`PAGE_CACHE_SECONDS=0`, as a
+    worker or a cron job might be started): the web processes that do keep pages share it.
+    """
+    if not enabled() and not isinstance(caches["default"], FailSoftRedisCache):
+        return  # no page kept here, nor in a cache other processes share
     _new_generation()
-    transaction.on_commit(_new_generation)
+    transaction.on_commit(_new_generation, robust=True)
 
 
 def _new_generation():
+    """Write a new generation, around the fail-soft cache's circuit breaker (a bump it skipped
+    would leave pages served as they were). On failure, this process serves no stored page until
+    a later write succeeds (`_retry_pending_generation`); after a failure, writes are not tried
+    again for `RETRY_SECONDS`, so a hung Redis costs a sale its timeout at most that often."""
+    _generation_pending.set()  # until the write below is known to have happened
+    if time.monotonic() - _last_failure[0] < RETRY_SECONDS:
+        return
     # A random token, not a counter: if Redis loses the key, no later value can match an old entry.
-    cache.set(GENERATION_KEY, secrets.token_hex(8), timeout=None)
+    token = secrets.token_hex(8)
+    backend = caches["default"]
+    try:
+        if isinstance(backend, FailSoftRedisCache):
+            RedisCache.set(backend, generation_key(), token, timeout=None)  # raises, never skips
+        else:
+            backend.set(generation_key(), token, timeout=None)
+    except Exception:
+        _last_failure[0] = time.monotonic()
+        logger.exception("page cache: a change could not be recorded; stored pages are not served")
+        return
+    _generation_pending.clear()
+
+
+def _retry_pending_generation():
+    """True once no change is waiting to be recorded (retried on requests until it is)."""
+    if _generation_pending.is_set():
+        _new_generation()
+    return not _generation_pending.is_set()
 
 
 def _current_generation(value):
@@ -86,21 +130,44 @@ def _current_generation(value):
     if value is not None:
         return value
     token = secrets.token_hex(8)
-    if cache.add(GENERATION_KEY, token, timeout=None):
+    if cache.add(generation_key(), token, timeout=None):
         return token
-    return cache.get(GENERATION_KEY)  # another process set it first (None while Redis is down)
+    return cache.get(generation_key())  # another process set it first (None while Redis is down)
+
+
+@functools.cache
+def generation_key():
+    """The generation's key, per release: a deployment never serves pages of the previous one."""
+    return f"pagecache:{current_release()}:generation"
+
+
+@functools.cache
+def entry_prefix():
+    return f"pagecache:{current_release()}:page:"
 
 
 def connect_signals():
-    """Wire the writers whose changes can show on a page to `forget_pages` (from `apps.ready`)."""
+    """Wire the writers whose changes can show on a page to `forget_pages` (from `apps.ready`).
+
+    Model signals are connected per model, only for the models a page can show: a `post_delete`
+    receiver without a sender would turn off Django's fast deletes for every model.
+    """
+    from django.apps import apps
     from django.core.signals import setting_changed
     from django.db.models.signals import m2m_changed, post_delete, post_save
     from wagtail.signals import page_published, page_unpublished, post_page_move
 
     from stores.signals import stock_changed
 
-    for signal in (post_save, post_delete, m2m_changed):
-        signal.connect(_model_changed, dispatch_uid=f"pagecache_{id(signal)}")
+    for model in apps.get_models(include_auto_created=True):
+        if not shown_on_pages(model):
+            continue
+        label = model._meta.label_lower
+        post_save.connect(_forget, sender=model, dispatch_uid=f"pagecache_save_{label}")
+        post_delete.connect(_forget, sender=model, dispatch_uid=f"pagecache_delete_{label}")
+        for field in model._meta.local_many_to_many:
+            through = field.remote_field.through
+            m2m_changed.connect(_forget, sender=through, dispatch_uid=f"pagecache_m2m_{label}_{field.name}")
     for signal in (page_published, page_unpublished, post_page_move, stock_changed):
         signal.connect(_forget, dispatch_uid=f"pagecache_{id(signal)}")
     setting_changed.connect(_settings_changed, dispatch_uid="pagecache_setting_changed")
@@ -129,16 +196,13 @@ WAGTAIL_SHOWN = frozenset(
 )
 
 
-def _model_changed(sender, **kwargs):
-    opts = getattr(sender, "_meta", None)
-    if opts is None:
-        return
-    if (
-        isinstance(kwargs.get("instance"), Page)
-        or (opts.app_label in CONTENT_APPS and opts.label_lower not in NOT_SHOWN)
-        or opts.label_lower in WAGTAIL_SHOWN
-    ):
-        forget_pages()
+def shown_on_pages(model):
+    opts = model._meta
+    if issubclass(model, Page):
+        return True
+    if opts.app_label in CONTENT_APPS:
+        return opts.label_lower not in NOT_SHOWN
+    return opts.label_lower in WAGTAIL_SHOWN
 
 
 def _forget(sender, **kwargs):
@@ -146,6 +210,8 @@ def _forget(sender, **kwargs):
 
 
 def _settings_changed(sender, **kwargs):
+    generation_key.cache_clear()
+    entry_prefix.cache_clear()
     _new_generation()  # only tests change settings while running (outside any transaction)
 
 
@@ -173,16 +239,17 @@ def shareable_request(request):
 
 
 def entry_key(request):
-    raw = "|".join((request.get_host(), translation.get_language() or "", request.get_full_path()))
-    return ENTRY_PREFIX + hashlib.sha256(raw.encode()).hexdigest()
+    # The path without its campaign tags: every tagged link of a campaign shares one copy (a form's
+    # `next` then names the first visitor's tagged address, which leads to the same page).
+    raw = "|".join((request.get_host(), translation.get_language() or "", request.path))
+    return entry_prefix() + hashlib.sha256(raw.encode()).hexdigest()
 
 
 def mark_page_shareable(request):
     """Called as a Wagtail page is served (`before_serve_page`): its response may be stored.
 
-    A page behind a password serves its password form to a visitor who has not given it: the same
-    form for everyone, so it is shared too; a visitor who gave it has the session key that says so
-    and is never served from the cache.
+    A page with view restrictions is never stored: Wagtail marks its answers (the password or
+    login form) `Cache-Control: no-cache`, which `_storable` honours.
     """
     request._page_cache_shareable = True
 
@@ -209,9 +276,14 @@ class PageCacheMiddleware:
                 response[HEADER] = "bypass"
             return response
 
+        if not _retry_pending_generation():
+            response = self.get_response(request)  # a change may be unrecorded: nothing stored
+            if getattr(request, "_page_cache_shareable", False):
+                response[HEADER] = "bypass"
+            return response
         key = entry_key(request)
-        found = cache.get_many([GENERATION_KEY, key])
-        generation = found.get(GENERATION_KEY)
+        found = cache.get_many([generation_key(), key])
+        generation = found.get(generation_key())
         entry = found.get(key)
         now = time.time()
         if (

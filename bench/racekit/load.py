@@ -6,6 +6,7 @@ checkout's forms.
 """
 
 import contextlib
+import ctypes
 import http.client
 import os
 import re
@@ -28,6 +29,7 @@ HOST = "127.0.0.1"
 CART_ADD = "/panier/ajouter/"
 CHECKOUT = "/panier/commander/"
 REQUEST_TIMEOUT = 60
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 # What a refusal for lack of stock says, wherever the customer meets it (read in the code):
 # the store menu (« Épuisé », templates/includes/product_card.html), the cart's check
@@ -116,8 +118,19 @@ def start_gunicorn(env, workdir, *, python=None):
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 - only a prctl call, before exec
         )
     return Instance(port=port, process=process, log=log)
+
+
+def _die_with_parent():
+    """Linux: the kernel stops this Gunicorn if the process that started it dies (a killed test
+    run would otherwise leave it holding connections to the test database)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass  # not Linux: the caller's finally still stops it
 
 
 def wait_ready(instance, timeout=60):

@@ -1,9 +1,12 @@
 """The storefront's page cache (ocpizza/pagecache.py): shared, personal where it must be, never stale."""
 
 import re
+import socket
+import uuid
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 from wagtail.models import Site
@@ -206,6 +209,7 @@ def test_campaign_tags_share_a_page_other_parameters_do_not(client, shop):
     client.get(tagged)
 
     assert Client().get(tagged)[HEADER] == "hit"
+    assert Client().get(f"{shop.dessert.url}?utm_source=x{uuid.uuid4().hex}")[HEADER] == "hit"  # one copy
     assert Client().get(f"{shop.dessert.url}?taille=grande")[HEADER] == "bypass"
 
 
@@ -242,23 +246,28 @@ def test_stock_counted_elsewhere_forgets_pages_too(client, store_index, menu_pag
 
 @pytest.fixture
 def redis_cache(settings):
-    """The production cache: Redis (a database of its own, emptied before and after)."""
+    """The production cache: Redis, under a key prefix of this test's own (other suites share the
+    server), whose keys are deleted afterwards."""
+    prefix = f"pagecache-test-{uuid.uuid4().hex}"
     settings.CACHES = {
         "default": {
             "BACKEND": "ocpizza.cache.FailSoftRedisCache",
-            "LOCATION": "redis://127.0.0.1:6379/15",
+            "LOCATION": "redis://127.0.0.1:6379/0",
+            "KEY_PREFIX": prefix,
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
     from django.core.cache import cache
 
     try:
-        cache.probe("pagecache-test", 1, 5)
+        cache.probe("probe", 1, 5)
     except OSError:
         pytest.skip("Redis is not running on 127.0.0.1:6379")
-    cache.clear()
     yield cache
-    cache.clear()
+    client = cache._cache.get_client(None, write=True)
+    keys = list(client.scan_iter(f"{prefix}:*"))
+    if keys:
+        client.delete(*keys)
 
 
 def test_with_redis_a_sale_that_sells_out_is_shown_at_once(client, redis_cache, store_menu, shop):
@@ -271,3 +280,71 @@ def test_with_redis_a_sale_that_sells_out_is_shown_at_once(client, redis_cache, 
     assert after[HEADER] == "miss"
     assert beer_card_unavailable(after.content.decode())
     assert Client().get(store_menu)[HEADER] == "hit"
+
+
+def test_the_generation_changes_again_once_the_writer_commits(shop, django_capture_on_commit_callbacks):
+    from ocpizza import pagecache
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        place(shop, lines=[line(shop.beer_size, 20)])
+        during = cache.get(pagecache.generation_key())
+    for callback in callbacks:
+        callback()
+
+    assert during is not None
+    assert cache.get(pagecache.generation_key()) != during
+
+
+def test_a_change_redis_refused_stops_this_process_serving_stored_pages(client, settings, shop, caplog):
+    from ocpizza import pagecache
+
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there: every call is refused at once
+    settings.CACHES = {
+        "default": {"BACKEND": "ocpizza.cache.FailSoftRedisCache", "LOCATION": f"redis://127.0.0.1:{port}/0"}
+    }
+
+    withdraw_product(store=shop.store, product=shop.beer, user=None)  # the sale goes on
+    page = client.get(shop.dessert.url)
+
+    assert pagecache._generation_pending.is_set()
+    assert "a change could not be recorded" in caplog.text
+    assert page.status_code == 200 and page[HEADER] == "bypass"
+    pagecache._last_failure[0] = float("-inf")  # the next test's cache answers at once
+
+
+def test_a_head_request_is_served_the_stored_page(client, shop):
+    client.get(shop.dessert.url)
+
+    head = Client().head(shop.dessert.url)
+
+    assert head[HEADER] == "hit"
+    assert head.status_code == 200
+
+
+def test_a_guest_who_ordered_still_gets_the_shared_page(client, shop):
+    session = client.session
+    session["guest_orders"] = ["VAI-0001"]
+    session.save()
+    Client().get(shop.dessert.url)
+
+    assert client.get(shop.dessert.url)[HEADER] == "hit"
+
+
+def test_a_visitor_with_a_message_waiting_gets_their_own_page(client, shop):
+    Client().get(shop.dessert.url)
+    client.cookies["messages"] = "pending"
+
+    assert client.get(shop.dessert.url)[HEADER] == "bypass"
+
+
+def test_deleting_rows_no_page_shows_stays_a_fast_delete():
+    from django.contrib.sessions.models import Session
+    from django.db.models.signals import post_delete
+
+    from ordering.models import OrderLine
+
+    assert not post_delete.has_listeners(Session)
+    assert not post_delete.has_listeners(OrderLine)
