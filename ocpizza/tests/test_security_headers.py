@@ -15,15 +15,10 @@ from pathlib import Path
 import pytest
 
 from accounts.tests.factories import PASSWORD, UserFactory
+from ocpizza.tests.test_settings import PRODUCTION as SETTINGS_TEST_PRODUCTION
 
 ROOT = Path(__file__).resolve().parents[2]
-PRODUCTION = {
-    "DEBUG": "false",
-    "DJANGOSECRETKEY": "a-production-secret-that-is-long-enough-to-pass-the-deploy-checks-0123456789",
-    "ALLOWED_HOSTS": "oc-pizza.fr,www.oc-pizza.fr",
-    "DATABASE_URL": "sqlite:////tmp/ocpizza-settings-test.sqlite3",
-    "PAYMENT_PROVIDER": "none",
-}
+PRODUCTION = {**SETTINGS_TEST_PRODUCTION, "PAYMENT_PROVIDER": "none"}
 NAMES = [
     "SECURE_SSL_REDIRECT",
     "SECURE_PROXY_SSL_HEADER",
