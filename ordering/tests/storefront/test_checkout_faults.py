@@ -110,6 +110,8 @@ def test_with_the_mail_server_down_the_order_is_placed_and_the_failed_mail_logge
     assert isinstance(failures[0].exc_info[1], ConnectionRefusedError)
 
 
+@pytest.mark.usefixtures("restore_migrated_rows")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the worker closes the connection
 def test_in_production_the_mail_is_queued_and_a_failed_send_stays_recorded(
     filled, smtp_down, settings, caplog, django_capture_on_commit_callbacks
 ):
