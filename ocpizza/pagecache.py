@@ -209,10 +209,18 @@ def _forget(sender, **kwargs):
     forget_pages()
 
 
-def _settings_changed(sender, **kwargs):
-    generation_key.cache_clear()
-    entry_prefix.cache_clear()
-    _new_generation()  # only tests change settings while running (outside any transaction)
+def _settings_changed(sender, setting, **kwargs):
+    """Only tests change settings while running (outside any transaction)."""
+    if setting == "CACHES":
+        forget_failures()  # another cache: what the last one refused is not this one's business
+        return
+    _new_generation()  # a page may show the setting
+
+
+def forget_failures():
+    """Start again with no failed write on record (the cache in use was replaced)."""
+    _generation_pending.clear()
+    _last_failure[0] = float("-inf")
 
 
 # --- Who is served from the cache -------------------------------------------------------------

@@ -39,6 +39,7 @@ pytestmark = [
 ]
 
 CUSTOMERS, PIZZAS = 30, 8
+GUNICORN_APP = "ocpizza-race-test"  # the Gunicorns' connections, told from the test run's own
 
 
 def database_url(host=None, port=None):
@@ -48,7 +49,7 @@ def database_url(host=None, port=None):
     password = f":{urllib.parse.quote(settings['PASSWORD'])}" if settings["PASSWORD"] else ""
     host = host or settings["HOST"] or "127.0.0.1"
     port = port or settings["PORT"] or 5432
-    return f"postgres://{user}{password}@{host}:{port}/{settings['NAME']}"
+    return f"postgres://{user}{password}@{host}:{port}/{settings['NAME']}?application_name={GUNICORN_APP}"
 
 
 @pytest.fixture
@@ -100,11 +101,13 @@ def test_thirty_customers_for_eight_pizzas_on_two_instances_get_eight_orders(gun
 
 
 def terminate_connections():
-    """What a restart does to the app: every other session on the test database is cut."""
+    """What a restart does to the app: every session of its Gunicorns is cut (not the test run's
+    own, such as a live server's, which later tests still use)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "WHERE datname = current_database() AND application_name = %s",
+            [GUNICORN_APP],
         )
         return cursor.fetchone()[0]
 
