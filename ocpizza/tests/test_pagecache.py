@@ -220,6 +220,17 @@ def test_pages_that_are_not_wagtail_pages_are_never_cached(client, shop):
     assert HEADER not in first and HEADER not in second
 
 
+def test_a_path_is_looked_up_again_under_another_urlconf(client, settings, shop):
+    url = shop.dessert.url
+    client.get(url)
+    assert Client().get(url)[HEADER] == "hit"
+
+    settings.ROOT_URLCONF = "ocpizza.tests.urls_without_pages"
+
+    response = Client().get(url)
+    assert HEADER not in response and response.content == b"not a page"
+
+
 def test_a_zero_setting_turns_the_cache_off(client, settings, shop):
     settings.PAGE_CACHE_SECONDS = 0
     client.get(shop.dessert.url)
