@@ -442,3 +442,13 @@ def test_placing_the_benchs_order_reads_hours_quotes_and_stock_once(
         1,
         3,
     ]
+
+
+def test_the_checkout_page_reads_hours_and_slots_once(
+    client, vaise, margherita, django_assert_max_num_queries
+):
+    fill_cart(client, vaise, (size_of(margherita, "Grande"), 1, []))
+    assert client.get(CHECKOUT).status_code == 200  # the process's first-use caches
+
+    with django_assert_max_num_queries(13):
+        assert client.get(CHECKOUT).status_code == 200
