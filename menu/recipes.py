@@ -82,20 +82,33 @@ def needs_for_lines(lines):
     lines = [(size, quantity, list(extras or ())) for size, quantity, extras in lines]
     size_ids = {getattr(size, "pk", size) for size, _quantity, _extras in lines}
     extra_ids = {getattr(extra, "pk", extra) for _size, _quantity, extras in lines for extra in extras}
-    sizes = {
-        size.id: size
-        for size in ProductSize.objects.filter(id__in=size_ids)
-        .select_related("product")
-        .prefetch_related(
-            Prefetch(
-                "product__recipe_lines",
-                queryset=RecipeLine.objects.select_related("ingredient"),
+    # Sizes whose product and recipe are already loaded (a quote just read them) are not read again.
+    sizes = {size.pk: size for size, _quantity, _extras in lines if _with_recipe(size)}
+    if size_ids - sizes.keys():
+        sizes.update(
+            (size.id, size)
+            for size in ProductSize.objects.filter(id__in=size_ids - sizes.keys())
+            .select_related("product")
+            .prefetch_related(
+                Prefetch(
+                    "product__recipe_lines",
+                    queryset=RecipeLine.objects.select_related("ingredient"),
+                )
             )
         )
-    }
     extras_by_id = {
-        e.id: e for e in ProductExtra.objects.filter(id__in=extra_ids).select_related("ingredient")
+        extra.pk: extra
+        for _size, _quantity, extras in lines
+        for extra in extras
+        if isinstance(extra, ProductExtra) and extra.pk is not None
     }
+    if extra_ids - extras_by_id.keys():
+        extras_by_id.update(
+            (extra.id, extra)
+            for extra in ProductExtra.objects.filter(id__in=extra_ids - extras_by_id.keys()).select_related(
+                "ingredient"
+            )
+        )
     total = Counter()
     resolved = []
     for size, quantity, extras in lines:
@@ -112,6 +125,16 @@ def needs_for_lines(lines):
             total[ingredient_id] += amount * quantity
         resolved.append((size, quantity, chosen, one))
     return total, resolved
+
+
+def _with_recipe(size):
+    """Whether `size` is a saved ProductSize holding its product and the product's recipe lines."""
+    return (
+        isinstance(size, ProductSize)
+        and size.pk is not None
+        and ProductSize.product.is_cached(size)
+        and "recipe_lines" in getattr(size.product, "_prefetched_objects_cache", {})
+    )
 
 
 def ingredient_names(ids):

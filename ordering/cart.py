@@ -75,7 +75,9 @@ class Cart:
     def store(self):
         """The cart's store (a live StorePage) or None; one query, then remembered."""
         if self.store_id and (self._store is None or self._store.id != self.store_id):
-            self._store = StorePage.objects.live().filter(id=self.store_id).first()
+            self._store = (
+                StorePage.objects.live().filter(id=self.store_id).select_related("ordering_settings").first()
+            )
         return self._store if self.store_id else None
 
     # -- changing -----------------------------------------------------------------------------------

@@ -176,7 +176,9 @@ class CheckoutForm(CardTokenFields):
             del self.fields["saved_address"]
         # "As soon as possible" only while the store is open: closed, it takes a slot for later.
         asap = [(ASAP, asap_label or _("Dès que possible"))] if offer_asap else []
-        self.fields["when"].choices = asap + [(key, slot_label(slot)) for key, slot in self.slots.items()]
+        self.fields["when"].choices = asap + list(
+            zip(self.slots, slot_labels(self.slots.values()), strict=True)
+        )
         self.fields["payment_method"].choices = [
             (value, label) for value, label in Order.PaymentMethod.choices if value in payment_methods
         ]
@@ -209,16 +211,28 @@ def address_label(address):
     return f"{address.label} — {label}" if getattr(address, "label", "") else label
 
 
-def slot_label(slot):
+def slot_labels(slots):
+    """« lundi 30 novembre, 12:15 (prêt vers 12:35) » for each slot; each day's name is formatted
+    once (the checkout lists two days of quarter hours: a few hundred slots)."""
     from django.utils import formats, timezone
 
-    start = timezone.localtime(slot.start)
-    promised = timezone.localtime(slot.promised_at)
-    return _("%(day)s, %(start)s (prêt vers %(promised)s)") % {
-        "day": formats.date_format(start, "l j F"),
-        "start": formats.time_format(start, "H:i"),
-        "promised": formats.time_format(promised, "H:i"),
-    }
+    template = _("%(day)s, %(start)s (prêt vers %(promised)s)")
+    days = {}
+    labels = []
+    for slot in slots:
+        start = timezone.localtime(slot.start)
+        promised = timezone.localtime(slot.promised_at)
+        if start.date() not in days:
+            days[start.date()] = formats.date_format(start, "l j F")
+        labels.append(
+            template
+            % {
+                "day": days[start.date()],
+                "start": start.strftime("%H:%M"),
+                "promised": promised.strftime("%H:%M"),
+            }
+        )
+    return labels
 
 
 class PaymentForm(CardTokenFields):
@@ -243,9 +257,9 @@ class ChangeSlotForm(forms.Form):
     def __init__(self, *args, slots=(), asap_label="", **kwargs):
         super().__init__(*args, **kwargs)
         self.slots = {slot.start.isoformat(): slot for slot in slots}
-        self.fields["when"].choices = [(ASAP, asap_label or _("Dès que possible"))] + [
-            (key, slot_label(slot)) for key, slot in self.slots.items()
-        ]
+        self.fields["when"].choices = [(ASAP, asap_label or _("Dès que possible"))] + list(
+            zip(self.slots, slot_labels(self.slots.values()), strict=True)
+        )
 
 
 class CancelForm(forms.Form):

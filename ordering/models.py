@@ -549,13 +549,18 @@ def locked_counter(prefix, day):
     which also keeps slot capacities and idempotency checks exact under concurrency.
     """
     key = day.strftime("%m%d")
-    OrderNumberCounter.objects.get_or_create(prefix=prefix, day=key)
+    locked = OrderNumberCounter.objects.select_for_update().filter(prefix=prefix, day=key).first()
+    if locked is not None:
+        return locked
+    OrderNumberCounter.objects.get_or_create(prefix=prefix, day=key)  # the day's first order
     return OrderNumberCounter.objects.select_for_update().get(prefix=prefix, day=key)
 
 
-def next_order_number(prefix, day):
-    """The next number for `prefix` on `day` (a date), e.g. "VAI-1129-017". Call inside a transaction."""
-    counter = locked_counter(prefix, day)
+def next_order_number(prefix, day, *, counter=None):
+    """The next number for `prefix` on `day` (a date), e.g. "VAI-1129-017". Call inside a transaction;
+    `counter` is what `locked_counter` gave for them in it (else locked here)."""
+    if counter is None or (counter.prefix, counter.day) != (prefix, day.strftime("%m%d")):
+        counter = locked_counter(prefix, day)
     counter.last = F("last") + 1
     counter.save(update_fields=["last"])
     counter.refresh_from_db(fields=["last"])

@@ -26,7 +26,7 @@ from menu.promotions import normalise_code
 from menu.templatetags.menu_tags import euros
 from stores.areas import delivery_quote
 from stores.exceptions import StockError
-from stores.hours import closure_on, is_open_at
+from stores.hours import closure_on, is_open_at, with_hours
 from stores.models import StoreMembership, StoreRole
 from stores.services import (
     consume_reservation,
@@ -143,6 +143,7 @@ def place_order(
     expected_total=None,
     user=None,
     now=None,
+    quoted=None,
 ):
     """Place an order of `lines` (CartLines) at `store`, priced again on the server.
 
@@ -161,6 +162,10 @@ def place_order(
 
     Idempotent: the same `idempotency_key` (one per checkout form) returns the order it already
     made, with nothing new written, also when two requests race.
+
+    `quoted`: the `pricing.quote` the caller made of these very lines in this request (the
+    checkout prices the cart to show it); taken as the price when it was made for this store,
+    fulfilment, code and delivery band, else the lines are priced again. Never from the client.
     """
     key = _idempotency_key(idempotency_key)
     existing = _order_for_key(key, customer)
@@ -185,6 +190,7 @@ def place_order(
             expected_total=expected_total,
             user=user,
             now=now or timezone.now(),
+            quoted=quoted,
         )
     except IntegrityError:
         # The same key won a race the store lock could not see (another store): its order stands.
@@ -211,6 +217,7 @@ def _place_order(
     expected_total,
     user,
     now,
+    quoted=None,
 ):
     if store is None or not getattr(store, "live", False):
         raise OrderError(_("Cette pizzeria ne prend pas de commande."))
@@ -218,6 +225,7 @@ def _place_order(
         raise OrderError(_("Choisissez la livraison ou le retrait sur place."))
     if source not in Order.Source.values:
         raise OrderError(_("Origine de commande inconnue."))
+    store = with_hours(store)  # "open now?" and the slots read its hours many times
     store_settings = saved_ordering_settings(store)  # its prefix is the store's alone
     _check_payment_method(store_settings, payment_method, source)
     contact = _clean_contact(contact, customer, source)
@@ -225,7 +233,7 @@ def _place_order(
 
     # Orders of a store on a day are placed one at a time from here on: the idempotency key,
     # the slot's capacity and the number are checked and taken under this lock.
-    locked_counter(store_settings.order_prefix, timezone.localdate(now))
+    counter = locked_counter(store_settings.order_prefix, timezone.localdate(now))
     existing = _order_for_key(key, customer)
     if existing is not None:
         return existing
@@ -238,6 +246,7 @@ def _place_order(
         now=now,
         expected_total=expected_total,
         delivery=address.delivery if address else None,
+        quoted=quoted,
     )
     if slot is None:
         _check_open_now(store, now)
@@ -250,7 +259,7 @@ def _place_order(
     waits_for_payment = payment_method == Method.CARD_ONLINE and priced.total > 0
     status = Status.PENDING_PAYMENT if waits_for_payment else Status.RECEIVED
     order = Order.objects.create(
-        number=next_order_number(store_settings.order_prefix, timezone.localdate(now)),
+        number=next_order_number(store_settings.order_prefix, timezone.localdate(now), counter=counter),
         store=store,
         store_name=store.title,
         customer=customer,
@@ -898,8 +907,23 @@ def _clean_contact(contact, customer, source):
     return Contact(name=name, phone=phone, email=email)
 
 
-def _priced(store, lines, *, fulfilment, code, now, expected_total, ignore_code_error=False, delivery=None):
-    priced = quote(store, list(lines), fulfilment=fulfilment, code=code, now=now, delivery=delivery)
+def _priced(
+    store,
+    lines,
+    *,
+    fulfilment,
+    code,
+    now,
+    expected_total,
+    ignore_code_error=False,
+    delivery=None,
+    quoted=None,
+):
+    lines = list(lines)
+    if _quoted_for(quoted, store=store, lines=lines, fulfilment=fulfilment, code=code, delivery=delivery):
+        priced = quoted
+    else:
+        priced = quote(store, lines, fulfilment=fulfilment, code=code, now=now, delivery=delivery)
     if priced.code_error and not ignore_code_error:
         raise OrderError(priced.code_error)
     if priced.problems:
@@ -911,6 +935,19 @@ def _priced(store, lines, *, fulfilment, code, now, expected_total, ignore_code_
             quote=priced,
         )
     return priced
+
+
+def _quoted_for(quoted, *, store, lines, fulfilment, code, delivery):
+    """Whether `quoted` (a Quote or None) prices exactly `lines` at `store` for this fulfilment,
+    code and delivery band."""
+    return (
+        quoted is not None
+        and getattr(quoted.store, "pk", None) == store.pk
+        and quoted.fulfilment == fulfilment
+        and quoted.code == (code or "").strip()
+        and quoted.delivery == (delivery if fulfilment == Fulfilment.DELIVERY else None)
+        and [line.line for line in quoted.lines] == lines
+    )
 
 
 def order_delivery_quote(order):

@@ -88,12 +88,14 @@ def available_slots(store, fulfilment, now=None, days=2, *, exclude_order=None):
     return slots
 
 
-def asap_slot(store, fulfilment, now=None, *, exclude_order=None):
+def asap_slot(store, fulfilment, now=None, *, exclude_order=None, slots=None):
     """The first slot with capacity left at or after now + the kitchen's lead time, within the
     opening under way (None when closed now, or when the kitchen cannot make it before closing:
-    "as soon as possible" never means the next opening)."""
+    "as soon as possible" never means the next opening). `slots`: what `available_slots` just
+    gave for the same store, fulfilment and moment (not read again)."""
     now = timezone.localtime(now or timezone.now())
-    slots = available_slots(store, fulfilment, now, exclude_order=exclude_order)
+    if slots is None:
+        slots = available_slots(store, fulfilment, now, exclude_order=exclude_order)
     if not slots or not _open_from_until(store, now, slots[0].start.astimezone(datetime.UTC) + SLOT):
         return None
     return slots[0]
@@ -130,9 +132,9 @@ def _open_intervals(store, day):
     ]
 
 
-def asap_time(store, fulfilment, now=None):
+def asap_time(store, fulfilment, now=None, *, slots=None):
     """The time promised to an order placed now "as soon as possible" (None if none can be)."""
-    slot = asap_slot(store, fulfilment, now)
+    slot = asap_slot(store, fulfilment, now, slots=slots)
     return slot.promised_at if slot else None
 
 

@@ -8,6 +8,7 @@ Beware: Python subtracts two datetimes of the same tzinfo by the wall clock; con
 first to measure real time across a clock change.
 """
 
+import copy
 import datetime
 import re
 import unicodedata
@@ -61,6 +62,25 @@ def _local(day, time):
     """The aware Europe/Paris datetime of `time` on `day` (a time skipped by the spring change
     is taken with the winter offset, that is one hour later on the clock: 02:30 -> 03:30)."""
     return datetime.datetime.combine(day, time, tzinfo=PARIS).astimezone(datetime.UTC).astimezone(PARIS)
+
+
+def with_hours(store):
+    """`store` holding its opening hours and closures, read once (two queries): placing an order
+    asks `is_open_at`, `slot_starts` and `closure_on` about many days, each a query otherwise.
+
+    A StorePage that already holds both (a listing, or an earlier call) comes back as is; else a
+    copy is returned, so that a store instance kept by the caller never holds hours read earlier.
+    Anything else (a plain Page) comes back unchanged.
+    """
+    if not isinstance(store, StorePage):
+        return store
+    cached = getattr(store, "_prefetched_objects_cache", {})
+    if "opening_hours" in cached and "closures" in cached:
+        return store
+    loaded = copy.copy(store)
+    loaded._prefetched_objects_cache = dict(cached)
+    prefetch_related_objects([loaded], "opening_hours", "closures")
+    return loaded
 
 
 def _hours_of(store):

@@ -173,7 +173,7 @@ def reserve_ingredients(*, store, lines, order_reference, user=None, now=None):
     needs, resolved = _needs_for_lines(lines)
     if not needs:
         return []
-    _locked_levels(store, sorted(needs), create=False)  # one reservation of an order at a time
+    levels = _locked_levels(store, sorted(needs), create=False)  # one reservation of an order at a time
     if _held_for_order(store, order_reference):
         raise StockError(
             _("Les ingrédients de la commande %(reference)s sont déjà réservés.")
@@ -187,6 +187,7 @@ def reserve_ingredients(*, store, lines, order_reference, user=None, now=None):
         order_reference=order_reference,
         now=now,
         resolved=resolved,
+        levels=levels,
     )
 
 
@@ -368,18 +369,32 @@ def _held_locked(store, order_reference):
 
 
 def _apply(
-    *, store, changes, kind, user, note="", order_reference="", now=None, resolved=(), check_free=True
+    *,
+    store,
+    changes,
+    kind,
+    user,
+    note="",
+    order_reference="",
+    now=None,
+    resolved=(),
+    check_free=True,
+    levels=None,
 ):
     """Change the levels by `changes` ({ingredient id: (on hand delta, reserved delta)}).
 
     Refuses (StockError) on hand going below 0, a reservation beyond what is free (unless
     `check_free` is off), or a level passing MAX_LEVEL; raises and resolves low-stock alerts on
-    the free quantity.
+    the free quantity. `levels` are the levels of `changes` the caller already locked in this
+    transaction (`_locked_levels`, none to create); else they are locked here. The changed levels
+    are written in one UPDATE and the movements in one INSERT, whatever their number.
     """
     now = now or timezone.now()
     ids = sorted(changes)
     creating = any(on_hand > 0 for on_hand, _reserved in changes.values())
-    levels = _locked_levels(store, ids, create=creating)
+    if levels is None or creating or not set(ids) <= levels.keys():
+        levels = _locked_levels(store, ids, create=creating)
+    changed = []
     movements = []
     alerts = []
     free_changed = False  # a consumption moves reserved units out of stock: nothing more is free
@@ -424,7 +439,8 @@ def _apply(
         elif level.below_threshold and not level.is_low:
             level.below_threshold = False
             _resolve_alerts(level, now)
-        level.save(update_fields=["on_hand", "reserved", "below_threshold", "updated_at"])
+        level.updated_at = timezone.now()  # what auto_now gives a save(): bulk_update gives none
+        changed.append(level)
         movements.append(
             StockMovement(
                 store=store,
@@ -440,6 +456,7 @@ def _apply(
                 created_at=now,
             )
         )
+    StockLevel.objects.bulk_update(changed, ["on_hand", "reserved", "below_threshold", "updated_at"])
     StockMovement.objects.bulk_create(movements)
     if free_changed:
         stock_changed.send(sender=StockLevel, store_id=store.pk)  # what is free has changed

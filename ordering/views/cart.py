@@ -111,7 +111,8 @@ def cart_add(request):
             request, cart, ok=False, message=message, default_url=cart_url, changes=changes, status=CONFLICT
         )
     try:
-        check_lines_available(store, [(item.size_id, item.quantity, item.extra_ids) for item in basket])
+        if basket != [line]:  # an empty cart: the line was just checked alone
+            check_lines_available(store, [(item.size_id, item.quantity, item.extra_ids) for item in basket])
     except StockError as error:
         message = _("Avec le reste de votre panier : %(reason)s") % {"reason": error.message}
         return answer(

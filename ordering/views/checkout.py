@@ -34,7 +34,7 @@ from django.views.decorators.http import require_http_methods
 
 from menu.templatetags.menu_tags import euros
 from stores.areas import delivers_somewhere
-from stores.hours import is_open_at, ordering_settings
+from stores.hours import is_open_at, ordering_settings, with_hours
 
 from .. import offers, services, slots
 from ..addresses import Address, OutsideArea, address_as_session, locate_address, place_of
@@ -95,7 +95,8 @@ class Checkout:
     """
 
     def __init__(self, request, cart, fulfilment):
-        self.request, self.cart, self.store = request, cart, cart.store
+        # Hours and closures read once: the slots, "as soon as possible" and the order ask often.
+        self.request, self.cart, self.store = request, cart, with_hours(cart.store)
         self.settings = ordering_settings(self.store)
         self.now = timezone.now()
         delivers = delivers_somewhere(self.store)
@@ -119,8 +120,10 @@ class Checkout:
         # As soon as possible while the store is open; closed, the customer picks a slot
         # (`services.place_order` refuses "as soon as possible" then).
         self.open_now = is_open_at(self.store, self.now)
-        self.asap = slots.asap_time(self.store, fulfilment, self.now) if self.open_now else None
         self.slots = slots.available_slots(self.store, fulfilment, self.now)
+        self.asap = (
+            slots.asap_time(self.store, fulfilment, self.now, slots=self.slots) if self.open_now else None
+        )
         self.methods = payment_methods(self.settings)
 
     # The address -------------------------------------------------------------------------------
@@ -456,6 +459,7 @@ def checkout(request):
             code=cart.code,
             expected_total=data["expected_total"],
             user=request.user if request.user.is_authenticated else None,
+            quoted=the_quote,  # priced for this page a moment ago: not read again
         )
     except services.PriceChanged as changed:
         new_quote = changed.quote

@@ -418,3 +418,15 @@ def test_a_full_cart_refuses_one_more_line_and_its_page_still_shows(client, vais
     assert merged.status_code == 200  # the same choice adds to its line
     assert len(cart_data(client)["lines"]) == MAX_LINES
     assert client.get(CART).status_code == 200
+
+
+def stock_reads(client, store, size):
+    with CaptureQueriesContext(connection) as captured:
+        assert add(client, store, size, json=True).status_code == 200
+    return [query for query in captured.captured_queries if '"stores_stocklevel"' in query["sql"]]
+
+
+def test_adding_to_an_empty_cart_checks_the_stock_once(client, vaise, margherita, marinara):
+    """The line alone and the cart with the line are the same lines then: one check."""
+    assert len(stock_reads(client, vaise, size_of(margherita))) == 1
+    assert len(stock_reads(client, vaise, size_of(marinara))) == 2  # the line, then the whole cart

@@ -392,3 +392,63 @@ def test_another_guests_form_key_does_not_open_their_order(filled, vaise, marghe
     assert "Ce formulaire a déjà servi : rechargez la page." in answer.content.decode()
     assert order.number not in stranger.session.get("guest_orders", [])
     assert Order.objects.count() == 1
+
+
+def bench_order(client, store, number):
+    """The bench's order: a session holding one pizza, posted once (no page shown before), pickup
+    as soon as possible, cash, its own idempotency key."""
+    return client.post(
+        CHECKOUT,
+        {
+            "name": "Client Bench",
+            "phone": "04 78 00 00 00",
+            "email": "bench@example.com",
+            "fulfilment": "pickup",
+            "when": "asap",
+            "payment_method": "cash",
+            "idempotency_key": f"bench-idempotency-{number:04d}",
+            "cart_store": str(store.id),
+        },
+    )
+
+
+def test_placing_the_benchs_order_reads_hours_quotes_and_stock_once(
+    client, vaise, margherita, marinara, extra_cheese, django_assert_max_num_queries
+):
+    """Hours, closures and slots read once per request, the cart priced once, the stock
+    reserved with one locking read and one write per table: a bounded count that grows with
+    neither the lines nor the ingredients of the cart."""
+    fill_cart(client, vaise, (size_of(margherita, "Grande"), 1, []))
+    assert bench_order(client, vaise, 0).status_code == 302  # the process's first-use caches
+
+    fill_cart(client, vaise, (size_of(margherita, "Grande"), 1, []))
+    with django_assert_max_num_queries(32) as one_line:
+        assert bench_order(client, vaise, 1).status_code == 302
+    few = len(one_line)  # now: the next request's start clears the connection's query log
+
+    fill_cart(
+        client,
+        vaise,
+        (size_of(margherita, "Grande"), 2, [extra_cheese]),
+        (size_of(margherita, "Moyenne"), 1, []),
+        (size_of(marinara), 3, []),
+    )
+    # Three lines, one of them with an extra: one more query (the extras), whatever their number.
+    with django_assert_max_num_queries(few + 1):
+        assert bench_order(client, vaise, 2).status_code == 302
+    assert Order.objects.count() == 3
+    assert [line.quantity for line in Order.objects.get(idempotency_key__endswith="0002").lines.all()] == [
+        2,
+        1,
+        3,
+    ]
+
+
+def test_the_checkout_page_reads_hours_and_slots_once(
+    client, vaise, margherita, django_assert_max_num_queries
+):
+    fill_cart(client, vaise, (size_of(margherita, "Grande"), 1, []))
+    assert client.get(CHECKOUT).status_code == 200  # the process's first-use caches
+
+    with django_assert_max_num_queries(13):
+        assert client.get(CHECKOUT).status_code == 200
