@@ -37,7 +37,7 @@ from django.utils import timezone
 
 from stores.models import StorePage
 
-from .access import DELIVERY_BOARD, KITCHEN_BOARD, screen_access
+from .access import DELIVERY_BOARD, KITCHEN_BOARD, screen_access, screen_access_now
 from .models import Order, OrderEvent
 from .services import KITCHEN_UNDO_DELAY, kitchen_undo
 
@@ -135,16 +135,10 @@ def board_state(user, store_id, *, permission, statuses, name, now=None):
     boards, or else over the orders of `statuses`. None for a store that does not exist."""
     version = current_version(store_id)
     if version is not None:
-        row = (
-            StorePage.objects.filter(pk=store_id)
-            .annotate(allowed=screen_access(user, permission, store_id))
-            .values("allowed")
-            .first()
-        )
-        if row is None:
+        found, allowed = screen_access_now(user, permission, store_id)
+        if not found:
             return None
-        etag = versioned_etag(name, store_id, version, now=now)
-        return BoardState(allowed=bool(row["allowed"]), etag=etag)
+        return BoardState(allowed=allowed, etag=versioned_etag(name, store_id, version, now=now))
     orders = Order.objects.filter(store_id=OuterRef("pk"), status__in=statuses).order_by().values("store_id")
 
     def aggregate(expression):

@@ -188,3 +188,32 @@ def test_a_change_redis_refused_stops_this_process_using_the_version(shop, pizza
     assert shop.store.id in boards._pending_versions
     assert "a change of the boards could not be recorded" in caplog.text
     assert boards.current_version(shop.store.id) is None
+
+
+def test_the_poll_s_access_query_agrees_with_the_staff_screens_rule(shop, other):
+    from django.contrib.auth.models import Group, Permission
+
+    from ordering.access import DELIVERY_BOARD, KITCHEN_BOARD, TAKE_ORDERS, screen_access_now, screen_stores
+    from stores.access import HEAD_OFFICE_GROUP
+
+    head_office = UserFactory(groups=[Group.objects.get_or_create(name=HEAD_OFFICE_GROUP)[0]])
+    head_office.user_permissions.add(Permission.objects.get(codename="use_kitchen_board"))
+    inactive = crew(StoreRole.PIZZAIOLO, shop.store)
+    inactive.is_active = False
+    inactive.save()
+    users = [
+        crew(StoreRole.PIZZAIOLO, shop.store),
+        crew(StoreRole.DRIVER, shop.store),
+        crew(StoreRole.MANAGER, other),
+        crew(StoreRole.STAFF, shop.store, other),
+        head_office,
+        UserFactory(is_superuser=True),
+        UserFactory(),
+        inactive,
+    ]
+    for user in users:
+        for permission in (KITCHEN_BOARD, DELIVERY_BOARD, TAKE_ORDERS):
+            for store in (shop.store, other):
+                expected = screen_stores(user, permission).filter(pk=store.pk).exists()
+                assert screen_access_now(user, permission, store.pk) == (True, expected), (user, permission)
+    assert screen_access_now(users[0], KITCHEN_BOARD, 999_999) == (False, False)
