@@ -28,3 +28,12 @@ class OrderingConfig(AppConfig):
         register_erasure(anonymise_orders)
         register_email_confirmed(claim_guest_orders)
         register_deletion_blocker(open_order_blocker)
+
+        # Every saved or deleted order replaces the version its store's boards are polled with.
+        from django.db.models.signals import post_delete, post_save
+
+        from .boards import order_saved_or_deleted
+        from .models import Order
+
+        post_save.connect(order_saved_or_deleted, sender=Order, dispatch_uid="boards_order_saved")
+        post_delete.connect(order_saved_or_deleted, sender=Order, dispatch_uid="boards_order_deleted")

@@ -10,22 +10,39 @@ rows (a higher id) or from a status already among them, versions only go up, and
 lowers the count: no change can leave all three as they were. The current minute is added, so
 that what depends on the clock (late flags, the undo buttons' delay) is redrawn at least once a
 minute.
+
+The polls do not compute that state while the cache holds the store's *version*: a random token
+replaced whenever an order of the store is saved or deleted (`orders_changed`, wired to the
+`Order` signals in `ordering.apps`), at once inside the writer's transaction and again after its
+commit, the way `ocpizza.pagecache` bumps its generation (its helper cannot be imported from here:
+`ocpizza` is the layer above). The ETag is then the version and the minute, so a poll costs the
+session, the user and the access check. The page reads the version *before* its orders, so a
+rendering that read them before a change committed carries a version the commit replaced. Without
+a version — the cache down, or a change this process could not record (it stops using versions
+until the write succeeds, retried at most every `RETRY_SECONDS`) — the ETag is computed from the
+orders as above: never a 304 for a state that is not the current one.
 """
 
 import datetime
+import logging
+import secrets
+import time
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Count, IntegerField, Max, OuterRef, Prefetch, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from stores.models import StorePage
 
-from .access import DELIVERY_BOARD, KITCHEN_BOARD, screen_access
+from .access import DELIVERY_BOARD, KITCHEN_BOARD, screen_access, screen_access_now
 from .models import Order, OrderEvent
 from .services import KITCHEN_UNDO_DELAY, kitchen_undo
 
 Status = Order.Status
+logger = logging.getLogger(__name__)
 
 # The kitchen board's columns, in order, and the orders that may change it: those on it and the
 # card orders waiting for their payment (paid, they enter it as received).
@@ -43,10 +60,85 @@ class BoardState:
     etag: str
 
 
+# The versions of the boards ----------------------------------------------------------------------
+
+RETRY_SECONDS = 5
+_pending_versions = set()  # stores whose change this process could not record
+_last_failure = [float("-inf")]  # when a write of a version last failed (monotonic)
+
+
+def board_version_key(store_id):
+    return f"boards:store:{store_id}:version"
+
+
+def orders_changed(store_id):
+    """An order of store `store_id` was saved or deleted: replace the version of its boards, now
+    and again once the current transaction commits. Never raises: a cache that refuses the write
+    must not cost a sale."""
+    if store_id is None:
+        return
+    _new_version(store_id)
+    transaction.on_commit(lambda: _new_version(store_id), robust=True)
+
+
+def _new_version(store_id):
+    _pending_versions.add(store_id)  # until the write below is known to have happened
+    if time.monotonic() - _last_failure[0] < RETRY_SECONDS:
+        return
+    # `set_many` names the keys it could not store: the fail-soft cache skips a write while Redis
+    # is down instead of raising, and a skipped write would leave the old version in place.
+    if cache.set_many({board_version_key(store_id): secrets.token_hex(8)}, timeout=None):
+        _last_failure[0] = time.monotonic()
+        logger.error("boards: a change of the boards could not be recorded (store %s)", store_id)
+        return
+    _pending_versions.discard(store_id)
+
+
+def order_saved_or_deleted(sender, instance, **kwargs):
+    """`post_save` and `post_delete` of `Order` (an order never moves to another store)."""
+    orders_changed(instance.store_id)
+
+
+def forget_failures():
+    """Start again with no failed write on record (the cache in use was replaced: tests)."""
+    _pending_versions.clear()
+    _last_failure[0] = float("-inf")
+
+
+def current_version(store_id):
+    """The version of store `store_id`'s boards (created if there is none), or None when it cannot
+    be trusted: the cache is down, or a change this process could not record is still waiting."""
+    if store_id in _pending_versions:
+        _new_version(store_id)
+        if store_id in _pending_versions:
+            return None
+    key = board_version_key(store_id)
+    version = cache.get(key)
+    if version is None:
+        version = secrets.token_hex(8)
+        if not cache.add(key, version, timeout=None):
+            version = cache.get(key)  # another process set it first (None while Redis is down)
+    return version
+
+
+def versioned_etag(name, store_id, version, *, now=None):
+    minute = int((now or timezone.now()).timestamp() // 60)
+    return f'"{name}-{store_id}-v{version}-{minute}"'
+
+
+# Their states ------------------------------------------------------------------------------------
+
+
 def board_state(user, store_id, *, permission, statuses, name, now=None):
     """The state of `name`'s board of store `store_id` for `user`, in one query: whether the user
-    may open it (`ordering.access.screen_access`) and its ETag over the orders of `statuses`.
-    None for a store that does not exist."""
+    may open it (`ordering.access.screen_access`) and its ETag — from the version of the store's
+    boards, or else over the orders of `statuses`. None for a store that does not exist."""
+    version = current_version(store_id)
+    if version is not None:
+        found, allowed = screen_access_now(user, permission, store_id)
+        if not found:
+            return None
+        return BoardState(allowed=allowed, etag=versioned_etag(name, store_id, version, now=now))
     orders = Order.objects.filter(store_id=OuterRef("pk"), status__in=statuses).order_by().values("store_id")
 
     def aggregate(expression):
@@ -79,7 +171,11 @@ def board_etag(name, store_id, row, *, now=None):
 
 
 def store_board_etag(store, *, statuses, name, now=None):
-    """The ETag of `name`'s board of `store` (for the page; `board_state` answers the polls)."""
+    """The ETag of `name`'s board of `store` (for the page; `board_state` answers the polls), read
+    before the board's orders."""
+    version = current_version(store.id)
+    if version is not None:
+        return versioned_etag(name, store.id, version, now=now)
     row = Order.objects.filter(store=store, status__in=statuses).aggregate(
         order_count=Count("id"), top_id=Max("id"), versions=Sum("version")
     )

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
+from .boards import orders_changed
 from .models import Order, new_secret
 
 
@@ -125,6 +126,10 @@ def claim_guest_orders(user, email):
     email = (email or "").strip()
     if not email:
         return 0
-    return Order.objects.filter(customer__isnull=True, contact_email__iexact=email).update(
-        customer=user, version=F("version") + 1
-    )
+    orders = Order.objects.filter(customer__isnull=True, contact_email__iexact=email)
+    stores = set(orders.values_list("store_id", flat=True))
+    count = orders.update(customer=user, version=F("version") + 1)
+    # An update sends no `post_save`: the boards of the orders' stores are told here, after it.
+    for store_id in stores:
+        orders_changed(store_id)
+    return count

@@ -1,0 +1,219 @@
+"""The boards' polls read a version of the store's orders from the cache (`ordering.boards`):
+every change of an order of the store changes the ETag at once, access stays as strict, and
+without the cache the ETag is computed from the orders as before."""
+
+import socket
+
+import pytest
+from django.core.cache import cache
+
+from accounts.tests.factories import UserFactory
+from ordering import boards, services
+from ordering.money import pay_order
+from stores.models import StoreRole
+from stores.tests.factories import StoreMembershipFactory, StorePageFactory, stock
+
+from .factories import NOW, configure, line, new_key, place
+from .test_kitchen_board import crew
+
+OK = "cnon:card-nonce-ok"
+
+
+def kitchen_status(store):
+    return f"/equipe/{store.id}/cuisine/etat/"
+
+
+def delivery_status(store):
+    return f"/equipe/{store.id}/livraisons/etat/"
+
+
+@pytest.fixture
+def other(shop, store_index):
+    """A second store selling the same menu."""
+    bellecour = StorePageFactory(parent=store_index, slug="bellecour", title="OC Pizza Bellecour")
+    configure(bellecour)
+    stock(bellecour, {shop.cheese: 5000, shop.dough: 10000, shop.basil: 500})
+    return bellecour
+
+
+@pytest.fixture
+def pizzaiolo(shop):
+    return crew(StoreRole.PIZZAIOLO, shop.store)
+
+
+def poll(client, url, etag):
+    return client.get(url, HTTP_IF_NONE_MATCH=etag)
+
+
+def assert_changed(client, url, etag):
+    """The poll holding `etag` is told the board changed; the new ETag answers 304. Returns it."""
+    changed = poll(client, url, etag)
+    assert changed.status_code == 200
+    assert changed["ETag"] != etag
+    assert poll(client, url, changed["ETag"]).status_code == 304
+    return changed["ETag"]
+
+
+def test_the_kitchen_poll_answers_304_from_the_version_in_three_queries(
+    client, shop, pizzaiolo, django_assert_max_num_queries
+):
+    place(shop)
+    client.force_login(pizzaiolo)
+    etag = client.get(kitchen_status(shop.store))["ETag"]
+    version = cache.get(boards.board_version_key(shop.store.id))
+
+    with django_assert_max_num_queries(3):
+        unchanged = poll(client, kitchen_status(shop.store), etag)
+
+    assert unchanged.status_code == 304
+    assert version is not None
+    assert etag.startswith(f'"kitchen-{shop.store.id}-v{version}-')
+
+
+def test_every_kind_of_change_of_an_order_changes_the_kitchen_etag(client, shop, pizzaiolo):
+    client.force_login(pizzaiolo)
+    url = kitchen_status(shop.store)
+    etag = client.get(url)["ETag"]
+
+    order = place(shop)  # a new order
+    etag = assert_changed(client, url, etag)
+    services.change_order(order, lines=[line(shop.small, 3)])  # an edit
+    etag = assert_changed(client, url, etag)
+    services.start_preparing(order)  # a status change
+    etag = assert_changed(client, url, etag)
+    services.undo_start_preparing(order)  # an undo
+    etag = assert_changed(client, url, etag)
+    services.cancel_order(order, reason="Client injoignable")  # a cancellation
+    etag = assert_changed(client, url, etag)
+    unpaid = place(shop, payment_method="card_online")
+    etag = assert_changed(client, url, etag)
+    pay_order(unpaid, source_token=OK, idempotency_key=new_key(), now=NOW)  # a payment
+    assert_changed(client, url, etag)
+
+
+def test_a_change_in_another_store_leaves_the_etag_as_it_was(client, shop, other, pizzaiolo):
+    client.force_login(pizzaiolo)
+    etag = client.get(kitchen_status(shop.store))["ETag"]
+
+    place(shop, store=other)
+
+    assert poll(client, kitchen_status(shop.store), etag).status_code == 304
+
+
+def test_the_delivery_poll_follows_the_same_version(client, shop):
+    driver = crew(StoreRole.DRIVER, shop.store)
+    order = place(shop)
+    client.force_login(driver)
+    url = delivery_status(shop.store)
+    etag = client.get(url)["ETag"]
+    assert poll(client, url, etag).status_code == 304
+
+    services.start_preparing(order)
+
+    assert_changed(client, url, etag)
+
+
+def test_the_page_and_its_poll_hold_the_same_etag(client, shop, pizzaiolo):
+    place(shop)
+    client.force_login(pizzaiolo)
+
+    html = client.get(f"/equipe/{shop.store.id}/cuisine/tableau/").content.decode()
+    etag = client.get(kitchen_status(shop.store))["ETag"]
+
+    assert f'data-etag="{etag.replace(chr(34), "&quot;")}"' in html
+
+
+@pytest.mark.parametrize("who", ["anonymous", "other_store", "customer", "no_permission"])
+def test_the_poll_still_refuses_who_may_not_open_the_board(client, shop, other, pizzaiolo, who):
+    client.force_login(pizzaiolo)
+    etag = client.get(kitchen_status(shop.store))["ETag"]  # the version is in the cache
+    client.logout()
+    if who == "other_store":
+        client.force_login(crew(StoreRole.PIZZAIOLO, other))
+    elif who == "customer":
+        client.force_login(UserFactory())
+    elif who == "no_permission":
+        user = UserFactory()  # a membership, but not in the pizzaiolos' group
+        StoreMembershipFactory(user=user, store=shop.store, role=StoreRole.PIZZAIOLO)
+        client.force_login(user)
+
+    assert poll(client, kitchen_status(shop.store), etag).status_code == 403
+
+
+def test_a_store_that_does_not_exist_is_404(client, shop, pizzaiolo):
+    client.force_login(pizzaiolo)
+
+    assert client.get("/equipe/999999/cuisine/etat/").status_code == 404
+
+
+def test_the_version_changes_again_once_the_writer_commits(shop, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        place(shop)
+        during = cache.get(boards.board_version_key(shop.store.id))
+    for callback in callbacks:
+        callback()
+
+    assert during is not None
+    assert cache.get(boards.board_version_key(shop.store.id)) != during
+
+
+@pytest.fixture
+def dead_redis(settings):
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there: every call is refused at once
+    settings.CACHES = {
+        "default": {"BACKEND": "ocpizza.cache.FailSoftRedisCache", "LOCATION": f"redis://127.0.0.1:{port}/0"}
+    }
+    yield
+    boards.forget_failures()
+
+
+def test_without_redis_the_etag_is_computed_from_the_orders(client, shop, pizzaiolo, dead_redis):
+    order = place(shop)
+    client.force_login(pizzaiolo)
+    etag = client.get(kitchen_status(shop.store))["ETag"]
+    assert "-v" not in etag
+    assert poll(client, kitchen_status(shop.store), etag).status_code == 304
+
+    services.start_preparing(order)
+
+    assert_changed(client, kitchen_status(shop.store), etag)
+
+
+def test_a_change_redis_refused_stops_this_process_using_the_version(shop, pizzaiolo, dead_redis, caplog):
+    place(shop)  # the bump is refused: the sale goes on
+
+    assert shop.store.id in boards._pending_versions
+    assert "a change of the boards could not be recorded" in caplog.text
+    assert boards.current_version(shop.store.id) is None
+
+
+def test_the_poll_s_access_query_agrees_with_the_staff_screens_rule(shop, other):
+    from django.contrib.auth.models import Group, Permission
+
+    from ordering.access import DELIVERY_BOARD, KITCHEN_BOARD, TAKE_ORDERS, screen_access_now, screen_stores
+    from stores.access import HEAD_OFFICE_GROUP
+
+    head_office = UserFactory(groups=[Group.objects.get_or_create(name=HEAD_OFFICE_GROUP)[0]])
+    head_office.user_permissions.add(Permission.objects.get(codename="use_kitchen_board"))
+    inactive = crew(StoreRole.PIZZAIOLO, shop.store)
+    inactive.is_active = False
+    inactive.save()
+    users = [
+        crew(StoreRole.PIZZAIOLO, shop.store),
+        crew(StoreRole.DRIVER, shop.store),
+        crew(StoreRole.MANAGER, other),
+        crew(StoreRole.STAFF, shop.store, other),
+        head_office,
+        UserFactory(is_superuser=True),
+        UserFactory(),
+        inactive,
+    ]
+    for user in users:
+        for permission in (KITCHEN_BOARD, DELIVERY_BOARD, TAKE_ORDERS):
+            for store in (shop.store, other):
+                expected = screen_stores(user, permission).filter(pk=store.pk).exists()
+                assert screen_access_now(user, permission, store.pk) == (True, expected), (user, permission)
+    assert screen_access_now(users[0], KITCHEN_BOARD, 999_999) == (False, False)
