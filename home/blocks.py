@@ -1,5 +1,7 @@
 """StreamField blocks shared by the storefront's editorial pages."""
 
+import copy
+
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.images.blocks import ImageChooserBlock
@@ -33,10 +35,34 @@ class PromotionsBlock(blocks.StructBlock):
         template = "blocks/promotions_block.html"
 
 
+class ProductChooserBlock(blocks.PageChooserBlock):
+    """A product chooser whose products are read with what their menu card shows.
+
+    Wagtail reads the chosen pages of a whole stream at once (`bulk_to_python`); reading them with
+    the card's prefetches there means the block does not read them a second time to show them.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(page_type="menu.ProductPage", **kwargs)
+
+    def bulk_to_python(self, values):
+        from menu.models import ProductPage
+
+        ids = {value for value in values if value is not None}
+        found = {product.id: product for product in ProductPage.objects.filter(id__in=ids).for_menu()}
+        # As Wagtail's: in the order given, None kept, a product chosen twice given twice.
+        result, seen = [], set()
+        for value in values:
+            product = found.get(value)
+            result.append(copy.copy(product) if product is not None and value in seen else product)
+            seen.add(value)
+        return result
+
+
 class FeaturedProductsBlock(blocks.StructBlock):
     heading = blocks.CharBlock(label=_("titre"), max_length=80, default=_("Nos incontournables"))
     products = blocks.ListBlock(
-        blocks.PageChooserBlock(page_type="menu.ProductPage", label=_("produit")),
+        ProductChooserBlock(label=_("produit")),
         label=_("produits"),
         min_num=1,
         max_num=12,
@@ -48,13 +74,9 @@ class FeaturedProductsBlock(blocks.StructBlock):
         template = "blocks/featured_products_block.html"
 
     def get_context(self, value, parent_context=None):
-        from menu.models import ProductPage
-
         context = super().get_context(value, parent_context=parent_context)
-        ids = [page.id for page in value["products"] if page]
-        # One batch of queries for the whole block, whatever the number of products.
-        found = {p.id: p for p in ProductPage.objects.live().filter(id__in=ids).for_menu()}
-        context["products"] = [found[i] for i in ids if i in found]
+        # Read with their cards' prefetches by `ProductChooserBlock`, one batch for the whole stream.
+        context["products"] = [product for product in value["products"] if product and product.live]
         return context
 
 

@@ -17,14 +17,19 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import DraftStateMixin, LockableMixin, Page, PreviewableMixin, RevisionMixin
 from wagtail.search import index
 
-from menu.models import Category, renditions_prefetch
+from menu.models import (
+    Category,
+    JoinedChildRouteMixin,
+    OneQueryViewRestrictionsMixin,
+    renditions_prefetch,
+)
 from menu.promotions import BASKET as WHOLE_BASKET
 from menu.promotions import PromotionRule, normalise_code
 
 from .blocks import ContentStreamBlock, HomeStreamBlock
 
 
-class HomePage(Page):
+class HomePage(JoinedChildRouteMixin, OneQueryViewRestrictionsMixin, Page):
     """The storefront's front page, built by editors from blocks."""
 
     body = StreamField(HomeStreamBlock(), verbose_name=_("contenu"), blank=True)
@@ -52,7 +57,7 @@ class HomePage(Page):
         return context
 
 
-class StandardPage(Page):
+class StandardPage(OneQueryViewRestrictionsMixin, Page):
     """A plain content page: legal notice, terms of sale, privacy policy, about us."""
 
     intro = models.TextField(_("chapeau"), blank=True)

@@ -4,10 +4,10 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
@@ -231,22 +231,22 @@ def menu_card_prefetches():
 
 
 def recipe_lines_prefetch():
-    """The recipe, each line with its ingredient and the ingredient's allergens."""
+    """The recipe, each line with its ingredient (joined) and the ingredient's allergens."""
     return Prefetch(
         "recipe_lines",
-        queryset=RecipeLine.objects.order_by("sort_order", "id").prefetch_related(
-            Prefetch("ingredient", queryset=Ingredient.objects.prefetch_related("allergens"))
-        ),
+        queryset=RecipeLine.objects.order_by("sort_order", "id")
+        .select_related("ingredient")
+        .prefetch_related("ingredient__allergens"),
     )
 
 
 def extras_prefetch():
-    """The options, each with its ingredient and the ingredient's allergens."""
+    """The options, each with its ingredient (joined) and the ingredient's allergens."""
     return Prefetch(
         "extras",
-        queryset=ProductExtra.objects.order_by("sort_order", "id").prefetch_related(
-            Prefetch("ingredient", queryset=Ingredient.objects.prefetch_related("allergens"))
-        ),
+        queryset=ProductExtra.objects.order_by("sort_order", "id")
+        .select_related("ingredient")
+        .prefetch_related("ingredient__allergens"),
     )
 
 
@@ -288,7 +288,48 @@ class OneChildTypeRouteMixin:
         return super().route(request, path_components)
 
 
-class MenuPage(RoutablePageMixin, OneChildTypeRouteMixin, Page):
+class JoinedChildRouteMixin:
+    """Find a child page of any of the allowed types in one query instead of Wagtail's two.
+
+    For a parent whose children are of several types (the home page): the child is read by slug
+    with each allowed type's row joined, and served as the type whose row is there. A child of
+    any other type is still found the generic way.
+    """
+
+    def route(self, request, path_components):
+        if path_components:
+            links = []
+            for model in self.allowed_subpage_models():
+                link = model._meta.parents.get(Page)  # the child's row, joined from `Page`
+                if link is not None:
+                    links.append(link.remote_field.get_accessor_name())
+            page = self.get_children().filter(slug=path_components[0]).select_related(*links).first()
+            for name in links if page is not None else ():
+                try:
+                    child = getattr(page, name)
+                except ObjectDoesNotExist:
+                    continue
+                child._cached_parent_obj = self  # as Wagtail does: its parent needs no query
+                return child.route(request, path_components[1:])
+        return super().route(request, path_components)
+
+
+class OneQueryViewRestrictionsMixin:
+    """Read a page's view restrictions in one query instead of Wagtail's two (its ancestors, then
+    their restrictions): those of the page and of its ancestors, an alias taking its source page's
+    (as Wagtail's `Page.get_view_restrictions`, which Wagtail checks before serving any page)."""
+
+    def get_view_restrictions(self):
+        from wagtail.models import PageViewRestriction
+
+        step = self.steplen
+        paths = [self.path[:end] for end in range(step, len(self.path) + 1, step)]
+        return PageViewRestriction.objects.filter(
+            Q(page__path__in=paths, page__alias_of__isnull=True) | Q(page__aliases__path__in=paths)
+        ).distinct()
+
+
+class MenuPage(RoutablePageMixin, OneChildTypeRouteMixin, OneQueryViewRestrictionsMixin, Page):
     """The menu: every product of the chain, grouped by category.
 
     `/carte/` is the chain-wide menu; `/carte/pizzeria/<store slug>/` is one store's menu, where what the
@@ -370,7 +411,7 @@ class ProductPageForm(HeadOfficeFieldsFormMixin, PermissionedFormsetsMixin, Wagt
         return page
 
 
-class ProductPage(HeadOfficeFieldsMixin, Page):
+class ProductPage(HeadOfficeFieldsMixin, OneQueryViewRestrictionsMixin, Page):
     """A product on the menu: a pizza, a drink or a dessert, sold in one or more sizes.
 
     Its recipe (`recipe_lines`) gives the quantity of each ingredient for the reference size;

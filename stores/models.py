@@ -18,7 +18,12 @@ from wagtail.query import PageQuerySet
 from wagtail.search import index
 
 from menu.head_office import HeadOfficeFields, HeadOfficeFieldsFormMixin, HeadOfficeFieldsMixin
-from menu.models import MenuPage, OneChildTypeRouteMixin, renditions_prefetch
+from menu.models import (
+    MenuPage,
+    OneChildTypeRouteMixin,
+    OneQueryViewRestrictionsMixin,
+    renditions_prefetch,
+)
 from menu.panels import PermissionedFormsetsMixin, PermissionedInlinePanel
 
 
@@ -43,7 +48,7 @@ class MapPageMixin:
         return response
 
 
-class StoreIndexPage(OneChildTypeRouteMixin, MapPageMixin, Page):
+class StoreIndexPage(OneChildTypeRouteMixin, OneQueryViewRestrictionsMixin, MapPageMixin, Page):
     """The store locator: every store of the chain, open or closed now, nearest first when the
     visitor gives an address or their position (`stores.locator`)."""
 
@@ -112,7 +117,7 @@ class StorePageForm(HeadOfficeFieldsFormMixin, PermissionedFormsetsMixin, Wagtai
         return cleaned_data
 
 
-class StorePage(MapPageMixin, HeadOfficeFieldsMixin, Page):
+class StorePage(MapPageMixin, HeadOfficeFieldsMixin, OneQueryViewRestrictionsMixin, Page):
     """One pizzeria: where it is, when it is open, what it delivers, and its payment location.
 
     Its delivery area (`stores.areas`): the postcodes it delivers and/or a radius around it; when
