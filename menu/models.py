@@ -4,6 +4,7 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 
 from django import forms
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -309,6 +310,8 @@ class JoinedChildRouteMixin:
                     child = getattr(page, name)
                 except ObjectDoesNotExist:
                     continue
+                if page.content_type_id != ContentType.objects.get_for_model(child).id:
+                    break  # a subclass of that type: its own row is not joined, Wagtail finds it
                 child._cached_parent_obj = self  # as Wagtail does: its parent needs no query
                 return child.route(request, path_components[1:])
         return super().route(request, path_components)
