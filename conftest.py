@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import socket
 import time
 from pathlib import Path
 
@@ -172,6 +173,19 @@ def browser_page(chromium, request, csp_violations):
     context.close()
     if csp_violations:
         pytest.fail("Content-Security-Policy violations:\n" + "\n".join(csp_violations), pytrace=False)
+
+
+@pytest.fixture
+def refused_redis(settings):
+    """The cache setting pointed at a Redis port where nothing listens: every call is refused at once
+    (the fail-soft cache then answers misses and skips writes)."""
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    settings.CACHES = {
+        "default": {"BACKEND": "ocpizza.cache.FailSoftRedisCache", "LOCATION": f"redis://127.0.0.1:{port}/0"}
+    }
 
 
 @pytest.fixture(autouse=True)

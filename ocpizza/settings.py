@@ -144,6 +144,11 @@ PAGE_CACHE_SECONDS = env.int(
     "PAGE_CACHE_SECONDS",
     default=60 if CACHES["default"]["BACKEND"] == "ocpizza.cache.FailSoftRedisCache" else 0,
 )
+# The kitchen and delivery boards' polls answer from a per-store version kept in the cache
+# (ordering/boards.py); the same reason keeps it off without a shared cache.
+BOARD_VERSIONS = env.bool(
+    "BOARD_VERSIONS", default=CACHES["default"]["BACKEND"] == "ocpizza.cache.FailSoftRedisCache"
+)
 # --- end of cache ---------------------------------------------------------------------------------
 
 AUTH_USER_MODEL = "accounts.User"

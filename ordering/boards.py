@@ -18,9 +18,11 @@ commit, the way `ocpizza.pagecache` bumps its generation (its helper cannot be i
 `ocpizza` is the layer above). The ETag is then the version and the minute, so a poll costs the
 session, the user and the access check. The page reads the version *before* its orders, so a
 rendering that read them before a change committed carries a version the commit replaced. Without
-a version — the cache down, or a change this process could not record (it stops using versions
-until the write succeeds, retried at most every `RETRY_SECONDS`) — the ETag is computed from the
-orders as above: never a 304 for a state that is not the current one.
+a version — `settings.BOARD_VERSIONS` off (no shared cache), the cache down or refusing writes,
+or a change this process could not record (it stops using versions until the write succeeds,
+retried at most every `RETRY_SECONDS`) — the ETag is computed from the orders as above. The one
+gap: while a write fails in one process only, the others may answer 304 from the old version
+until their minute ends.
 """
 
 import datetime
@@ -29,6 +31,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, IntegerField, Max, OuterRef, Prefetch, Subquery, Sum, Value
@@ -71,11 +74,17 @@ def board_version_key(store_id):
     return f"boards:store:{store_id}:version"
 
 
+def versions_enabled():
+    """`settings.BOARD_VERSIONS`: on with a cache every process shares (Redis), off without one (a
+    change recorded in one Gunicorn worker's own cache would not reach the polls of another)."""
+    return settings.BOARD_VERSIONS
+
+
 def orders_changed(store_id):
     """An order of store `store_id` was saved or deleted: replace the version of its boards, now
     and again once the current transaction commits. Never raises: a cache that refuses the write
     must not cost a sale."""
-    if store_id is None:
+    if store_id is None or not versions_enabled():
         return
     _new_version(store_id)
     transaction.on_commit(lambda: _new_version(store_id), robust=True)
@@ -86,8 +95,14 @@ def _new_version(store_id):
     if time.monotonic() - _last_failure[0] < RETRY_SECONDS:
         return
     # `set_many` names the keys it could not store: the fail-soft cache skips a write while Redis
-    # is down instead of raising, and a skipped write would leave the old version in place.
-    if cache.set_many({board_version_key(store_id): secrets.token_hex(8)}, timeout=None):
+    # is down instead of raising, and a skipped write would leave the old version in place. A Redis
+    # that answers but refuses the write (memory full, read-only) raises: that must not cost a sale.
+    try:
+        refused = cache.set_many({board_version_key(store_id): secrets.token_hex(8)}, timeout=None)
+    except Exception:
+        logger.exception("boards: the cache refused a version (store %s)", store_id)
+        refused = True
+    if refused:
         _last_failure[0] = time.monotonic()
         logger.error("boards: a change of the boards could not be recorded (store %s)", store_id)
         return
@@ -107,17 +122,24 @@ def forget_failures():
 
 def current_version(store_id):
     """The version of store `store_id`'s boards (created if there is none), or None when it cannot
-    be trusted: the cache is down, or a change this process could not record is still waiting."""
+    be trusted: versions are off, the cache is down or refuses writes, or a change this process
+    could not record is still waiting. Call it only for a store that exists: it creates the key."""
+    if not versions_enabled():
+        return None
     if store_id in _pending_versions:
         _new_version(store_id)
         if store_id in _pending_versions:
             return None
     key = board_version_key(store_id)
-    version = cache.get(key)
-    if version is None:
-        version = secrets.token_hex(8)
-        if not cache.add(key, version, timeout=None):
-            version = cache.get(key)  # another process set it first (None while Redis is down)
+    try:
+        version = cache.get(key)
+        if version is None:
+            version = secrets.token_hex(8)
+            if not cache.add(key, version, timeout=None):
+                version = cache.get(key)  # another process set it first (None while Redis is down)
+    except Exception:
+        logger.exception("boards: the cache could not give the version (store %s)", store_id)
+        return None
     return version
 
 
@@ -133,12 +155,17 @@ def board_state(user, store_id, *, permission, statuses, name, now=None):
     """The state of `name`'s board of store `store_id` for `user`, in one query: whether the user
     may open it (`ordering.access.screen_access`) and its ETag — from the version of the store's
     boards, or else over the orders of `statuses`. None for a store that does not exist."""
-    version = current_version(store_id)
-    if version is not None:
+    if versions_enabled():
+        # Access first: a poll of a store that does not exist, or by someone who may not open it,
+        # never writes a version into the cache.
         found, allowed = screen_access_now(user, permission, store_id)
         if not found:
             return None
-        return BoardState(allowed=allowed, etag=versioned_etag(name, store_id, version, now=now))
+        if not allowed:
+            return BoardState(allowed=False, etag="")
+        version = current_version(store_id)
+        if version is not None:
+            return BoardState(allowed=True, etag=versioned_etag(name, store_id, version, now=now))
     orders = Order.objects.filter(store_id=OuterRef("pk"), status__in=statuses).order_by().values("store_id")
 
     def aggregate(expression):

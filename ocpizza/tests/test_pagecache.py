@@ -1,7 +1,6 @@
 """The storefront's page cache (ocpizza/pagecache.py): shared, personal where it must be, never stale."""
 
 import re
-import socket
 import uuid
 
 import pytest
@@ -306,16 +305,8 @@ def test_the_generation_changes_again_once_the_writer_commits(shop, django_captu
     assert cache.get(pagecache.generation_key()) != during
 
 
-def test_a_change_redis_refused_stops_this_process_serving_stored_pages(client, settings, shop, caplog):
+def test_a_change_redis_refused_stops_this_process_serving_stored_pages(client, shop, refused_redis, caplog):
     from ocpizza import pagecache
-
-    closed = socket.socket()
-    closed.bind(("127.0.0.1", 0))
-    port = closed.getsockname()[1]
-    closed.close()  # nothing listens there: every call is refused at once
-    settings.CACHES = {
-        "default": {"BACKEND": "ocpizza.cache.FailSoftRedisCache", "LOCATION": f"redis://127.0.0.1:{port}/0"}
-    }
 
     withdraw_product(store=shop.store, product=shop.beer, user=None)  # the sale goes on
     page = client.get(shop.dessert.url)

@@ -2,8 +2,6 @@
 every change of an order of the store changes the ETag at once, access stays as strict, and
 without the cache the ETag is computed from the orders as before."""
 
-import socket
-
 import pytest
 from django.core.cache import cache
 
@@ -158,14 +156,7 @@ def test_the_version_changes_again_once_the_writer_commits(shop, django_capture_
 
 
 @pytest.fixture
-def dead_redis(settings):
-    closed = socket.socket()
-    closed.bind(("127.0.0.1", 0))
-    port = closed.getsockname()[1]
-    closed.close()  # nothing listens there: every call is refused at once
-    settings.CACHES = {
-        "default": {"BACKEND": "ocpizza.cache.FailSoftRedisCache", "LOCATION": f"redis://127.0.0.1:{port}/0"}
-    }
+def dead_redis(refused_redis):
     yield
     boards.forget_failures()
 
@@ -217,3 +208,47 @@ def test_the_poll_s_access_query_agrees_with_the_staff_screens_rule(shop, other)
                 expected = screen_stores(user, permission).filter(pk=store.pk).exists()
                 assert screen_access_now(user, permission, store.pk) == (True, expected), (user, permission)
     assert screen_access_now(users[0], KITCHEN_BOARD, 999_999) == (False, False)
+
+
+@pytest.fixture
+def redis_refusing_writes(settings):
+    settings.CACHES = {"default": {"BACKEND": "ocpizza.tests.refusing_cache.WriteRefusingCache"}}
+    yield
+    boards.forget_failures()
+
+
+def test_a_redis_that_refuses_writes_costs_no_sale_and_the_board_still_follows(
+    client, shop, pizzaiolo, redis_refusing_writes, caplog
+):
+    client.force_login(pizzaiolo)
+    etag = client.get(kitchen_status(shop.store))["ETag"]
+
+    order = place(shop)  # the version cannot be written: the order is placed all the same
+
+    assert order.pk is not None and order.status == order.Status.RECEIVED
+    assert "a change of the boards could not be recorded" in caplog.text
+    assert_changed(client, kitchen_status(shop.store), etag)  # computed from the orders
+
+
+def test_polls_of_a_missing_store_or_by_a_stranger_leave_nothing_in_the_cache(client, shop):
+    client.force_login(UserFactory())
+
+    assert client.get(kitchen_status(shop.store)).status_code == 403
+    assert client.get("/equipe/999999/cuisine/etat/").status_code == 404
+    client.logout()
+    assert client.get("/equipe/999998/cuisine/etat/").status_code == 404
+
+    assert cache.get(boards.board_version_key(shop.store.id)) is None
+    assert cache.get(boards.board_version_key(999999)) is None
+    assert cache.get(boards.board_version_key(999998)) is None
+
+
+def test_without_a_shared_cache_the_boards_use_no_version(client, settings, shop, pizzaiolo):
+    settings.BOARD_VERSIONS = False  # the per-process cache: another worker would not see a change
+    client.force_login(pizzaiolo)
+    etag = client.get(kitchen_status(shop.store))["ETag"]
+
+    assert "-v" not in etag
+    assert cache.get(boards.board_version_key(shop.store.id)) is None
+    place(shop)
+    assert_changed(client, kitchen_status(shop.store), etag)

@@ -97,6 +97,9 @@ def _card(order, now):
 
 def board_context(request, store):
     now = timezone.now()
+    # Read before the orders: a change that commits in between gives the polls a new ETag, so
+    # the page is redrawn instead of kept with what it read before the change.
+    etag = delivery_board_etag(store, now=now)
     orders = list(delivery_orders(store))
     drivers = list(services.store_drivers(store))
     driver_only = drives_only(request.user, store)
@@ -125,7 +128,7 @@ def board_context(request, store):
         ],
         "pickups": [_card(o, now) for o in ready if not o.is_delivery],
         "payment_methods": PAYMENT_METHODS,
-        "etag": delivery_board_etag(store, now=now),
+        "etag": etag,
         "status_url": reverse("staff:delivery_status", args=[store.id]),
         "fragment_url": reverse("staff:delivery_fragment", args=[store.id]),
         "mine_url": reverse("staff:delivery_driver", args=[store.id, request.user.id])
@@ -173,6 +176,7 @@ def delivery_status(request, store_id):
 
 def driver_context(request, store, driver):
     now = timezone.now()
+    etag = delivery_board_etag(store, now=now)  # before the orders (see `board_context`)
     orders = list(
         delivery_orders(store).filter(driver=driver, status__in=[Status.READY, Status.OUT_FOR_DELIVERY])
     )
@@ -196,7 +200,7 @@ def driver_context(request, store, driver):
         "stops": [cards[stop.order.pk] | {"stop": stop} for stop in stops],
         "waiting": [cards[o.pk] for o in ready] if out else [],
         "payment_methods": PAYMENT_METHODS,
-        "etag": delivery_board_etag(store, now=now),
+        "etag": etag,
         "status_url": reverse("staff:delivery_status", args=[store.id]),
         "fragment_url": reverse("staff:delivery_driver_fragment", args=[store.id, driver.id]),
     }
