@@ -36,7 +36,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 LIGHTHOUSE_DIR = ROOT / "bench" / "lighthouse"
@@ -219,7 +219,9 @@ def main():
         print(f"Building the site in {workdir} (demo data, collectstatic)…", flush=True)
         build_site(workdir, env)
         process, base, log = start_gunicorn(workdir, env, free_port())
-        paths = args.paths or indexable_paths(base, args.products, args.all_products)
+        # Paths given as typed (« /carte/végétarienne/ ») are encoded as the sitemap's are.
+        given = [quote(path, safe="/%?=&") for path in args.paths]
+        paths = given or indexable_paths(base, args.products, args.all_products)
         # One request per page first: renditions are written on first use, not during the audit.
         for path in paths:
             urllib.request.urlopen(base + path, timeout=30).close()  # noqa: S310 - loopback
