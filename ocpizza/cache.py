@@ -22,7 +22,7 @@ import threading
 import time
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -87,6 +87,26 @@ class CircuitBreaker:
             logger.warning("cache answers again")
 
 
+class ReusedClientRedisCacheClient(RedisCacheClient):
+    """Django's Redis client wrapper, keeping one `redis.Redis` per connection pool.
+
+    Django builds a new `redis.Redis` for every cache call; its constructor fills a table of
+    about 170 response callbacks, which cost 0.17 ms of a 0.6 ms cache read here (cProfile of a
+    tracking poll). A `redis.Redis` holds no connection of its own (the pool lends one per
+    command), so reusing it changes nothing else."""
+
+    def __init__(self, servers, **options):
+        super().__init__(servers, **options)
+        self._clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(pool)
+        if client is None:
+            client = self._clients[pool] = self._client(connection_pool=pool)
+        return client
+
+
 class FailSoftRedisCache(RedisCache):
     """Django's `RedisCache` that behaves as an empty cache while Redis is unreachable."""
 
@@ -98,6 +118,7 @@ class FailSoftRedisCache(RedisCache):
         retry_after = float(options.pop("RETRY_AFTER", self.DEFAULT_RETRY_AFTER))
         warning_interval = float(options.pop("WARNING_INTERVAL", self.DEFAULT_WARNING_INTERVAL))
         super().__init__(server, {**params, "OPTIONS": options})
+        self._class = ReusedClientRedisCacheClient
         location = server if isinstance(server, str) else ",".join(server)
         self.breaker = CircuitBreaker.for_location(
             location, retry_after=retry_after, warning_interval=warning_interval

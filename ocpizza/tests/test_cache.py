@@ -208,3 +208,29 @@ def test_the_cache_works_again_once_redis_is_back(client, storefront, silent_red
 
     assert ready.status_code == 200
     assert cache_messages(caplog) == ["cache answers again"]
+
+
+def test_every_call_reuses_one_redis_client(real_redis, monkeypatch):
+    """Django builds a `redis.Redis` per call, which costs more than the call itself on loopback:
+    the fail-soft cache keeps one per connection pool, and its answers are unchanged."""
+    import redis
+
+    built = []
+    original = redis.Redis.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(self)
+        original(self, *args, **kwargs)
+
+    with override_settings(CACHES=fail_soft_caches("redis://127.0.0.1:6379/0")):
+        cache = caches["default"]
+        monkeypatch.setattr(redis.Redis, "__init__", counting)
+        cache.set("greeting", "bonjour")
+        answers = [cache.get("greeting") for _ in range(5)]
+        added = cache.add("greeting", "salut")
+        cache.delete("greeting")
+        gone = cache.get("greeting", "miss")
+
+    assert answers == ["bonjour"] * 5
+    assert added is False and gone == "miss"
+    assert len(built) == 1
