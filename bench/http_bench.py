@@ -138,6 +138,16 @@ def format_table(rows, ceiling):
 
 
 ANONYMOUS_PAGES = ("home", "menu", "store_menu", "product")
+# The rows of the table, in order (`scenarios` builds them; `--only` names some of them).
+ENDPOINTS = (
+    *ANONYMOUS_PAGES,
+    *(f"{page} (cold)" for page in ANONYMOUS_PAGES),
+    "cart_add",
+    "checkout",
+    "order",
+    "tracking",
+    "board",
+)
 RSS_BUDGET_MB, RSS_BUDGET_REQUESTS = 150, 10_000
 
 
@@ -620,6 +630,13 @@ def main(argv=None):
         default=0,
         help="then load the site until each worker served this many requests (the memory budget: 10000)",
     )
+    parser.add_argument(
+        "--only",
+        type=lambda names: {name.strip() for name in names.split(",") if name.strip()},
+        default=set(),
+        help="measure only these endpoints (comma-separated names of the table, e.g. tracking,board), "
+        "beside the minimal view",
+    )
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     parser.add_argument("--keep-db", action="store_true", help=f"keep the database {DB_NAME} afterwards")
     parser.add_argument(
@@ -632,6 +649,7 @@ def main(argv=None):
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.monotonic()
+    check_names(args.only)  # before minutes of preparation
     check_wrk()
     about = machine()
     workdir = Path(tempfile.mkdtemp(prefix="ocpizza-http-bench-"))
@@ -663,7 +681,8 @@ def main(argv=None):
             f"{args.warmup} s warm-up + {args.duration} s per endpoint.",
             flush=True,
         )
-        rows = run_all(scenarios(prepared, host, site.url), {"site": site, "minimal": minimal}, workdir, args)
+        plan = only(scenarios(prepared, host, site.url), args.only)
+        rows = run_all(plan, {"site": site, "minimal": minimal}, workdir, args)
         if args.requests:
             load_until(site, prepared, host, workdir, args.requests)
         ceiling = statistics.median(row["rps"] for row in rows if row["name"] == "minimal view")
@@ -678,6 +697,19 @@ def main(argv=None):
         with contextlib.suppress(BenchError):
             flush_cache()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def only(plan, names):
+    """The plan's endpoints named in `names` (all if empty), each minimal view run kept."""
+    check_names(names)
+    return [step for step in plan if not names or step[0] in names or step[0] == "minimal view"]
+
+
+def check_names(names):
+    if unknown := set(names) - set(ENDPOINTS):
+        raise BenchError(
+            f"--only: no endpoint named {', '.join(sorted(unknown))} (known: {', '.join(ENDPOINTS)})"
+        )
 
 
 def run_all(plan, servers, workdir, args):

@@ -1,5 +1,7 @@
 """The pure helpers of bench/http_bench.py (the bench itself is run by hand: `make bench-http`)."""
 
+import pytest
+
 from bench.http_bench import budgets, parse_wrk, raw_request, requests_per_worker, summarize
 
 WRK_OUTPUT = """Running 8s test @ http://127.0.0.1:40571
@@ -103,3 +105,35 @@ def test_budgets_judge_ratios_queries_latency_and_memory():
         "NOT MET",  # board: 4 queries cold
         "met",  # the worker that served 10,000 requests: 140 MB
     ]
+
+
+def test_only_keeps_the_named_endpoints_and_every_minimal_view_run():
+    from bench.http_bench import BenchError, only
+
+    plan = [("minimal view", "minimal"), ("home", "site"), ("tracking", "site"), ("minimal view", "minimal")]
+
+    assert only(plan, {"tracking"}) == [plan[0], plan[2], plan[3]]
+    assert only(plan, set()) == plan
+    with pytest.raises(BenchError, match="no endpoint named trakcing"):
+        only(plan, {"trakcing"})
+
+
+def test_the_endpoints_named_are_those_of_the_plan():
+    from bench.http_bench import ENDPOINTS, scenarios
+
+    queries = dict.fromkeys(("minimal", *ENDPOINTS), (0, 0))
+    prepared = {
+        "urls": dict.fromkeys(
+            ["home", "menu", "store_menu", "product", "cart_add", "checkout", "order", "tracking", "board"],
+            "/",
+        ),
+        "sessions": {"visitor": "v", "staff": "s", "cart_add": [], "checkout": [], "order": []},
+        "session_cookie": "sessionid",
+        "csrf_cookie": "csrftoken",
+        "csrf_token": "t",
+        "queries": queries,
+    }
+
+    names = [name for name, *_ in scenarios(prepared, "127.0.0.1:1", "http://127.0.0.1:1")]
+
+    assert [name for name in names if name != "minimal view"] == list(ENDPOINTS)
