@@ -149,6 +149,11 @@ PAGE_CACHE_SECONDS = env.int(
 BOARD_VERSIONS = env.bool(
     "BOARD_VERSIONS", default=CACHES["default"]["BACKEND"] == "ocpizza.cache.FailSoftRedisCache"
 )
+# The tracking polls through a secret link answer from the order's version kept in the cache
+# (ordering/tracking.py); off without a shared cache for the same reason.
+TRACKING_VERSIONS = env.bool(
+    "TRACKING_VERSIONS", default=CACHES["default"]["BACKEND"] == "ocpizza.cache.FailSoftRedisCache"
+)
 # --- end of cache ---------------------------------------------------------------------------------
 
 AUTH_USER_MODEL = "accounts.User"

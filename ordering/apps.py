@@ -37,3 +37,9 @@ class OrderingConfig(AppConfig):
 
         post_save.connect(order_saved_or_deleted, sender=Order, dispatch_uid="boards_order_saved")
         post_delete.connect(order_saved_or_deleted, sender=Order, dispatch_uid="boards_order_deleted")
+
+        # ... and the version its tracking polls are answered from (ordering/tracking.py).
+        from .tracking import on_order_deleted, on_order_saved
+
+        post_save.connect(on_order_saved, sender=Order, dispatch_uid="tracking_order_saved")
+        post_delete.connect(on_order_deleted, sender=Order, dispatch_uid="tracking_order_deleted")

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
+from . import tracking
 from .boards import orders_changed
 from .models import Order, new_secret
 
@@ -126,10 +127,18 @@ def claim_guest_orders(user, email):
     email = (email or "").strip()
     if not email:
         return 0
-    orders = Order.objects.filter(customer__isnull=True, contact_email__iexact=email)
-    stores = set(orders.values_list("store_id", flat=True))
-    count = orders.update(customer=user, version=F("version") + 1)
-    # An update sends no `post_save`: the boards of the orders' stores are told here, after it.
-    for store_id in stores:
-        orders_changed(store_id)
+    with transaction.atomic():
+        unclaimed = (
+            Order.objects.select_for_update()
+            .filter(customer__isnull=True, contact_email__iexact=email)
+            .order_by("pk")  # locked in one order: two claims never wait for each other in a cycle
+        )
+        rows = list(unclaimed.values_list("id", "store_id"))
+        claimed = Order.objects.filter(pk__in=[pk for pk, _ in rows])
+        count = claimed.update(customer=user, version=F("version") + 1)
+        # An update sends no `post_save`: the boards of the orders' stores and their tracking
+        # polls are told here, after it, while its row locks are held.
+        tracking.orders_changed(claimed)
+        for store_id in {store_id for _, store_id in rows}:
+            orders_changed(store_id)
     return count

@@ -5,7 +5,8 @@ secret link at /commandes/<number>/<secret>/ (guests get it on the confirmation 
 e-mail). Anybody else gets 404, whether the order exists or not.
 
 Tracking: the page polls `order_status`, which answers 304 while the order's `version` (its
-ETag) is the one the page holds — at most 3 queries: session, user, order — and fetches the
+ETag) is the one the page holds — at most 3 queries: session, user, order; through the secret
+link none while the cache holds the order's version (`ordering.tracking`) — and fetches the
 timeline fragment (`order_fragment`) only when it changed. Without JavaScript, a refresh shows
 the same.
 """
@@ -16,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseNotModified, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,12 +28,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from menu.templatetags.menu_tags import euros
 
-from .. import services, slots
+from .. import services, slots, tracking
 from ..cart import MAX_LINE_QUANTITY, Cart, make_line
 from ..forms import ASAP, CancelForm, ChangeSlotForm
 from ..models import Order
 from ..payments import card_payments_online, get_provider
 from ..pricing import OrderError
+from .polls import not_modified, poll_response
 
 FINAL_STATUSES = {"delivered", "collected", "cancelled"}
 
@@ -65,7 +67,7 @@ def get_order(request, number, secret=None, *, queryset=None):
 
 
 def etag_of(order):
-    return f'"{order.number}-{order.version}"'
+    return tracking.etag(order.number, order.version)
 
 
 def why_unchangeable(order):
@@ -131,19 +133,23 @@ def order_fragment(request, number, secret=None):
 
 @require_GET
 def order_status(request, number, secret=None):
-    """The poll: 304 while nothing changed (ETag = the order's version), else the new version."""
-    queryset = orders_for(request, number, secret).only("id", "number", "version", "status")
+    """The poll: 304 while nothing changed (ETag = the order's version), else the new version.
+    Through the secret link, the version comes from the cache while it holds it (no query)."""
+    held = parse_etags(request.headers.get("If-None-Match", ""))
+    cached = tracking.cached_etag(number, secret)
+    if cached is not None and cached in held:
+        return not_modified(cached)
+    queryset = orders_for(request, number, secret).only("id", "number", "version", "status", "secret")
     order = get_order(request, number, secret, queryset=queryset)
+    if secret and cached is None:
+        tracking.remember(order)
     etag = etag_of(order)
-    if etag in parse_etags(request.headers.get("If-None-Match", "")):
-        response = HttpResponseNotModified()
-    else:
-        response = JsonResponse(
-            {"version": order.version, "status": order.status, "label": str(order.get_status_display())}
-        )
-    response["ETag"] = etag
-    patch_cache_control(response, no_cache=True, private=True)
-    return response
+    if etag in held:
+        return not_modified(etag)
+    response = JsonResponse(
+        {"version": order.version, "status": order.status, "label": str(order.get_status_display())}
+    )
+    return poll_response(response, etag)
 
 
 def editable_lines(order):

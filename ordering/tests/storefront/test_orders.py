@@ -120,12 +120,149 @@ def test_the_status_check_answers_304_while_nothing_changed(
     assert "La pizzeria a commencé à préparer votre commande" in fragment
 
 
-def test_the_guest_status_check_is_one_query(client, guest_order, django_assert_max_num_queries):
-    url = f"/commandes/{guest_order.number}/{guest_order.secret}/etat/"
+def guest_status(order, secret=None):
+    return f"/commandes/{order.number}/{secret or order.secret}/etat/"
+
+
+def test_the_guest_status_check_answers_from_the_cache_in_no_query(
+    client, guest_order, django_assert_num_queries
+):
+    etag = f'"{guest_order.number}-{guest_order.version}"'  # what the order page was rendered with
+
+    with django_assert_num_queries(0):  # placing the order recorded its version
+        unchanged = client.get(guest_status(guest_order), HTTP_IF_NONE_MATCH=etag)
+
+    assert unchanged.status_code == 304
+    assert unchanged["ETag"] == etag
+    assert unchanged.content == b""
+    assert "no-cache" in unchanged["Cache-Control"] and "private" in unchanged["Cache-Control"]
+
+
+def test_every_change_of_a_guest_order_reaches_its_poll_at_once(client, guest_order):
+    url = guest_status(guest_order)
+    etag = f'"{guest_order.number}-{guest_order.version}"'
+
+    for change, status in [(services.start_preparing, "preparing"), (services.mark_ready, "ready")]:
+        change(guest_order)
+        changed = client.get(url, HTTP_IF_NONE_MATCH=etag)
+        assert changed.status_code == 200
+        assert changed.json()["status"] == status
+        assert changed["ETag"] != etag
+        etag = changed["ETag"]
+        assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+
+
+def test_a_wrong_secret_is_404_even_while_the_cache_holds_the_order(client, guest_order):
+    etag = f'"{guest_order.number}-{guest_order.version}"'
+    wrong = guest_order.secret[:-1] + ("A" if guest_order.secret[-1] != "A" else "B")
+
+    assert client.get(guest_status(guest_order, wrong), HTTP_IF_NONE_MATCH=etag).status_code == 404
+
+
+def test_the_old_secret_link_dies_with_the_guest_order_anonymised(client, order, customer):
+    from ordering.personal_data import anonymise_orders
+
+    old_link = guest_status(order)
+    etag = client.get(old_link)["ETag"]
+
+    anonymise_orders(customer)
+
+    assert client.get(old_link, HTTP_IF_NONE_MATCH=etag).status_code == 404
+
+
+def test_a_claimed_guest_order_changes_its_tracking_etag(client, guest_order, db):
+    from ordering.personal_data import claim_guest_orders
+
+    url = guest_status(guest_order)
     etag = client.get(url)["ETag"]
 
-    with django_assert_max_num_queries(1):
+    assert claim_guest_orders(UserFactory(email="claire@example.fr"), "claire@example.fr") == 1
+
+    changed = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200
+    assert changed.json()["version"] == guest_order.version + 1
+
+
+def test_a_change_rolled_back_never_answers_for_the_order(client, guest_order, django_assert_num_queries):
+    from django.db import transaction
+
+    url = guest_status(guest_order)
+    etag = f'"{guest_order.number}-{guest_order.version}"'
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.start_preparing(guest_order)  # records the next version in the cache …
+        raise RuntimeError  # … which the database never holds
+
+    with django_assert_num_queries(1):  # the cache's version is not the poll's: the order is read
+        unchanged = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert unchanged.status_code == 304
+
+    guest_order.refresh_from_db()
+    services.start_preparing(guest_order)  # the same version number, committed this time
+    changed = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200 and changed.json()["status"] == "preparing"
+
+
+def test_a_poll_that_read_the_order_keeps_its_version_only_where_none_is(
+    client, guest_order, django_assert_num_queries
+):
+    from django.core.cache import cache
+
+    from ordering import tracking
+
+    url = guest_status(guest_order)
+    etag = f'"{guest_order.number}-{guest_order.version}"'
+    cache.delete(tracking.tracking_key(guest_order.number))  # expired, or Redis restarted
+
+    with django_assert_num_queries(1):
         assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    with django_assert_num_queries(0):
+        assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+
+    newer = tracking.entry(guest_order.version + 1, guest_order.secret)  # a writer's, not committed yet
+    cache.set(tracking.tracking_key(guest_order.number), newer)
+    assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    assert cache.get(tracking.tracking_key(guest_order.number)) == newer
+
+
+def test_entries_expire_so_a_lost_write_is_stale_for_a_minute_at_most(guest_order):
+    from django.core.cache import cache
+
+    from ordering import tracking
+
+    key = cache.make_and_validate_key(tracking.tracking_key(guest_order.number))
+    expires_at = cache._expire_info[key]  # the per-process cache of the tests
+
+    assert tracking.TRACKING_SECONDS == 60
+    assert 0 < expires_at - timezone.now().timestamp() <= 60
+
+
+def test_the_guest_poll_without_tracking_versions_reads_the_order(
+    client, vaise, margherita, settings, django_assert_num_queries
+):
+    from django.core.cache import cache
+
+    from ordering import tracking
+
+    settings.TRACKING_VERSIONS = False  # the per-process cache: another worker would not see a change
+    guest_order = place(vaise, [make_line(size_of(margherita).id, 1)], key="guest")
+    etag = f'"{guest_order.number}-{guest_order.version}"'
+
+    with django_assert_num_queries(1):
+        assert client.get(guest_status(guest_order), HTTP_IF_NONE_MATCH=etag).status_code == 304
+    assert cache.get(tracking.tracking_key(guest_order.number)) is None
+
+
+def test_a_redis_that_refuses_every_call_costs_no_sale_nor_a_poll(
+    client, vaise, margherita, refused_redis, django_assert_num_queries
+):
+    guest_order = place(vaise, [make_line(size_of(margherita).id, 1)], key="guest")
+    etag = f'"{guest_order.number}-{guest_order.version}"'
+
+    with django_assert_num_queries(1):
+        assert client.get(guest_status(guest_order), HTTP_IF_NONE_MATCH=etag).status_code == 304
+    services.start_preparing(guest_order)
+    changed = client.get(guest_status(guest_order), HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200 and changed.json()["status"] == "preparing"
 
 
 def test_the_order_page_runs_a_bounded_number_of_queries(client, menu_page, vaise, dough, customer):
@@ -282,3 +419,59 @@ def test_the_customer_moves_the_order_to_a_slot(client, order, customer):
     assert order.slot_start == datetime.datetime.fromisoformat(slot)
     assert order.asap is False
     assert order.total == Decimal("38.00")
+
+
+def test_a_redis_that_refuses_writes_costs_no_sale_and_the_poll_follows(
+    client, vaise, margherita, settings, caplog, django_assert_num_queries
+):
+    from ordering import tracking
+
+    settings.CACHES = {"default": {"BACKEND": "ocpizza.tests.refusing_cache.WriteRefusingCache"}}
+    tracking.forget_failures()
+    guest_order = place(vaise, [make_line(size_of(margherita).id, 1)], key="guest")
+    etag = f'"{guest_order.number}-{guest_order.version}"'
+
+    with django_assert_num_queries(1):
+        assert client.get(guest_status(guest_order), HTTP_IF_NONE_MATCH=etag).status_code == 304
+    for _ in range(3):  # a poll a second: refused each time, logged once
+        client.get(guest_status(guest_order), HTTP_IF_NONE_MATCH=etag)
+    services.start_preparing(guest_order)
+    changed = client.get(guest_status(guest_order), HTTP_IF_NONE_MATCH=etag)
+    tracking.forget_failures()
+
+    assert changed.status_code == 200 and changed.json()["status"] == "preparing"
+    refused = [r for r in caplog.records if r.getMessage().startswith("tracking: the cache refused")]
+    assert [r.getMessage() for r in refused] == [
+        f"tracking: the cache refused a version (order {guest_order.number})"
+    ]
+
+
+def test_a_poll_with_a_number_no_order_can_have_does_not_reach_the_cache(client, guest_order):
+    import warnings
+
+    from django.core.cache import CacheKeyWarning
+
+    long_number = "X" * 300  # longer than a cache key may be
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        response = client.get(
+            f"/commandes/{long_number}/{guest_order.secret}/etat/", HTTP_IF_NONE_MATCH=f'"{long_number}-1"'
+        )
+
+    assert response.status_code == 404
+    assert [w for w in caught if issubclass(w.category, CacheKeyWarning)] == []
+
+
+def test_a_deleted_orders_entry_is_removed_again_after_the_commit(
+    guest_order, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    from ordering import tracking
+
+    key = tracking.tracking_key(guest_order.number)
+    with django_capture_on_commit_callbacks(execute=True):
+        guest_order.delete()
+        assert cache.get(key) is None
+        cache.add(key, tracking.entry(guest_order.version, guest_order.secret))  # a poll's reading
+    assert cache.get(key) is None
