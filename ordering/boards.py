@@ -15,9 +15,12 @@ The polls do not compute that state while the cache holds the store's *version*:
 replaced whenever an order of the store is saved or deleted (`orders_changed`, wired to the
 `Order` signals in `ordering.apps`), at once inside the writer's transaction and again after its
 commit, the way `ocpizza.pagecache` bumps its generation (its helper cannot be imported from here:
-`ocpizza` is the layer above). The ETag is then the version and the minute, so a poll costs the
-session, the user and the access check. The page reads the version *before* its orders, so a
-rendering that read them before a change committed carries a version the commit replaced. Without
+`ocpizza` is the layer above). The ETag is then the version, the minute and a digest of the
+browser's session cookie, so a poll costs the session, the user and the access check — and one
+that already holds the current ETag only the read of the version (`unchanged_etag`: a 304 before
+the access check, which tells that browser nothing new). The page reads the version *before* its
+orders, so a rendering that read them before a change committed carries a version the commit
+replaced. Without
 a version — `settings.BOARD_VERSIONS` off (no shared cache), the cache down or refusing writes,
 or a change this process could not record (it stops using versions until the write succeeds,
 retried at most every `RETRY_SECONDS`) — the ETag is computed from the orders as above. The one
@@ -37,6 +40,7 @@ from django.db import transaction
 from django.db.models import Count, IntegerField, Max, OuterRef, Prefetch, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from stores.models import StorePage
 
@@ -143,15 +147,51 @@ def current_version(store_id):
     return version
 
 
-def versioned_etag(name, store_id, version, *, now=None):
+def versioned_etag(name, store_id, version, *, now=None, holder=""):
+    """The ETag from the version: the board, store, version and minute, signed with `holder`, the
+    poll's session cookie (`poll_holder`), so that no other browser, store or minute can be
+    written from it (`unchanged_etag`)."""
     minute = int((now or timezone.now()).timestamp() // 60)
-    return f'"{name}-{store_id}-v{version}-{minute}"'
+    state = f"{name}-{store_id}-v{version}-{minute}"
+    signature = salted_hmac("ordering.boards.poll", f"{state}:{holder or ''}").hexdigest()[:16]
+    return f'"{state}-{signature}"'
+
+
+def poll_holder(request):
+    """Who holds a board's ETag: the session cookie's value (read without loading the session)."""
+    return request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
+
+
+def unchanged_etag(name, store_id, held, *, now=None, holder=""):
+    """The current ETag of `name`'s board of store `store_id` if the poll holds it (`held`, the
+    ETags of its If-None-Match), else None: then check access and compute the state.
+
+    Such a poll is answered 304 before any access check, with no query: a 304 tells only that
+    the board is as this browser last saw it. Its ETag holds the store's random version, which
+    only an answer to someone who could open one of the store's boards gave; the signature of the
+    whole with the browser's session cookie, so a copied ETag (another browser, or after a logout)
+    matches nothing; and the current minute, so it stops matching when the minute ends, and then the poll
+    is checked as any other: a member removed from the store is refused within a minute, and
+    learns nothing meanwhile. The whole ETag is signed: no other store, board or minute can be
+    written from it. (A session ended on the server but whose cookie the browser still sends is
+    answered the same way until the minute ends.)"""
+    if not held or not versions_enabled() or store_id in _pending_versions:
+        return None
+    try:
+        version = cache.get(board_version_key(store_id))
+    except Exception:
+        logger.exception("boards: the cache could not give the version (store %s)", store_id)
+        return None
+    if version is None:
+        return None
+    etag = versioned_etag(name, store_id, version, now=now, holder=holder)
+    return etag if etag in held else None
 
 
 # Their states ------------------------------------------------------------------------------------
 
 
-def board_state(user, store_id, *, permission, statuses, name, now=None):
+def board_state(user, store_id, *, permission, statuses, name, now=None, holder=""):
     """The state of `name`'s board of store `store_id` for `user`, in one query: whether the user
     may open it (`ordering.access.screen_access`) and its ETag — from the version of the store's
     boards, or else over the orders of `statuses`. None for a store that does not exist."""
@@ -165,7 +205,9 @@ def board_state(user, store_id, *, permission, statuses, name, now=None):
             return BoardState(allowed=False, etag="")
         version = current_version(store_id)
         if version is not None:
-            return BoardState(allowed=True, etag=versioned_etag(name, store_id, version, now=now))
+            return BoardState(
+                allowed=True, etag=versioned_etag(name, store_id, version, now=now, holder=holder)
+            )
     orders = Order.objects.filter(store_id=OuterRef("pk"), status__in=statuses).order_by().values("store_id")
 
     def aggregate(expression):
@@ -197,26 +239,32 @@ def board_etag(name, store_id, row, *, now=None):
     return f'"{name}-{store_id}-{row["order_count"]}-{row["top_id"]}-{row["versions"]}-{minute}"'
 
 
-def store_board_etag(store, *, statuses, name, now=None):
+def store_board_etag(store, *, statuses, name, now=None, holder=""):
     """The ETag of `name`'s board of `store` (for the page; `board_state` answers the polls), read
     before the board's orders."""
     version = current_version(store.id)
     if version is not None:
-        return versioned_etag(name, store.id, version, now=now)
+        return versioned_etag(name, store.id, version, now=now, holder=holder)
     row = Order.objects.filter(store=store, status__in=statuses).aggregate(
         order_count=Count("id"), top_id=Max("id"), versions=Sum("version")
     )
     return board_etag(name, store.id, {key: value or 0 for key, value in row.items()}, now=now)
 
 
-def kitchen_etag(store, *, now=None):
-    return store_board_etag(store, statuses=KITCHEN_CANDIDATES, name="kitchen", now=now)
+def kitchen_etag(store, *, now=None, holder=""):
+    return store_board_etag(store, statuses=KITCHEN_CANDIDATES, name="kitchen", now=now, holder=holder)
 
 
-def kitchen_state(user, store_id, *, now=None):
+def kitchen_state(user, store_id, *, now=None, holder=""):
     """The kitchen board's `BoardState` (one query)."""
     return board_state(
-        user, store_id, permission=KITCHEN_BOARD, statuses=KITCHEN_CANDIDATES, name="kitchen", now=now
+        user,
+        store_id,
+        permission=KITCHEN_BOARD,
+        statuses=KITCHEN_CANDIDATES,
+        name="kitchen",
+        now=now,
+        holder=holder,
     )
 
 
@@ -287,15 +335,21 @@ DELIVERY_CANDIDATES = [
 ]
 
 
-def delivery_board_etag(store, *, now=None):
+def delivery_board_etag(store, *, now=None, holder=""):
     """The ETag of `store`'s delivery board and of its drivers' phone views (one query)."""
-    return store_board_etag(store, statuses=DELIVERY_CANDIDATES, name="delivery", now=now)
+    return store_board_etag(store, statuses=DELIVERY_CANDIDATES, name="delivery", now=now, holder=holder)
 
 
-def delivery_board_poll(user, store_id, *, now=None):
+def delivery_board_poll(user, store_id, *, now=None, holder=""):
     """(found, allowed, etag) for a poll of `store_id`'s delivery board by `user`, in one query."""
     state = board_state(
-        user, store_id, permission=DELIVERY_BOARD, statuses=DELIVERY_CANDIDATES, name="delivery", now=now
+        user,
+        store_id,
+        permission=DELIVERY_BOARD,
+        statuses=DELIVERY_CANDIDATES,
+        name="delivery",
+        now=now,
+        holder=holder,
     )
     if state is None:
         return False, False, None

@@ -2,8 +2,13 @@
 every change of an order of the store changes the ETag at once, access stays as strict, and
 without the cache the ETag is computed from the orders as before."""
 
+from datetime import timedelta
+
 import pytest
+import time_machine
+from django.conf import settings
 from django.core.cache import cache
+from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from ordering import boards, services
@@ -39,6 +44,11 @@ def pizzaiolo(shop):
     return crew(StoreRole.PIZZAIOLO, shop.store)
 
 
+def holder(client):
+    """The value the boards bind their ETags to: the browser's session cookie."""
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
 def poll(client, url, etag):
     return client.get(url, HTTP_IF_NONE_MATCH=etag)
 
@@ -52,18 +62,21 @@ def assert_changed(client, url, etag):
     return changed["ETag"]
 
 
-def test_the_kitchen_poll_answers_304_from_the_version_in_three_queries(
-    client, shop, pizzaiolo, django_assert_max_num_queries
+def test_the_kitchen_poll_answers_304_from_the_version_in_no_query(
+    client, shop, pizzaiolo, django_assert_num_queries
 ):
     place(shop)
     client.force_login(pizzaiolo)
-    etag = client.get(kitchen_status(shop.store))["ETag"]
-    version = cache.get(boards.board_version_key(shop.store.id))
+    with time_machine.travel(timezone.now().replace(second=10), tick=False):  # the ETag names the minute
+        etag = client.get(kitchen_status(shop.store))["ETag"]
+        version = cache.get(boards.board_version_key(shop.store.id))
 
-    with django_assert_max_num_queries(3):
-        unchanged = poll(client, kitchen_status(shop.store), etag)
+        with django_assert_num_queries(0):
+            unchanged = poll(client, kitchen_status(shop.store), etag)
 
     assert unchanged.status_code == 304
+    assert unchanged["ETag"] == etag
+    assert "no-cache" in unchanged["Cache-Control"] and "private" in unchanged["Cache-Control"]
     assert version is not None
     assert etag.startswith(f'"kitchen-{shop.store.id}-v{version}-')
 
@@ -252,3 +265,90 @@ def test_without_a_shared_cache_the_boards_use_no_version(client, settings, shop
     assert cache.get(boards.board_version_key(shop.store.id)) is None
     place(shop)
     assert_changed(client, kitchen_status(shop.store), etag)
+
+
+@pytest.mark.parametrize(
+    ("status_url", "name"),
+    [(kitchen_status, "kitchen"), (delivery_status, "delivery")],
+    ids=["kitchen", "delivery"],
+)
+def test_only_this_browsers_etag_of_this_minute_skips_the_access_check(
+    client, shop, status_url, name, django_assert_num_queries
+):
+    """The current version answers 304 before the access check only for the browser it was given
+    to, in the minute it was given: a copy in another browser, last minute's or a made-up one is
+    checked, and a stranger refused."""
+    client.force_login(crew(StoreRole.MANAGER, shop.store))  # may open both boards
+    with time_machine.travel(timezone.now().replace(second=10), tick=False):
+        current = poll(client, status_url(shop.store), "")["ETag"]
+        version = cache.get(boards.board_version_key(shop.store.id))
+        now = timezone.now()
+        last_minute = boards.versioned_etag(
+            name, shop.store.id, version, now=now - timedelta(minutes=1), holder=holder(client)
+        )
+        assert current == boards.versioned_etag(name, shop.store.id, version, now=now, holder=holder(client))
+        with django_assert_num_queries(0):
+            assert poll(client, status_url(shop.store), current).status_code == 304
+
+        client.force_login(UserFactory())  # another session: what a copied ETag would meet
+
+        for etag in [current, last_minute, f'"{name}-{shop.store.id}-v{version}-0-0"', ""]:
+            assert poll(client, status_url(shop.store), etag).status_code == 403
+        assert poll(client, "/equipe/999999/cuisine/etat/", current).status_code == 404
+
+
+def test_no_poll_skips_the_access_check_while_a_change_waits_to_be_recorded(
+    client, shop, pizzaiolo, settings
+):
+    """A change this process could not record (Redis refused it) leaves the old version in the
+    cache: until it is recorded, the version is not trusted, not even for a 304."""
+    client.force_login(pizzaiolo)
+    with time_machine.travel(timezone.now().replace(second=10), tick=False):
+        etag = client.get(kitchen_status(shop.store))["ETag"]  # from the version
+        # The same memory, now refusing writes (a Redis whose memory is full): reads still work.
+        settings.CACHES = {"default": {"BACKEND": "ocpizza.tests.refusing_cache.WriteRefusingCache"}}
+        try:
+            place(shop)  # its new version is refused: the cache keeps the old one
+            assert cache.get(boards.board_version_key(shop.store.id)) in etag
+
+            answer = poll(client, kitchen_status(shop.store), etag)
+        finally:
+            boards.forget_failures()
+
+    assert answer.status_code == 200  # computed from the orders, which changed
+    assert answer["ETag"] != etag and "-v" not in answer["ETag"]
+
+
+def test_a_removed_member_holding_the_etag_is_told_nothing_new_then_refused(
+    client, shop, pizzaiolo, django_assert_num_queries
+):
+    client.force_login(pizzaiolo)
+    with time_machine.travel(timezone.now().replace(second=10), tick=False):  # one minute
+        etag = client.get(kitchen_status(shop.store))["ETag"]
+        pizzaiolo.store_memberships.all().delete()
+
+        with django_assert_num_queries(0):  # within the minute: "unchanged", which they saw already
+            assert poll(client, kitchen_status(shop.store), etag).status_code == 304
+    with time_machine.travel(timezone.now().replace(second=10) + timedelta(minutes=1), tick=False):
+        assert poll(client, kitchen_status(shop.store), etag).status_code == 403  # the minute ended
+        # Nor can they write this minute's ETag themselves: the whole of it is signed.
+        minute = int(timezone.now().timestamp() // 60)
+        name, store, version, _, bound = etag.strip('"').split("-")
+        forged = f'"{name}-{store}-{version}-{minute}-{bound}"'
+        assert poll(client, kitchen_status(shop.store), forged).status_code == 403
+    place(shop)  # a change: the poll needs access again
+    assert poll(client, kitchen_status(shop.store), etag).status_code == 403
+
+
+def test_an_etag_of_one_store_rewritten_for_another_is_refused(client, shop, other, pizzaiolo):
+    """The pizzaiolo of `shop` who learnt `other`'s version (an old membership) cannot reuse the
+    signature of their own store's ETag for it."""
+    client.force_login(pizzaiolo)
+    with time_machine.travel(timezone.now().replace(second=10), tick=False):
+        own = client.get(kitchen_status(shop.store))["ETag"]
+        boards.current_version(other.id)  # the other store's version exists …
+        other_version = cache.get(boards.board_version_key(other.id))  # … and is known to them
+        name, _, _, minute, bound = own.strip('"').split("-")
+        forged = f'"{name}-{other.id}-v{other_version}-{minute}-{bound}"'
+
+        assert poll(client, kitchen_status(other), forged).status_code == 403

@@ -4,9 +4,11 @@ what they show, the actions (assign, send out, delivered, collected) and the liv
 import re
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 
 from accounts.tests.factories import UserFactory
@@ -508,11 +510,26 @@ def test_the_etag_changes_when_an_order_leaves_the_board_and_another_enters(shop
 def test_the_fragment_holds_the_live_element(client, shop, store, manager):
     ready(shop)
 
-    response = logged(client, manager).get(reverse("staff:delivery_fragment", args=[store.id]))
+    with time_machine.travel(timezone.now().replace(second=10), tick=False):  # the ETag names the minute
+        response = logged(client, manager).get(reverse("staff:delivery_fragment", args=[store.id]))
+        poll = client.get(reverse("staff:delivery_status", args=[store.id]))
 
     page = text(response)
     assert 'data-live="delivery-board"' in page
-    assert f'data-etag="{escape(delivery_board_etag(store))}"' in page
+    assert f'data-etag="{escape(poll["ETag"])}"' in page
+
+
+def test_the_drivers_view_and_its_poll_hold_the_same_etag(client, shop, store, driver):
+    order = ready(shop)
+    assign_driver(order, driver=driver)
+
+    with time_machine.travel(timezone.now().replace(second=10), tick=False):
+        page = text(logged(client, driver).get(reverse("staff:delivery_driver", args=[store.id, driver.id])))
+        etag = re.search(r'data-etag="([^"]+)"', page).group(1).replace("&quot;", '"')
+        unchanged = client.get(reverse("staff:delivery_status", args=[store.id]), HTTP_IF_NONE_MATCH=etag)
+
+    assert order.number in page
+    assert unchanged.status_code == 304 and unchanged["ETag"] == etag
 
 
 @pytest.mark.parametrize("amount", ["1e30", "12345678901", "NaN"])

@@ -17,11 +17,10 @@ Every action is a POST, one service call, a redirect back with a message (works 
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.http import Http404, HttpResponseForbidden, HttpResponseNotModified, JsonResponse
+from django.http import Http404, HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_cache_control
 from django.utils.http import parse_etags
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -34,11 +33,12 @@ from stores.services import parse_id
 
 from .. import services
 from ..access import DELIVERY_BOARD
-from ..boards import delivery_board_etag, delivery_board_poll, delivery_orders
+from ..boards import delivery_board_etag, delivery_board_poll, delivery_orders, poll_holder, unchanged_etag
 from ..exceptions import OrderError
 from ..models import Order, Payment
 from ..money import HAND_OVER_METHODS
 from ..routes import driver_route
+from .polls import not_modified, poll_response
 from .staff import forbidden, staff_screen
 
 Status = Order.Status
@@ -99,7 +99,7 @@ def board_context(request, store):
     now = timezone.now()
     # Read before the orders: a change that commits in between gives the polls a new ETag, so
     # the page is redrawn instead of kept with what it read before the change.
-    etag = delivery_board_etag(store, now=now)
+    etag = delivery_board_etag(store, now=now, holder=poll_holder(request))
     orders = list(delivery_orders(store))
     drivers = list(services.store_drivers(store))
     driver_only = drives_only(request.user, store)
@@ -153,22 +153,23 @@ def delivery_fragment(request, store):
 @never_cache
 @require_GET
 def delivery_status(request, store_id):
-    """The poll of the board and of the drivers' phone views: 304 while nothing changed, in at
-    most 3 queries (session, user, one query for access and ETag); 403/404 otherwise."""
+    """The poll of the board and of the drivers' phone views: 304 while nothing changed, with no
+    query while the poll holds the current version (`ordering.boards.unchanged_etag`), else in at
+    most 3 (session, user, one query for access and ETag); 403/404 otherwise."""
+    held = parse_etags(request.headers.get("If-None-Match", ""))
+    holder = poll_holder(request)
+    if etag := unchanged_etag("delivery", store_id, held, holder=holder):
+        return not_modified(etag)
     if not request.user.is_authenticated:
         return HttpResponseForbidden()
-    found, allowed, etag = delivery_board_poll(request.user, store_id)
+    found, allowed, etag = delivery_board_poll(request.user, store_id, holder=holder)
     if not found:
         raise Http404
     if not allowed:
         return HttpResponseForbidden()
-    if etag in parse_etags(request.headers.get("If-None-Match", "")):
-        response = HttpResponseNotModified()
-    else:
-        response = JsonResponse({"etag": etag})
-    response["ETag"] = etag
-    patch_cache_control(response, no_cache=True, private=True)
-    return response
+    if etag in held:
+        return not_modified(etag)
+    return poll_response(JsonResponse({"etag": etag}), etag)
 
 
 # The driver's phone view -----------------------------------------------------------------------
@@ -176,7 +177,9 @@ def delivery_status(request, store_id):
 
 def driver_context(request, store, driver):
     now = timezone.now()
-    etag = delivery_board_etag(store, now=now)  # before the orders (see `board_context`)
+    etag = delivery_board_etag(
+        store, now=now, holder=poll_holder(request)
+    )  # before the orders (see `board_context`)
     orders = list(
         delivery_orders(store).filter(driver=driver, status__in=[Status.READY, Status.OUT_FOR_DELIVERY])
     )

@@ -11,11 +11,10 @@ the board again. Without JavaScript the buttons are plain forms and a reload sho
 
 from django.contrib import messages
 from django.db.models import prefetch_related_objects
-from django.http import Http404, HttpResponseForbidden, HttpResponseNotModified, JsonResponse
+from django.http import Http404, HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_cache_control
 from django.utils.http import parse_etags
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -27,9 +26,10 @@ from menu.recipes import allergens_for, ingredient_needs
 
 from .. import services
 from ..access import KITCHEN_BOARD
-from ..boards import KITCHEN_SOON, kitchen_board, kitchen_etag, kitchen_state
+from ..boards import KITCHEN_SOON, kitchen_board, kitchen_etag, kitchen_state, poll_holder, unchanged_etag
 from ..exceptions import OrderError
 from ..models import Order, OrderLine
+from .polls import not_modified, poll_response
 from .staff import forbidden, staff_screen
 
 # The board's buttons: the form's `action` → the service it calls, and what the message says.
@@ -49,10 +49,10 @@ DONE = {
 }
 
 
-def board_context(store, now):
+def board_context(request, store, now):
     # The ETag is read before the orders: an order committed in between makes it stale, so the
     # next poll fetches the board again (read after, it could hide that order until the next change).
-    etag = kitchen_etag(store, now=now)
+    etag = kitchen_etag(store, now=now, holder=poll_holder(request))
     return {
         "store": store,
         "columns": kitchen_board(store, now=now),
@@ -67,14 +67,16 @@ def board_context(store, now):
 @staff_screen(KITCHEN_BOARD)
 def board(request, store):
     """The kitchen board: three columns of tickets, large print for a tablet at arm's length."""
-    return render(request, "ordering/staff/kitchen/board.html", board_context(store, timezone.now()))
+    return render(request, "ordering/staff/kitchen/board.html", board_context(request, store, timezone.now()))
 
 
 @require_GET
 @staff_screen(KITCHEN_BOARD)
 def board_fragment(request, store):
     """The board alone, for live.js to swap in."""
-    return render(request, "ordering/staff/kitchen/fragment.html", board_context(store, timezone.now()))
+    return render(
+        request, "ordering/staff/kitchen/fragment.html", board_context(request, store, timezone.now())
+    )
 
 
 @require_GET
@@ -82,22 +84,24 @@ def board_fragment(request, store):
 def board_status(request, store_id):
     """The poll: 304 while the board's ETag is the one the page holds, else 200 with the new one.
 
-    At most three queries: the session, the user, and the board's state with the access check
+    No query while the poll holds the current version (`ordering.boards.unchanged_etag`), else
+    at most three: the session, the user, and the board's state with the access check
     (`ordering.boards.kitchen_state`). Anybody who may not open the board gets 403, a store that
-    does not exist 404."""
+    does not exist 404 — except a browser holding its own current ETag of this minute, told 304
+    (nothing new) before the access check."""
     now = timezone.now()
-    state = kitchen_state(request.user, store_id, now=now)
+    held = parse_etags(request.headers.get("If-None-Match", ""))
+    holder = poll_holder(request)
+    if etag := unchanged_etag("kitchen", store_id, held, now=now, holder=holder):
+        return not_modified(etag)
+    state = kitchen_state(request.user, store_id, now=now, holder=holder)
     if state is None:
         raise Http404
     if not state.allowed:
         return HttpResponseForbidden(_("Vous n’avez pas accès à cet écran pour ce point de vente."))
-    if state.etag in parse_etags(request.headers.get("If-None-Match", "")):
-        response = HttpResponseNotModified()
-    else:
-        response = JsonResponse({"etag": state.etag})
-    response["ETag"] = state.etag
-    patch_cache_control(response, no_cache=True, private=True)
-    return response
+    if state.etag in held:
+        return not_modified(state.etag)
+    return poll_response(JsonResponse({"etag": state.etag}), state.etag)
 
 
 @require_POST
