@@ -307,13 +307,10 @@ def test_no_poll_skips_the_access_check_while_a_change_waits_to_be_recorded(
         etag = client.get(kitchen_status(shop.store))["ETag"]  # from the version
         # The same memory, now refusing writes (a Redis whose memory is full): reads still work.
         settings.CACHES = {"default": {"BACKEND": "ocpizza.tests.refusing_cache.WriteRefusingCache"}}
-        try:
-            place(shop)  # its new version is refused: the cache keeps the old one
-            assert cache.get(boards.board_version_key(shop.store.id)) in etag
+        place(shop)  # its new version is refused: the cache keeps the old one
+        assert cache.get(boards.board_version_key(shop.store.id)) in etag
 
-            answer = poll(client, kitchen_status(shop.store), etag)
-        finally:
-            boards.forget_failures()
+        answer = poll(client, kitchen_status(shop.store), etag)
 
     assert answer.status_code == 200  # computed from the orders, which changed
     assert answer["ETag"] != etag and "-v" not in answer["ETag"]
@@ -352,3 +349,13 @@ def test_an_etag_of_one_store_rewritten_for_another_is_refused(client, shop, oth
         forged = f'"{name}-{other.id}-v{other_version}-{minute}-{bound}"'
 
         assert poll(client, kitchen_status(other), forged).status_code == 403
+
+
+def test_a_refusal_of_one_cache_is_forgotten_when_the_cache_is_replaced(shop, settings):
+    settings.CACHES = {"default": {"BACKEND": "ocpizza.tests.refusing_cache.WriteRefusingCache"}}
+    place(shop)  # refused: this process stops trusting the store's version
+    assert boards.current_version(shop.store.id) is None
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+    assert boards.current_version(shop.store.id) is not None

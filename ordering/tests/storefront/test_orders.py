@@ -424,10 +424,8 @@ def test_the_customer_moves_the_order_to_a_slot(client, order, customer):
 def test_a_redis_that_refuses_writes_costs_no_sale_and_the_poll_follows(
     client, vaise, margherita, settings, caplog, django_assert_num_queries
 ):
-    from ordering import tracking
 
     settings.CACHES = {"default": {"BACKEND": "ocpizza.tests.refusing_cache.WriteRefusingCache"}}
-    tracking.forget_failures()
     guest_order = place(vaise, [make_line(size_of(margherita).id, 1)], key="guest")
     etag = f'"{guest_order.number}-{guest_order.version}"'
 
@@ -437,7 +435,6 @@ def test_a_redis_that_refuses_writes_costs_no_sale_and_the_poll_follows(
         client.get(guest_status(guest_order), HTTP_IF_NONE_MATCH=etag)
     services.start_preparing(guest_order)
     changed = client.get(guest_status(guest_order), HTTP_IF_NONE_MATCH=etag)
-    tracking.forget_failures()
 
     assert changed.status_code == 200 and changed.json()["status"] == "preparing"
     refused = [r for r in caplog.records if r.getMessage().startswith("tracking: the cache refused")]
