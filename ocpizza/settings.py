@@ -75,7 +75,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "ocpizza.csp.ContentSecurityPolicyMiddleware",  # first after security: every response gets it
+    # Live polls still current: a 304 from the cache alone (no document, so no CSP: the browser
+    # keeps the headers of the 200 it revalidates).
+    "ordering.middleware.LivePollMiddleware",
+    "ocpizza.csp.ContentSecurityPolicyMiddleware",  # every other response gets it
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -26,7 +26,7 @@ from menu.recipes import allergens_for, ingredient_needs
 
 from .. import services
 from ..access import KITCHEN_BOARD
-from ..boards import KITCHEN_SOON, kitchen_board, kitchen_etag, kitchen_state, poll_holder, unchanged_etag
+from ..boards import KITCHEN_SOON, kitchen_board, kitchen_etag, kitchen_state, poll_holder
 from ..exceptions import OrderError
 from ..models import Order, OrderLine
 from .polls import not_modified, poll_response
@@ -84,17 +84,14 @@ def board_fragment(request, store):
 def board_status(request, store_id):
     """The poll: 304 while the board's ETag is the one the page holds, else 200 with the new one.
 
-    No query while the poll holds the current version (`ordering.boards.unchanged_etag`), else
-    at most three: the session, the user, and the board's state with the access check
-    (`ordering.boards.kitchen_state`). Anybody who may not open the board gets 403, a store that
-    does not exist 404 — except a browser holding its own current ETag of this minute, told 304
-    (nothing new) before the access check."""
+    A poll holding this browser's current ETag of this minute was answered already, 304 with no
+    query and before any access check (`ordering.middleware.LivePollMiddleware`, which tells
+    nothing new). Here: at most three queries, the session, the user, and the board's state with
+    the access check (`ordering.boards.kitchen_state`). Anybody who may not open the board gets
+    403, a store that does not exist 404."""
     now = timezone.now()
     held = parse_etags(request.headers.get("If-None-Match", ""))
-    holder = poll_holder(request)
-    if etag := unchanged_etag("kitchen", store_id, held, now=now, holder=holder):
-        return not_modified(etag)
-    state = kitchen_state(request.user, store_id, now=now, holder=holder)
+    state = kitchen_state(request.user, store_id, now=now, holder=poll_holder(request))
     if state is None:
         raise Http404
     if not state.allowed:

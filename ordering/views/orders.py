@@ -134,14 +134,13 @@ def order_fragment(request, number, secret=None):
 @require_GET
 def order_status(request, number, secret=None):
     """The poll: 304 while nothing changed (ETag = the order's version), else the new version.
-    Through the secret link, the version comes from the cache while it holds it (no query)."""
+    Through the secret link, a poll holding the version the cache holds was answered already
+    (`ordering.middleware.LivePollMiddleware`); here the order is read, and its version kept in
+    the cache for the next polls if none is there."""
     held = parse_etags(request.headers.get("If-None-Match", ""))
-    cached = tracking.cached_etag(number, secret)
-    if cached is not None and cached in held:
-        return not_modified(cached)
     queryset = orders_for(request, number, secret).only("id", "number", "version", "status", "secret")
     order = get_order(request, number, secret, queryset=queryset)
-    if secret and cached is None:
+    if secret:
         tracking.remember(order)
     etag = etag_of(order)
     if etag in held:

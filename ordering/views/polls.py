@@ -1,8 +1,11 @@
 """What every live poll answers with (tracking, kitchen and delivery boards): its ETag, and no
 copy kept by the browser or a proxy without asking again."""
 
-from django.http import HttpResponseNotModified
-from django.utils.cache import patch_cache_control
+import functools
+
+from django.http import HttpResponse, HttpResponseNotModified
+from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.http import http_date
 
 
 def poll_response(response, etag):
@@ -11,5 +14,20 @@ def poll_response(response, etag):
     return response
 
 
-def not_modified(etag):
-    return poll_response(HttpResponseNotModified(), etag)
+def not_modified(etag, *, never_cache=False):
+    """The 304 of a poll, with the headers `poll_response` (and, for `never_cache`, the boards'
+    `never_cache` decorator) would give it: worked out once, since a 304 is most answers."""
+    response = HttpResponseNotModified()
+    response["ETag"] = etag
+    response["Cache-Control"] = _cache_control(never_cache)
+    if never_cache:
+        response["Expires"] = http_date()
+    return response
+
+
+@functools.cache
+def _cache_control(never_cache):
+    response = poll_response(HttpResponse(), "")
+    if never_cache:
+        add_never_cache_headers(response)
+    return response["Cache-Control"]
