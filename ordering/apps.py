@@ -50,10 +50,10 @@ class OrderingConfig(AppConfig):
 
 
 def cache_replaced(sender, setting, **kwargs):
-    """Another cache (only tests change settings while running): what the last one refused is
-    not this one's business."""
+    """Another cache (only tests change settings while running): the writes the last one refused
+    are tried on it at once."""
     if setting == "CACHES":
         from . import boards, tracking
 
-        boards.forget_failures()
+        boards.retry_now()
         tracking.forget_failures()

@@ -118,6 +118,12 @@ def order_saved_or_deleted(sender, instance, **kwargs):
     orders_changed(instance.store_id)
 
 
+def retry_now():
+    """Let the next use retry at once the writes this process could not make (another cache is
+    in use): the changes stay pending until written, so an old version is never trusted again."""
+    _last_failure[0] = float("-inf")
+
+
 def forget_failures():
     """Start again with no failed write on record (the cache in use was replaced: tests)."""
     _pending_versions.clear()

@@ -351,11 +351,14 @@ def test_an_etag_of_one_store_rewritten_for_another_is_refused(client, shop, oth
         assert poll(client, kitchen_status(other), forged).status_code == 403
 
 
-def test_a_refusal_of_one_cache_is_forgotten_when_the_cache_is_replaced(shop, settings):
+def test_a_change_one_cache_refused_is_written_at_once_to_the_next(shop, settings):
+    old = boards.current_version(shop.store.id)
+    # The same memory, refusing writes: the change cannot replace the version.
     settings.CACHES = {"default": {"BACKEND": "ocpizza.tests.refusing_cache.WriteRefusingCache"}}
-    place(shop)  # refused: this process stops trusting the store's version
-    assert boards.current_version(shop.store.id) is None
+    place(shop)
+    assert boards.current_version(shop.store.id) is None  # not trusted while the change waits
 
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    new = boards.current_version(shop.store.id)
 
-    assert boards.current_version(shop.store.id) is not None
+    assert new is not None and new != old  # the change written at once, never the old version
