@@ -75,8 +75,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # Live polls still current: a 304 from the cache alone (no document, so no CSP: the browser
-    # keeps the headers of the 200 it revalidates).
+    # Live polls still current: a 304 from the cache alone (the answer of a fetch() is no
+    # document: no CSP nor X-Frame-Options apply to it).
     "ordering.middleware.LivePollMiddleware",
     "ocpizza.csp.ContentSecurityPolicyMiddleware",  # every other response gets it
     "whitenoise.middleware.WhiteNoiseMiddleware",

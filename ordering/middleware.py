@@ -4,9 +4,12 @@ The order page and the staff boards poll every second or so, and nearly every an
 nothing changed". While the cache holds what such an ETag was made from — the order's version
 behind a secret link (`ordering.tracking`), the store's version for a board, signed for this
 browser and this minute (`ordering.boards.unchanged_etag`) — this middleware answers the 304
-right after Django's security middleware: no CSP (a 304 carries no document; the browser keeps
-the headers of the 200 it revalidates), session, locale, CSRF, page cache, user, messages, URL
-resolution nor view. Anything else (no `If-None-Match`, another ETag, nothing in
+right after Django's security middleware (HTTPS redirect, HSTS, nosniff, referrer and opener
+policies), for a host of `ALLOWED_HOSTS` only: no session, locale, CSRF, page cache, user,
+messages, URL resolution nor view. Its 304 carries neither CSP nor X-Frame-Options (the answer of
+a `fetch()` is no document: neither applies to it) nor the Vary and Content-Language of the
+locale and session middleware (every poll answer is private and not stored: `live.js` fetches
+with `cache: "no-store"`). Anything else (no `If-None-Match`, another ETag, nothing in
 the cache, another method or path) goes down the stack to the views, which answer as they
 always did: `order_status`, `board_status`, `delivery_status`.
 
@@ -16,6 +19,7 @@ that it matches what `reverse` gives for each of them.
 
 import re
 
+from django.core.exceptions import DisallowedHost
 from django.utils.http import parse_etags
 
 from . import tracking
@@ -35,11 +39,25 @@ class LivePollMiddleware:
 
     def __call__(self, request):
         held = request.META.get("HTTP_IF_NONE_MATCH")
-        if held and request.method == "GET" and (match := POLLS.fullmatch(request.path_info)):
+        if (
+            held
+            and request.method == "GET"
+            and (match := POLLS.fullmatch(request.path_info))
+            and known_host(request)
+        ):
             response = unchanged(request, match, parse_etags(held))
             if response is not None:
                 return response
         return self.get_response(request)
+
+
+def known_host(request):
+    """False for a Host outside `ALLOWED_HOSTS`: the stack below refuses it (400), as any request."""
+    try:
+        request.get_host()
+    except DisallowedHost:
+        return False
+    return True
 
 
 def unchanged(request, match, held):

@@ -84,3 +84,13 @@ def test_a_head_request_is_left_to_the_views(client, shop):
 
     assert client.head(url, HTTP_IF_NONE_MATCH=etag).status_code == 405  # the view takes GET only
     assert "ordering.middleware.LivePollMiddleware" in settings.MIDDLEWARE
+
+
+def test_a_poll_for_a_host_the_site_does_not_serve_is_refused_as_any_request(client, shop):
+    order = place(shop)
+    url = reverse("ordering:order_status_guest", kwargs={"number": order.number, "secret": order.secret})
+    etag = client.get(url)["ETag"]
+
+    refused = client.get(url, HTTP_IF_NONE_MATCH=etag, HTTP_HOST="evil.example")
+
+    assert refused.status_code == 400
