@@ -150,7 +150,26 @@ def indexable_paths(base, products, all_products):
     return others + product_paths
 
 
-def run_lighthouse(url, report_path, env):
+# Lighthouse sometimes cannot read the trace it recorded and says to run it again (NO_NAVSTART,
+# NO_FCP): seen on Debian's Chromium 156.0.8078.108 on the second run of a page. It is run again.
+RUN_AGAIN = "Please run Lighthouse again"
+ATTEMPTS = 3
+
+
+def run_lighthouse(url, report_path, env, *, attempts=ATTEMPTS):
+    for attempt in range(1, attempts + 1):
+        result = lighthouse_once(url, report_path, env)
+        if result.returncode == 0 and report_path.exists():
+            return json.loads(report_path.read_text())
+        if RUN_AGAIN not in result.stderr or attempt == attempts:
+            raise RuntimeError(f"Lighthouse failed on {url}:\n{result.stderr[-2000:]}")
+        reason = next((line for line in result.stderr.splitlines() if RUN_AGAIN in line), "")
+        print(f"  Lighthouse asks to run again ({attempt}/{attempts}): {reason.strip()}", flush=True)
+    raise AssertionError("unreachable")
+
+
+def lighthouse_once(url, report_path, env):
+    report_path.unlink(missing_ok=True)
     command = [
         str(LIGHTHOUSE_BIN),
         url,
@@ -160,7 +179,7 @@ def run_lighthouse(url, report_path, env):
         f"--only-categories={','.join(CATEGORIES)}",
         f"--chrome-flags={CHROME_FLAGS}",
     ]
-    result = subprocess.run(  # noqa: S603 - our own command line
+    return subprocess.run(  # noqa: S603 - our own command line
         command,
         env=env,
         capture_output=True,
@@ -168,9 +187,6 @@ def run_lighthouse(url, report_path, env):
         timeout=300,
         check=False,
     )
-    if result.returncode != 0 or not report_path.exists():
-        raise RuntimeError(f"Lighthouse failed on {url}:\n{result.stderr[-2000:]}")
-    return json.loads(report_path.read_text())
 
 
 def failing_audits(report):
