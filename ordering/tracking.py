@@ -103,21 +103,21 @@ def cached_etag(number, secret):
 def remember(order):
     """After a poll read `order` through its secret link: keep its version unless an entry is
     already there (a writer's, which may be newer than this reading)."""
-    if not enabled() or not order.secret:
-        return
-    try:
-        cache.add(tracking_key(order.number), entry(order.version, order.secret), TRACKING_SECONDS)
-    except Exception:
-        _failed("a version", order.number)
+    _write(cache.add, order)
 
 
 def order_saved(order):
     """An order was saved: record its version, inside the writer's transaction (see above). Never
     raises: a cache that refuses the write must not cost a sale."""
-    if not enabled() or not order.secret or not isinstance(order.version, int):
+    if isinstance(order.version, int):  # not an F() expression: the value written
+        _write(cache.set, order)
+
+
+def _write(write, order):
+    if not enabled() or not order.secret:
         return
     try:
-        cache.set(tracking_key(order.number), entry(order.version, order.secret), TRACKING_SECONDS)
+        write(tracking_key(order.number), entry(order.version, order.secret), TRACKING_SECONDS)
     except Exception:
         _failed("a version", order.number)
 
