@@ -15,7 +15,7 @@ The polls do not compute that state while the cache holds the store's *version*:
 replaced whenever an order of the store is saved or deleted (`orders_changed`, wired to the
 `Order` signals in `ordering.apps`), at once inside the writer's transaction and again after its
 commit, the way `ocpizza.pagecache` bumps its generation (its helper cannot be imported from here:
-`ocpizza` is the layer above). The ETag is then the version, the minute and a digest of the
+`ocpizza` is the layer above). The ETag is then the version and the minute, signed with the
 browser's session cookie, so a poll costs the session, the user and the access check — and one
 that already holds the current ETag only the read of the version (`unchanged_etag`: a 304 before
 the access check, which tells that browser nothing new). The page reads the version *before* its
@@ -174,13 +174,12 @@ def unchanged_etag(name, store_id, held, *, now=None, holder=""):
 
     Such a poll is answered 304 before any access check, with no query: a 304 tells only that
     the board is as this browser last saw it. Its ETag holds the store's random version, which
-    only an answer to someone who could open one of the store's boards gave; the signature of the
-    whole with the browser's session cookie, so a copied ETag (another browser, or after a logout)
-    matches nothing; and the current minute, so it stops matching when the minute ends, and then the poll
-    is checked as any other: a member removed from the store is refused within a minute, and
-    learns nothing meanwhile. The whole ETag is signed: no other store, board or minute can be
-    written from it. (A session ended on the server but whose cookie the browser still sends is
-    answered the same way until the minute ends.)"""
+    only an answer to someone who could open one of the store's boards gave, and the current
+    minute; the whole is signed with the browser's session cookie. So an ETag copied into another
+    browser or kept after a logout, or rewritten for another store, board or minute, matches
+    nothing; and once the minute ends the poll is checked as any other: a member removed from the
+    store is refused within a minute, and learns nothing meanwhile. (A session ended on the
+    server whose cookie the browser still sends is answered the same way until the minute ends.)"""
     if not held or not versions_enabled() or store_id in _pending_versions:
         return None
     try:

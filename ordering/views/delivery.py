@@ -174,9 +174,8 @@ def delivery_status(request, store_id):
 
 def driver_context(request, store, driver):
     now = timezone.now()
-    etag = delivery_board_etag(
-        store, now=now, holder=poll_holder(request)
-    )  # before the orders (see `board_context`)
+    # Before the orders (see `board_context`).
+    etag = delivery_board_etag(store, now=now, holder=poll_holder(request))
     orders = list(
         delivery_orders(store).filter(driver=driver, status__in=[Status.READY, Status.OUT_FOR_DELIVERY])
     )
