@@ -4,7 +4,7 @@ The order page polls `order_status` every second or so with the ETag of the vers
 (`"<number>-<version>"`) and fetches its timeline again only when the answer is not 304. Through
 the secret link (`/commandes/<number>/<secret>/etat/`), whoever holds the secret may see the
 order, so while the cache holds the order's version and the digest of its secret, a poll that is
-told "nothing changed" costs no query.
+told "nothing changed" costs no query (`ordering.middleware.LivePollMiddleware` answers it).
 
 The entry is written with the order: by `post_save` of `Order`, inside the writer's transaction,
 after the UPDATE that holds the order's row lock. A concurrent writer waits for that lock, so it
@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 TRACKING_SECONDS = 60
 LOG_INTERVAL = 60  # seconds between two logged failures of the cache (a poll a second each)
-ORDER_NUMBER = re.compile(r"[A-Za-z0-9-]{1,40}")  # anything else is not looked up in the cache
+ORDER_NUMBER = re.compile(r"[\w-]{1,40}")  # anything else is not looked up in the cache
 _last_logged = [float("-inf")]
 
 
