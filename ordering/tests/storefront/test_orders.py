@@ -1,16 +1,19 @@
 """The order page, its live status, change, cancel, history and order again."""
 
+import warnings
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.core.cache import CacheKeyWarning, cache
+from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from ordering import services
+from ordering import services, tracking
 from ordering.cart import SESSION_KEY, make_line
+from ordering.personal_data import anonymise_orders, claim_guest_orders
 
 from .conftest import size_of
 
@@ -160,8 +163,6 @@ def test_a_wrong_secret_is_404_even_while_the_cache_holds_the_order(client, gues
 
 
 def test_the_old_secret_link_dies_with_the_guest_order_anonymised(client, order, customer):
-    from ordering.personal_data import anonymise_orders
-
     old_link = guest_status(order)
     etag = client.get(old_link)["ETag"]
 
@@ -171,8 +172,6 @@ def test_the_old_secret_link_dies_with_the_guest_order_anonymised(client, order,
 
 
 def test_a_claimed_guest_order_changes_its_tracking_etag(client, guest_order, db):
-    from ordering.personal_data import claim_guest_orders
-
     url = guest_status(guest_order)
     etag = client.get(url)["ETag"]
 
@@ -184,8 +183,6 @@ def test_a_claimed_guest_order_changes_its_tracking_etag(client, guest_order, db
 
 
 def test_a_change_rolled_back_never_answers_for_the_order(client, guest_order, django_assert_num_queries):
-    from django.db import transaction
-
     url = guest_status(guest_order)
     etag = f'"{guest_order.number}-{guest_order.version}"'
     with pytest.raises(RuntimeError), transaction.atomic():
@@ -205,10 +202,6 @@ def test_a_change_rolled_back_never_answers_for_the_order(client, guest_order, d
 def test_a_poll_that_read_the_order_keeps_its_version_only_where_none_is(
     client, guest_order, django_assert_num_queries
 ):
-    from django.core.cache import cache
-
-    from ordering import tracking
-
     url = guest_status(guest_order)
     etag = f'"{guest_order.number}-{guest_order.version}"'
     cache.delete(tracking.tracking_key(guest_order.number))  # expired, or Redis restarted
@@ -225,10 +218,6 @@ def test_a_poll_that_read_the_order_keeps_its_version_only_where_none_is(
 
 
 def test_entries_expire_so_a_lost_write_is_stale_for_a_minute_at_most(guest_order):
-    from django.core.cache import cache
-
-    from ordering import tracking
-
     key = cache.make_and_validate_key(tracking.tracking_key(guest_order.number))
     expires_at = cache._expire_info[key]  # the per-process cache of the tests
 
@@ -239,10 +228,6 @@ def test_entries_expire_so_a_lost_write_is_stale_for_a_minute_at_most(guest_orde
 def test_the_guest_poll_without_tracking_versions_reads_the_order(
     client, vaise, margherita, settings, django_assert_num_queries
 ):
-    from django.core.cache import cache
-
-    from ordering import tracking
-
     settings.TRACKING_VERSIONS = False  # the per-process cache: another worker would not see a change
     guest_order = place(vaise, [make_line(size_of(margherita).id, 1)], key="guest")
     etag = f'"{guest_order.number}-{guest_order.version}"'
@@ -444,10 +429,6 @@ def test_a_redis_that_refuses_writes_costs_no_sale_and_the_poll_follows(
 
 
 def test_a_poll_with_a_number_no_order_can_have_does_not_reach_the_cache(client, guest_order):
-    import warnings
-
-    from django.core.cache import CacheKeyWarning
-
     long_number = "X" * 300  # longer than a cache key may be
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -462,10 +443,6 @@ def test_a_poll_with_a_number_no_order_can_have_does_not_reach_the_cache(client,
 def test_a_deleted_orders_entry_is_removed_again_after_the_commit(
     guest_order, django_capture_on_commit_callbacks
 ):
-    from django.core.cache import cache
-
-    from ordering import tracking
-
     key = tracking.tracking_key(guest_order.number)
     with django_capture_on_commit_callbacks(execute=True):
         guest_order.delete()
