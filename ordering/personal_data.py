@@ -138,7 +138,7 @@ def claim_guest_orders(user, email):
         count = claimed.update(customer=user, version=F("version") + 1)
         # An update sends no `post_save`: the boards of the orders' stores and their tracking
         # polls are told here, after it, while its row locks are held.
-        tracking.orders_changed(claimed)
+        tracking.record_versions(claimed)
         for store_id in {store_id for _, store_id in rows}:
             orders_changed(store_id)
     return count

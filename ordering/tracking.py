@@ -12,7 +12,7 @@ writes its own (higher) version after ours: entries follow the versions in order
 written again after the commit — that second write could land after the next writer's and bring
 back an older version. A transaction rolled back leaves a version the database never held: polls
 holding the real one miss and read the order, which is correct, only slower. An update that sends
-no signal (`claim_guest_orders`) calls `orders_changed` itself.
+no signal (`claim_guest_orders`) calls `record_versions` itself.
 
 A visitor whose poll missed the cache (no entry, or another version) reads the order and *adds*
 its version only where no entry exists: a writer's entry is never replaced by a reading that may
@@ -122,7 +122,7 @@ def _write(write, order):
         _failed("a version", order.number)
 
 
-def orders_changed(orders):
+def record_versions(orders):
     """Orders changed by an update that sends no signal: record their versions, read again under
     the update's row locks (call it in the same transaction, after the update)."""
     if not enabled():
