@@ -220,34 +220,36 @@ def renditions_prefetch(image_field):
 
 
 def menu_card_prefetches():
-    """What a menu card reads: sizes, ingredients with their allergens, the photo's renditions.
+    """What a menu card reads: sizes and the photo's renditions (a card names no ingredient).
 
     Fresh `Prefetch` objects on each call: Django may adjust them while prefetching.
     """
     return [
         Prefetch("sizes", queryset=ProductSize.objects.order_by("sort_order", "id")),
-        Prefetch("ingredients", queryset=Ingredient.objects.prefetch_related("allergens")),
         renditions_prefetch("photo"),
     ]
 
 
-def recipe_lines_prefetch():
-    """The recipe, each line with its ingredient (joined) and the ingredient's allergens."""
+def ingredients_prefetch():
+    """The ingredients customers read on a product's page, with their allergens."""
+    return Prefetch("ingredients", queryset=Ingredient.objects.prefetch_related("allergens"))
+
+
+def recipe_lines_prefetch(*, allergens=True):
+    """The recipe, each line with its ingredient (joined) and, unless told not to, the
+    ingredient's allergens."""
+    lines = RecipeLine.objects.order_by("sort_order", "id").select_related("ingredient")
     return Prefetch(
-        "recipe_lines",
-        queryset=RecipeLine.objects.order_by("sort_order", "id")
-        .select_related("ingredient")
-        .prefetch_related("ingredient__allergens"),
+        "recipe_lines", queryset=lines.prefetch_related("ingredient__allergens") if allergens else lines
     )
 
 
-def extras_prefetch():
-    """The options, each with its ingredient (joined) and the ingredient's allergens."""
+def extras_prefetch(*, allergens=True):
+    """The options, each with its ingredient (joined) and, unless told not to, the ingredient's
+    allergens."""
+    extras = ProductExtra.objects.order_by("sort_order", "id").select_related("ingredient")
     return Prefetch(
-        "extras",
-        queryset=ProductExtra.objects.order_by("sort_order", "id")
-        .select_related("ingredient")
-        .prefetch_related("ingredient__allergens"),
+        "extras", queryset=extras.prefetch_related("ingredient__allergens") if allergens else extras
     )
 
 
@@ -260,9 +262,12 @@ class ProductQuerySet(PageQuerySet):
         """Everything a menu card shows, in a fixed number of queries whatever the menu's size."""
         return self.select_related("photo").prefetch_related(*menu_card_prefetches())
 
-    def with_recipes(self):
-        """The menu's prefetches plus recipes and extras with their ingredients (still bounded)."""
-        return self.for_menu().prefetch_related(recipe_lines_prefetch(), extras_prefetch())
+    def with_recipes(self, *, allergens=True):
+        """The menu's prefetches plus recipes and extras with their ingredients (still bounded);
+        `allergens=False` leaves out the ingredients' allergens (a store's menu shows none)."""
+        return self.for_menu().prefetch_related(
+            recipe_lines_prefetch(allergens=allergens), extras_prefetch(allergens=allergens)
+        )
 
 
 ProductManager = PageManager.from_queryset(ProductQuerySet)
@@ -540,7 +545,9 @@ class ProductPage(HeadOfficeFieldsMixin, OneQueryViewRestrictionsMixin, Page):
         # fixed number of queries. A preview's page holds the editor's unsaved relations in
         # memory, which a prefetch would replace with the saved ones, so it is left alone.
         if not getattr(request, "is_preview", False):
-            prefetch_related_objects([self], *menu_card_prefetches(), extras_prefetch())
+            prefetch_related_objects(
+                [self], *menu_card_prefetches(), ingredients_prefetch(), extras_prefetch()
+            )
         return super().get_context(request, *args, **kwargs)
 
     @property

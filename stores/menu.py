@@ -18,7 +18,9 @@ class StockStoreMenuProvider(StoreMenuProvider):
         store = StorePage.objects.live().filter(slug=store_slug).first()
         if store is None:
             raise Http404
-        products = list(ProductPage.objects.child_of(menu_page).live().with_recipes().order_by("path"))
+        products = list(
+            ProductPage.objects.child_of(menu_page).live().with_recipes(allergens=False).order_by("path")
+        )
         availability = menu_availability(store, products)
         offers = [
             ProductOffer(
