@@ -561,3 +561,22 @@ def test_a_long_supplier_note_is_kept_to_the_columns_length(store, cheese):
     restock(store=store, lines=[(cheese, 100)], user=None, supplier="  " + "Métro " * 50)
 
     assert len(StockMovement.objects.get().note) == 200
+
+
+def test_a_movement_writes_the_levels_it_changes_and_no_other(vaise, bellecour, cheese, dough, menu_page):
+    pizza = product_with_recipe(menu_page, title="Fromage", recipe={cheese: 100})
+    stock(vaise, {cheese: 1000, dough: 1000})
+    stock(bellecour, {cheese: 1000, dough: 1000})
+    before = {level.pk: level for level in StockLevel.objects.all()}
+
+    reserve_ingredients(store=vaise, lines=[(pizza.sizes.get(), 2, [])], order_reference="A-8")
+
+    after = {level.pk: level for level in StockLevel.objects.all()}
+    changed = {
+        (level.store_id, level.ingredient_id, level.on_hand, level.reserved)
+        for pk, level in after.items()
+        if (level.on_hand, level.reserved, level.updated_at)
+        != (before[pk].on_hand, before[pk].reserved, before[pk].updated_at)
+    }
+    assert changed == {(vaise.id, cheese.id, 1000, 200)}
+    assert not any(level.below_threshold for level in after.values())
