@@ -1,0 +1,89 @@
+"""The checkout's « Heure » field: any offered slot's key is accepted, nothing else, and the
+labels (a few hundred formatted dates) are shown on the page."""
+
+import datetime
+from zoneinfo import ZoneInfo
+
+from django.utils import translation
+
+from ordering.forms import ASAP, ChangeSlotForm, CheckoutForm
+from ordering.slots import Slot
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def slots():
+    start = datetime.datetime(2026, 11, 30, 19, 0, tzinfo=PARIS)
+    return [
+        Slot(
+            start=start + datetime.timedelta(minutes=15 * n),
+            promised_at=start + datetime.timedelta(minutes=15 * n + 20),
+            remaining=3,
+        )
+        for n in range(3)
+    ]
+
+
+def checkout_form(when, **kwargs):
+    return CheckoutForm(
+        {
+            "name": "Ada",
+            "phone": "06 12 34 56 78",
+            "email": "ada@example.com",
+            "fulfilment": "pickup",
+            "when": when,
+            "payment_method": "cash",
+            "idempotency_key": "k" * 20,
+        },
+        slots=slots(),
+        payment_methods=["cash"],
+        **kwargs,
+    )
+
+
+def test_an_offered_slot_is_chosen_by_its_key():
+    form = checkout_form(slots()[1].start.isoformat())
+
+    assert form.is_valid(), form.errors
+    assert form.slot == slots()[1].start
+
+
+def test_as_soon_as_possible_is_accepted_only_while_offered():
+    assert checkout_form(ASAP).is_valid()
+    with translation.override("fr"):
+        refused = checkout_form(ASAP, offer_asap=False)
+        assert not refused.is_valid()
+        assert refused.errors["when"] == ["Sélectionnez un choix valide. asap n’en fait pas partie."]
+
+
+def test_a_time_that_is_no_offered_slot_is_refused():
+    with translation.override("fr"):
+        form = checkout_form("2026-11-30T19:05:00+01:00")
+
+        assert not form.is_valid()
+        assert form.errors["when"] == [
+            "Sélectionnez un choix valide. 2026-11-30T19:05:00+01:00 n’en fait pas partie."
+        ]
+
+
+def test_the_field_shows_every_slot_with_its_label():
+    with translation.override("fr"):
+        html = str(checkout_form("")["when"])
+
+    assert '<option value="asap">Dès que possible</option>' in html
+    assert (
+        '<option value="2026-11-30T19:15:00+01:00">lundi 30 novembre, 19:15 (prêt vers 19:35)</option>'
+        in html
+    )
+    assert html.count("<option") == 4
+
+
+def test_changing_an_orders_slot_takes_the_same_keys():
+    form = ChangeSlotForm({"when": slots()[2].start.isoformat()}, slots=slots())
+    with translation.override("fr"):
+        refused = ChangeSlotForm({"when": "demain"}, slots=slots())
+        assert not refused.is_valid()
+        assert refused.errors["when"] == ["Sélectionnez un choix valide. demain n’en fait pas partie."]
+
+    assert form.is_valid()
+    assert form.cleaned_data["when"] == slots()[2].start.isoformat()
