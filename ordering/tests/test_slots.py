@@ -5,8 +5,9 @@ import datetime
 import pytest
 
 from ordering.exceptions import OrderError
+from ordering.models import Order
 from ordering.services import cancel_order
-from ordering.slots import asap_time, available_slots, check_slot
+from ordering.slots import asap_time, available_slots, check_slot, slot_load
 from stores.models import StoreClosure
 from stores.tests.factories import StorePageFactory
 
@@ -110,3 +111,28 @@ def test_an_opening_all_day_runs_on_at_midnight(home_page, store_index):
     configure(store)
 
     assert hm([asap_time(store, "pickup", NOW.replace(hour=23, minute=45))]) == ["00:15"]
+
+
+def test_the_load_counts_the_given_slots_only_and_only_orders_of_the_store(shop):
+    slots = available_slots(shop.store, "pickup", NOW)
+    first, second, third = (slot.start for slot in slots[:3])
+    for start in (first, second, second, third):
+        place(shop, slot=start)
+    elsewhere = place(shop, slot=third)
+    Order.objects.filter(pk=elsewhere.pk).update(
+        store=StorePageFactory(parent=shop.store.get_parent(), title="Ailleurs")
+    )
+    cancelled = place(shop, slot=first)
+    cancel_order(cancelled)
+
+    # The middle slot lies between the two asked for: it is read, and left out.
+    assert slot_load(shop.store, [first, third]) == {first: 1, third: 1}
+    assert slot_load(shop.store, [second]) == {second: 2}
+    assert slot_load(
+        shop.store, [first, second, third], exclude_order=Order.objects.filter(slot_start=second).first()
+    ) == {
+        first: 1,
+        second: 1,
+        third: 1,
+    }
+    assert slot_load(shop.store, []) == {}
