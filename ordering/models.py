@@ -561,7 +561,7 @@ def next_order_number(prefix, day, *, counter=None):
     `counter` is what `locked_counter` gave for them in it (else locked here)."""
     if counter is None or (counter.prefix, counter.day) != (prefix, day.strftime("%m%d")):
         counter = locked_counter(prefix, day)
-    counter.last = F("last") + 1
-    counter.save(update_fields=["last"])
-    counter.refresh_from_db(fields=["last"])
+    # The row is locked by this transaction since `counter` was read: its `last` is current.
+    counter.last += 1
+    OrderNumberCounter.objects.filter(pk=counter.pk).update(last=counter.last)
     return f"{prefix}-{counter.day}-{counter.last:03d}"
