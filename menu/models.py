@@ -230,11 +230,6 @@ def menu_card_prefetches():
     ]
 
 
-def ingredients_prefetch():
-    """The ingredients customers read on a product's page, with their allergens."""
-    return Prefetch("ingredients", queryset=Ingredient.objects.prefetch_related("allergens"))
-
-
 def recipe_lines_prefetch(*, allergens=True):
     """The recipe, each line with its ingredient (joined) and, unless told not to, the
     ingredient's allergens."""
@@ -546,8 +541,14 @@ class ProductPage(HeadOfficeFieldsMixin, OneQueryViewRestrictionsMixin, Page):
         # memory, which a prefetch would replace with the saved ones, so it is left alone.
         if not getattr(request, "is_preview", False):
             prefetch_related_objects(
-                [self], *menu_card_prefetches(), ingredients_prefetch(), extras_prefetch()
+                [self],
+                *menu_card_prefetches(),
+                Prefetch("ingredients", queryset=Ingredient.objects.all()),
+                extras_prefetch(allergens=False),
             )
+            # The allergens of the ingredients and of the options' ingredients, in one query.
+            ingredients = [*self.ingredients.all(), *(extra.ingredient for extra in self.extras.all())]
+            prefetch_related_objects(ingredients, "allergens")
         return super().get_context(request, *args, **kwargs)
 
     @property
