@@ -4,6 +4,7 @@ Forms carry ids and choices only. Prices are never read from a POST: the server 
 again (`pricing.quote`) and `services.place_order` re-prices once more when placing the order.
 """
 
+import functools
 import uuid
 
 from django import forms
@@ -129,7 +130,12 @@ class SlotChoiceField(forms.ChoiceField):
         """`slots` {key: Slot}; `asap_label` None when "as soon as possible" is not offered."""
         asap = [(ASAP, asap_label)] if asap_label is not None else []
         self.keys = frozenset([key for key, _label in asap] + list(slots))
-        self.choices = lambda: asap + list(zip(slots, slot_labels(slots.values()), strict=True))
+
+        @functools.cache  # drawing the field asks for its choices twice (`use_required_attribute`)
+        def choices():
+            return asap + list(zip(slots, slot_labels(slots.values()), strict=True))
+
+        self.choices = choices
 
     def valid_value(self, value):
         return value in self.keys

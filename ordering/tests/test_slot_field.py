@@ -2,11 +2,12 @@
 labels (a few hundred formatted dates) are shown on the page."""
 
 import datetime
+import sys
 from zoneinfo import ZoneInfo
 
 from django.utils import translation
 
-from ordering.forms import ASAP, ChangeSlotForm, CheckoutForm
+from ordering.forms import ASAP, ChangeSlotForm, CheckoutForm, slot_labels
 from ordering.slots import Slot
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -87,3 +88,28 @@ def test_changing_an_orders_slot_takes_the_same_keys():
 
     assert form.is_valid()
     assert form.cleaned_data["when"] == slots()[2].start.isoformat()
+
+
+def calls_of(function, action):
+    """How many times `function` ran during `action()` (the interpreter's profiling hook, which
+    observes without replacing anything)."""
+    calls = []
+
+    def observe(frame, event, _arg):
+        if event == "call" and frame.f_code is function.__code__:
+            calls.append(frame)
+
+    sys.setprofile(observe)
+    try:
+        action()
+    finally:
+        sys.setprofile(None)
+    return len(calls)
+
+
+def test_the_labels_are_worked_out_once_when_the_field_is_shown_and_never_when_only_checked():
+    shown = checkout_form("")
+    checked = checkout_form(slots()[0].start.isoformat())
+
+    assert calls_of(slot_labels, lambda: str(shown["when"])) == 1
+    assert calls_of(slot_labels, checked.is_valid) == 0
