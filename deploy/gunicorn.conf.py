@@ -58,6 +58,12 @@ def post_worker_init(worker):
 
     from django.urls import get_resolver
 
-    get_resolver().url_patterns  # the URLconf's modules, imported on first use otherwise  # noqa: B018
+    try:
+        get_resolver().url_patterns  # the URLconf's modules, imported on first use otherwise  # noqa: B018
+    except Exception:
+        # A broken URL module must not stop the worker booting (Gunicorn would shut the whole
+        # server down): the requests answer 500 and report the error, as without this hook.
+        if worker is not None:
+            worker.log.exception("post_worker_init: the URLconf could not be loaded")
     gc.collect()
     gc.freeze()
