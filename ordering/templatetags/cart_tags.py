@@ -49,7 +49,7 @@ def product_add_to_cart(context, product):
     store = next((s for s in stores if s.id == store_id), None)
     sizes = list(product.sizes.all())
     if store is not None and not getattr(request, "is_preview", False):
-        prefetch_related_objects([product], recipe_lines_prefetch())
+        prefetch_related_objects([product], recipe_lines_prefetch(allergens=False))
         availability = menu_availability(store, [product])
         rows = [(size, availability.sizes[size.id].available) for size in sizes]
     else:
