@@ -97,8 +97,9 @@ def test_product_page_runs_a_bounded_number_of_queries(
         )
     client.get(product.url)  # warm the site and rendition caches
 
-    # was 21 and 40 before the prefetches; +1 since the add-to-cart form lists the stores; -1 since
-    # the allergens of the ingredients and of the options are read in one query
+    # was 21 and 40 before the prefetches; +1 since the add-to-cart form lists the stores. The
+    # bound was 19; the page reads 12 since the allergens of its ingredients and of its options
+    # are read in one query (13 before).
     with django_assert_max_num_queries(12):
         response = client.get(product.url)
 
