@@ -687,7 +687,8 @@ def main(argv=None):
             load_until(site, prepared, host, workdir, args.requests)
         ceiling = statistics.median(row["rps"] for row in rows if row["name"] == "minimal view")
         workers = site.workers()
-        report(rows, ceiling, workers, about, started, args)
+        problems = logged_problems(site.error_log.read_text(errors="replace"))
+        report(rows, ceiling, workers, about, started, args, problems)
     finally:
         for server in servers:
             server.stop()
@@ -759,7 +760,17 @@ def load_until(site, prepared, host, workdir, target):
     raise BenchError("the workers did not reach the requested number of requests")
 
 
-def report(rows, ceiling, workers, about, started, args):
+PROBLEM = re.compile(r" (WARNING|ERROR|CRITICAL) | \[(WARNING|ERROR|CRITICAL)\] ")
+
+
+def logged_problems(error_log_text):
+    """The warnings and errors of the site's Gunicorn error log: Django's lines ("<time> ERROR
+    <logger>: …", settings.LOGGING) and Gunicorn's ("[<time>] [<pid>] [ERROR] …"). A run's
+    figures can hide a fault (a fast path skipped, a cache refusing writes): the log tells."""
+    return [line for line in error_log_text.splitlines() if PROBLEM.search(line)]
+
+
+def report(rows, ceiling, workers, about, started, args, problems=()):
     print()
     print(
         f"Machine: {about['cores']} cores, {about['cpu']}; {about['date']}; commit {about['commit']}; "
@@ -774,6 +785,13 @@ def report(rows, ceiling, workers, about, started, args):
     print("Gunicorn workers of the site after the run:")
     for pid, rss, served in workers:
         print(f"  pid {pid}: {rss / 1024:.0f} MB resident, {served:,} requests served")
+    print()
+    if problems:
+        print(f"The site's error log holds {len(problems)} warnings or errors; the first ones:")
+        for line in problems[:10]:
+            print(f"  {line[:300]}")
+    else:
+        print("The site's error log holds no warning or error.")
     verdicts = budgets(rows, ceiling, workers)
     print()
     print("Budgets (issue #13):")
@@ -783,7 +801,14 @@ def report(rows, ceiling, workers, about, started, args):
     if args.json:
         args.json.write_text(
             json.dumps(
-                {"machine": about, "ceiling": ceiling, "rows": rows, "workers": workers, "budgets": verdicts},
+                {
+                    "machine": about,
+                    "ceiling": ceiling,
+                    "rows": rows,
+                    "workers": workers,
+                    "budgets": verdicts,
+                    "logged_problems": list(problems),
+                },
                 indent=1,
                 ensure_ascii=False,
             )

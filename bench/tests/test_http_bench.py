@@ -2,7 +2,7 @@
 
 import pytest
 
-from bench.http_bench import budgets, parse_wrk, raw_request, requests_per_worker, summarize
+from bench.http_bench import budgets, logged_problems, parse_wrk, raw_request, requests_per_worker, summarize
 
 WRK_OUTPUT = """Running 8s test @ http://127.0.0.1:40571
   1 threads and 16 connections
@@ -137,3 +137,23 @@ def test_the_endpoints_named_are_those_of_the_plan():
     names = [name for name, *_ in scenarios(prepared, "127.0.0.1:1", "http://127.0.0.1:1")]
 
     assert [name for name in names if name != "minimal view"] == list(ENDPOINTS)
+
+
+def test_the_site_logs_warnings_and_errors_are_picked_out_of_its_error_log():
+    log = "\n".join(
+        [
+            "[2026-11-30 09:13:00 +0000] [4242] [INFO] Booting worker with pid: 4242",
+            "2026-11-30 09:13:01,234 INFO django.request: fine",
+            "2026-11-30 09:13:02,345 ERROR ordering.boards: boards: a change could not be recorded",
+            "[2026-11-30 09:13:03 +0000] [4242] [CRITICAL] WORKER TIMEOUT (pid:4243)",
+            "2026-11-30 09:13:04,456 WARNING ocpizza.cache: Redis is down",
+            "Traceback (most recent call last): an ERRORS word in a message is no level",
+        ]
+    )
+
+    assert logged_problems(log) == [
+        "2026-11-30 09:13:02,345 ERROR ordering.boards: boards: a change could not be recorded",
+        "[2026-11-30 09:13:03 +0000] [4242] [CRITICAL] WORKER TIMEOUT (pid:4243)",
+        "2026-11-30 09:13:04,456 WARNING ocpizza.cache: Redis is down",
+    ]
+    assert logged_problems("") == []
