@@ -580,3 +580,5 @@ def test_a_movement_writes_the_levels_it_changes_and_no_other(vaise, bellecour, 
     }
     assert changed == {(vaise.id, cheese.id, 1000, 200)}
     assert not any(level.below_threshold for level in after.values())
+    written = StockLevel.objects.get(store=vaise, ingredient=cheese)
+    assert written.updated_at > before[written.pk].updated_at  # what auto_now would have given
