@@ -16,17 +16,23 @@ When an entry stops being served:
   any other model of `home`, `menu` or `stores` (promotions, hours, closures, withdrawals, ordering
   settings…), publish and unpublish included, bumps one generation token;
 - **any change of what a store can sell**: `stores.signals.stock_changed`, sent by the stock ledger
-  whenever a store's free stock changes (a reservation, a release, a delivery, waste, a count);
+  whenever a store's free stock changes (a reservation, a release, a delivery, waste, a count),
+  bumps that store's own stock token. Only the pages that show that store's stock depend on it: a
+  page sends `stores.signals.stock_shown` before it reads a store's stock (its menu does), and its
+  entry records the token read then. A sale at one store thus keeps every other page: the home page,
+  the menu, the products, the other stores' menus (at a few orders a minute, a single token dropped
+  every page of the site each time);
 - **the clock**: an entry lives until the end of the minute it was rendered in (and at most
   `PAGE_CACHE_SECONDS`), so what depends on the time — open now, promotions starting or ending,
   slots — is never more than that minute late.
 
-The generation is bumped twice: at once, inside the writer's transaction, and again after its
-commit. An entry records the generation read *before* its page was rendered, so a rendering that
-read the database before a sale committed is never kept past the second bump, and no visitor is
-served it after the commit. A bump goes around the fail-soft cache's circuit breaker; if Redis
-refuses it anyway, the error is logged, the writer (a sale) goes on, and this process serves no
-stored page until a bump succeeds. A cache outage (`ocpizza.cache.FailSoftRedisCache`) reads as a
+The generation and the stock tokens are bumped twice: at once, inside the writer's transaction,
+and again after its commit. An entry records the generation read *before* its page was rendered
+(and each stock token before the stock was read), so a rendering that read the database before a
+sale committed is never kept past the second bump, and no visitor is served it after the commit. A
+bump goes around the fail-soft cache's circuit breaker; if Redis refuses it anyway, the error is
+logged, the writer (a sale) goes on, and this process serves no stored page until a bump of the
+generation (which drops every entry) succeeds. A cache outage (`ocpizza.cache.FailSoftRedisCache`) reads as a
 miss: pages are rendered, never failed. Keys hold the release (`RELEASE`, written by
 `deploy/update.sh`), so a deployment starts with no stored page.
 """
@@ -95,27 +101,50 @@ def forget_pages():
     transaction.on_commit(_new_generation, robust=True)
 
 
-def _new_generation():
-    """Write a new generation, around the fail-soft cache's circuit breaker (a bump it skipped
-    would leave pages served as they were). On failure, this process serves no stored page until
-    a later write succeeds (`_retry_pending_generation`); after a failure, writes are not tried
-    again for `RETRY_SECONDS`, so a hung Redis costs a sale its timeout at most that often."""
-    _generation_pending.set()  # until the write below is known to have happened
-    if time.monotonic() - _last_failure[0] < RETRY_SECONDS:
+def forget_store_stock(store_id):
+    """Stop serving the pages that show what the store `store_id` can sell (its menu): now, and
+    again once the current transaction commits. Never raises, like `forget_pages`."""
+    if not enabled() and not isinstance(caches["default"], FailSoftRedisCache):
         return
+    _new_stock_token(store_id)
+    transaction.on_commit(functools.partial(_new_stock_token, store_id), robust=True)
+
+
+def _new_generation():
+    """Write a new generation. On failure, this process serves no stored page until a later write
+    succeeds (`_retry_pending_generation`)."""
+    _generation_pending.set()  # until the write below is known to have happened
+    if _write_token(generation_key()):
+        _generation_pending.clear()
+
+
+def _new_stock_token(store_id):
+    """Write a new stock token for a store. On failure, a new generation is owed instead (it drops
+    every entry, those of this store included): until it is written, no stored page is served."""
+    if not _write_token(stock_key(store_id)):
+        _generation_pending.set()
+
+
+def _write_token(key):
+    """Write a new random token under `key`, around the fail-soft cache's circuit breaker (a bump
+    it skipped would leave pages served as they were); False if it could not be written. After a
+    failure, writes are not tried again for `RETRY_SECONDS`, so a hung Redis costs a sale its
+    timeout at most that often."""
+    if time.monotonic() - _last_failure[0] < RETRY_SECONDS:
+        return False
     # A random token, not a counter: if Redis loses the key, no later value can match an old entry.
     token = secrets.token_hex(8)
     backend = caches["default"]
     try:
         if isinstance(backend, FailSoftRedisCache):
-            RedisCache.set(backend, generation_key(), token, timeout=None)  # raises, never skips
+            RedisCache.set(backend, key, token, timeout=None)  # raises, never skips
         else:
-            backend.set(generation_key(), token, timeout=None)
+            backend.set(key, token, timeout=None)
     except Exception:
         _last_failure[0] = time.monotonic()
         logger.exception("page cache: a change could not be recorded; stored pages are not served")
-        return
-    _generation_pending.clear()
+        return False
+    return True
 
 
 def _retry_pending_generation():
@@ -125,20 +154,25 @@ def _retry_pending_generation():
     return not _generation_pending.is_set()
 
 
-def _current_generation(value):
-    """The generation read before a rendering: the stored one, or a new one if there is none."""
+def _current_token(key, value):
+    """A token read before a rendering: the stored one (`value`), or a new one if there is none."""
     if value is not None:
         return value
     token = secrets.token_hex(8)
-    if cache.add(generation_key(), token, timeout=None):
+    if cache.add(key, token, timeout=None):
         return token
-    return cache.get(generation_key())  # another process set it first (None while Redis is down)
+    return cache.get(key)  # another process set it first (None while Redis is down)
 
 
 @functools.cache
 def generation_key():
     """The generation's key, per release: a deployment never serves pages of the previous one."""
     return f"pagecache:{current_release()}:generation"
+
+
+def stock_key(store_id):
+    """The key of a store's stock token (per release, as the generation)."""
+    return f"pagecache:{current_release()}:stock:{store_id}"
 
 
 @functools.cache
@@ -157,7 +191,7 @@ def connect_signals():
     from django.db.models.signals import m2m_changed, post_delete, post_save
     from wagtail.signals import page_published, page_unpublished, post_page_move
 
-    from stores.signals import stock_changed
+    from stores.signals import stock_changed, stock_shown
 
     for model in apps.get_models(include_auto_created=True):
         if not shown_on_pages(model):
@@ -168,8 +202,10 @@ def connect_signals():
         for field in model._meta.local_many_to_many:
             through = field.remote_field.through
             m2m_changed.connect(_forget, sender=through, dispatch_uid=f"pagecache_m2m_{label}_{field.name}")
-    for signal in (page_published, page_unpublished, post_page_move, stock_changed):
+    for signal in (page_published, page_unpublished, post_page_move):
         signal.connect(_forget, dispatch_uid=f"pagecache_{id(signal)}")
+    stock_changed.connect(_stock_changed, dispatch_uid="pagecache_stock_changed")
+    stock_shown.connect(_stock_shown, dispatch_uid="pagecache_stock_shown")
     setting_changed.connect(_settings_changed, dispatch_uid="pagecache_setting_changed")
 
 
@@ -207,6 +243,20 @@ def shown_on_pages(model):
 
 def _forget(sender, **kwargs):
     forget_pages()
+
+
+def _stock_changed(sender, store_id, **kwargs):
+    forget_store_stock(store_id)
+
+
+def _stock_shown(sender, request, store_id, **kwargs):
+    """A page rendered for `request` is about to read what the store `store_id` can sell: its entry
+    will be served only while the store's stock token is the one read now, before the stock."""
+    tokens = getattr(request, "_page_cache_stock", None)
+    if tokens is None or store_id in tokens:
+        return  # a rendering that will not be stored, or a token already read
+    key = stock_key(store_id)
+    tokens[store_id] = _current_token(key, cache.get(key))
 
 
 def _settings_changed(sender, setting, **kwargs):
@@ -307,15 +357,18 @@ class PageCacheMiddleware:
             and generation is not None
             and entry["generation"] == generation
             and entry["rendered_at"] <= now < entry["expires_at"]
+            and self._stock_unchanged(entry)
         ):
             return self._replay(request, entry)
 
-        generation = _current_generation(generation)  # read before rendering (see the module)
+        generation = _current_token(generation_key(), generation)  # read before rendering
+        request._page_cache_stock = {}  # the stock tokens of the stores the page shows (_stock_shown)
         response = self.get_response(request)
         if not getattr(request, "_page_cache_shareable", False):
             return response
-        if generation is not None and self._storable(request, response):
-            self._store(request, response, key, generation, now)
+        stock = request._page_cache_stock
+        if generation is not None and None not in stock.values() and self._storable(request, response):
+            self._store(request, response, key, generation, now, stock)
             response[HEADER] = "miss"
         else:
             response[HEADER] = "bypass"
@@ -339,7 +392,17 @@ class PageCacheMiddleware:
         return not getattr(storage, "_queued_messages", None)
 
     @staticmethod
-    def _store(request, response, key, generation, now):
+    def _stock_unchanged(entry):
+        """Whether the stock of every store the entry's page shows is as when it was rendered (one
+        more read of the cache, only for the pages that show a store's stock)."""
+        tokens = entry.get("stock")
+        if not tokens:
+            return True
+        found = cache.get_many([stock_key(store_id) for store_id in tokens])
+        return all(found.get(stock_key(store_id)) == token for store_id, token in tokens.items())
+
+    @staticmethod
+    def _store(request, response, key, generation, now, stock):
         body = CSRF_INPUT.sub(rb"\g<1>" + CSRF_PLACEHOLDER + rb"\g<2>", response.content)
         nonce = getattr(request, "_csp_nonce", None)  # set only if the page used it
         if isinstance(nonce, str) and nonce:
@@ -348,6 +411,7 @@ class PageCacheMiddleware:
         expires_at = min(now + settings.PAGE_CACHE_SECONDS, end_of_minute)
         entry = {
             "generation": generation,
+            "stock": stock,
             "rendered_at": now,
             "expires_at": expires_at,
             "body": body,

@@ -7,6 +7,7 @@ from menu.offers import ProductOffer, SizeOffer, StoreMenuProvider
 
 from .availability import menu_availability
 from .models import StorePage
+from .signals import stock_shown
 
 
 class StockStoreMenuProvider(StoreMenuProvider):
@@ -21,6 +22,7 @@ class StockStoreMenuProvider(StoreMenuProvider):
         products = list(
             ProductPage.objects.child_of(menu_page).live().with_recipes(allergens=False).order_by("path")
         )
+        stock_shown.send(sender=StorePage, request=request, store_id=store.pk)  # before it is read
         availability = menu_availability(store, products)
         offers = [
             ProductOffer(

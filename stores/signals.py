@@ -6,3 +6,7 @@ from django.dispatch import Signal
 # waste, a count): what the store can make may have changed. Sent inside the ledger's transaction:
 # a receiver that caches what a store can sell must act both at once and after the commit.
 stock_changed = Signal()
+
+# Sent with `request` and `store_id` by a page about to read what a store can sell (a store's menu),
+# before it reads the stock: a cache of pages keeps the page only until that store's stock changes.
+stock_shown = Signal()

@@ -282,11 +282,13 @@ def redis_cache(settings):
 
 def test_with_redis_a_sale_that_sells_out_is_shown_at_once(client, redis_cache, store_menu, shop):
     client.get(store_menu)
+    client.get(shop.dessert.url)
     assert Client().get(store_menu)[HEADER] == "hit"
 
     place(shop, lines=[line(shop.beer_size, 20)])
     after = Client().get(store_menu)
 
+    assert Client().get(shop.dessert.url)[HEADER] == "hit"  # a page without the store's stock
     assert after[HEADER] == "miss"
     assert beer_card_unavailable(after.content.decode())
     assert Client().get(store_menu)[HEADER] == "hit"
@@ -296,13 +298,63 @@ def test_the_generation_changes_again_once_the_writer_commits(shop, django_captu
     from ocpizza import pagecache
 
     with django_capture_on_commit_callbacks() as callbacks:
-        place(shop, lines=[line(shop.beer_size, 20)])
+        withdraw_product(store=shop.store, product=shop.beer, user=None)
         during = cache.get(pagecache.generation_key())
     for callback in callbacks:
         callback()
 
     assert during is not None
     assert cache.get(pagecache.generation_key()) != during
+
+
+def test_a_stores_stock_token_changes_again_once_the_sale_commits(shop, django_capture_on_commit_callbacks):
+    from ocpizza import pagecache
+
+    key = pagecache.stock_key(shop.store.pk)
+    with django_capture_on_commit_callbacks() as callbacks:
+        place(shop, lines=[line(shop.beer_size, 20)])
+        during = cache.get(key)
+    for callback in callbacks:
+        callback()
+
+    assert during is not None
+    assert cache.get(key) != during
+
+
+def test_a_sale_keeps_every_page_that_does_not_show_that_stores_stock(client, store_index, menu_page, shop):
+    other = StorePageFactory(parent=store_index, slug="bellecour", title="OC Pizza Bellecour")
+    stock(other, {shop.beer_stock: 5})
+    kept = ["/", menu_page.url, shop.dessert.url, shop.store.url, store_index.url]
+    kept.append(menu_page.store_menu_url(other))
+    store_menu = menu_page.store_menu_url(shop.store)
+    for url in [*kept, store_menu]:
+        client.get(url)
+
+    place(shop, lines=[line(shop.beer_size, 2)])
+
+    assert {url: Client().get(url)[HEADER] for url in kept} == dict.fromkeys(kept, "hit")
+    assert Client().get(store_menu)[HEADER] == "miss"
+
+
+def test_a_store_menu_whose_stock_token_was_lost_is_rendered_again(client, store_menu, shop):
+    from ocpizza import pagecache
+
+    client.get(store_menu)
+    cache.delete(pagecache.stock_key(shop.store.pk))  # evicted, or Redis restarted empty
+
+    assert Client().get(store_menu)[HEADER] == "miss"
+    assert Client().get(store_menu)[HEADER] == "hit"
+
+
+def test_a_sale_redis_refused_stops_this_process_serving_stored_pages(client, shop, refused_redis, caplog):
+    from ocpizza import pagecache
+
+    place(shop, lines=[line(shop.beer_size, 2)])  # the sale goes on
+    page = client.get(shop.dessert.url)
+
+    assert pagecache._generation_pending.is_set()
+    assert "a change could not be recorded" in caplog.text
+    assert page.status_code == 200 and page[HEADER] == "bypass"
 
 
 def test_a_change_redis_refused_stops_this_process_serving_stored_pages(client, shop, refused_redis, caplog):
