@@ -24,6 +24,7 @@ Nothing listens outside 127.0.0.1.
 """
 
 import argparse
+import concurrent.futures
 import contextlib
 import hashlib
 import json
@@ -52,6 +53,10 @@ PG_URL = "postgres://postgres@127.0.0.1:5432"
 REDIS_HOST, REDIS_PORT, REDIS_DB = "127.0.0.1", 6379, 7
 CONNECTIONS = 16  # "16 concurrent customers" of the order placement budget; every run uses it
 ORDER_SESSIONS = 6000  # single-use sessions with a cart: one order each
+# A customer placing orders back to back (one connection) while a page is measured, with sessions of
+# its own: what a rush of sales costs the pages that do not show the stock they change.
+BACKGROUND_CONNECTIONS, BACKGROUND_ORDER_SESSIONS = 1, 1500
+DURING_ORDERS = ("home (during orders)",)
 WORKERS = 2
 
 
@@ -145,6 +150,7 @@ ENDPOINTS = (
     "cart_add",
     "checkout",
     "order",
+    *DURING_ORDERS,
     "tracking",
     "board",
 )
@@ -403,11 +409,11 @@ class Gunicorn:
 # --- The runs --------------------------------------------------------------------------------------
 
 
-def wrk(url, requests_file, expected, tag, seconds):
+def wrk(url, requests_file, expected, tag, seconds, connections=CONNECTIONS):
     command = [
         "wrk",
         "-t1",
-        f"-c{CONNECTIONS}",
+        f"-c{connections}",
         f"-d{seconds}s",
         "--timeout",
         "10s",
@@ -472,8 +478,8 @@ def scenarios(prepared, host, site_url):
     def checkouts():
         return [get(urls["checkout"], cookies={session_cookie: key}) for key in sessions["checkout"]]
 
-    def orders():
-        return [
+    def orders(keys):
+        return lambda: [
             raw_request(
                 "POST",
                 urls["checkout"],
@@ -482,7 +488,7 @@ def scenarios(prepared, host, site_url):
                 headers={"X-CSRFToken": token},
                 form=prepared["checkout_form"],
             )
-            for key in sessions["order"]
+            for key in keys
         ]
 
     def poll(name, cookie):
@@ -492,17 +498,20 @@ def scenarios(prepared, host, site_url):
 
         return requests
 
-    minimal = ("minimal view", "minimal", lambda: [get("/")], "200", queries["minimal"])
+    order_keys, background_keys = sessions["order"][:ORDER_SESSIONS], sessions["order"][ORDER_SESSIONS:]
+    placed = (orders(background_keys), "302:/commandes/")  # the orders placed during a row
+    minimal = ("minimal view", "minimal", lambda: [get("/")], "200", queries["minimal"], None)
     return [
         minimal,
-        *[page(name) for name in ANONYMOUS_PAGES],
-        *[page(name, cold=True) for name in ANONYMOUS_PAGES],
+        *[(*page(name), None) for name in ANONYMOUS_PAGES],
+        *[(*page(name, cold=True), None) for name in ANONYMOUS_PAGES],
         minimal,
-        ("cart_add", "site", cart_adds, "200", queries["cart_add"]),
-        ("checkout", "site", checkouts, "200", queries["checkout"]),
-        ("order", "site", orders, "302:/commandes/", queries["order"]),
-        ("tracking", "site", poll("tracking", sessions["visitor"]), "304", queries["tracking"]),
-        ("board", "site", poll("board", sessions["staff"]), "304", queries["board"]),
+        ("cart_add", "site", cart_adds, "200", queries["cart_add"], None),
+        ("checkout", "site", checkouts, "200", queries["checkout"], None),
+        ("order", "site", orders(order_keys), "302:/commandes/", queries["order"], None),
+        ("home (during orders)", "site", lambda: [get(urls["home"])], "200", queries["home"], placed),
+        ("tracking", "site", poll("tracking", sessions["visitor"]), "304", queries["tracking"], None),
+        ("board", "site", poll("board", sessions["staff"]), "304", queries["board"], None),
         minimal,
     ]
 
@@ -662,7 +671,12 @@ def main(argv=None):
             prepared_file = workdir / "prepared.json"
             run_step(
                 "prepare + queries",
-                [sys.executable, str(BENCH / "prepare.py"), str(prepared_file), str(ORDER_SESSIONS)],
+                [
+                    sys.executable,
+                    str(BENCH / "prepare.py"),
+                    str(prepared_file),
+                    str(ORDER_SESSIONS + BACKGROUND_ORDER_SESSIONS),
+                ],
                 env,
                 log,
             )
@@ -715,7 +729,7 @@ def check_names(names):
 
 def run_all(plan, servers, workdir, args):
     rows = []
-    for number, (name, instance, build, expected, queries) in enumerate(plan):
+    for number, (name, instance, build, expected, queries, background) in enumerate(plan):
         requests = build()
         server = servers[instance]
         if name == "order":
@@ -725,16 +739,38 @@ def run_all(plan, servers, workdir, args):
             measure_file = write_requests(workdir / f"{number}.txt", requests[split:])
         else:
             warm_file = measure_file = write_requests(workdir / f"{number}.txt", requests)
-        if args.warmup:
-            wrk(server.url, warm_file, expected, f"w{number}", args.warmup)
-            server.drain(server.ready_path)
-        row = wrk(server.url, measure_file, expected, f"m{number}", args.duration)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            behind = None
+            if background is not None:
+                # Started first and ended last, so that it runs through the warm-up and the measure.
+                build_background, expected_background = background
+                background_file = write_requests(workdir / f"{number}-background.txt", build_background())
+                seconds = args.warmup + args.duration + 2
+                behind = pool.submit(
+                    wrk,
+                    server.url,
+                    background_file,
+                    expected_background,
+                    f"b{number}",
+                    seconds,
+                    connections=BACKGROUND_CONNECTIONS,
+                )
+                time.sleep(1)
+            if args.warmup:
+                wrk(server.url, warm_file, expected, f"w{number}", args.warmup)
+                server.drain(server.ready_path)
+            row = wrk(server.url, measure_file, expected, f"m{number}", args.duration)
+            if behind is not None:
+                during = behind.result()
+                row["during"] = {"rps": during["rps"], "bad": during["bad"]}
+                row["bad"] += during["bad"]
         server.drain(server.ready_path)
         row.update(name=name, queries=queries)
         rows.append(row)
         print(
             f"  {name:<22} {row['rps']:8.1f} req/s  p95 {row['p95']:7.1f} ms  bad {row['bad']}"
-            + (f"  (pool reused {row['wrapped']}×)" if row["wrapped"] else ""),
+            + (f"  (pool reused {row['wrapped']}×)" if row["wrapped"] else "")
+            + (f"  while {row['during']['rps']:.1f} orders/s were placed" if "during" in row else ""),
             flush=True,
         )
     return rows
@@ -781,6 +817,11 @@ def report(rows, ceiling, workers, about, started, args, problems=()):
     print(format_table(rows, ceiling))
     print("queries c/w: cold (cache cleared) / warm (same request again), from Django's test client;")
     print("order c/w: two orders placed. bad: answers other than expected (or socket errors).")
+    if any("during" in row for row in rows):
+        print(
+            f"(during orders): meanwhile a customer places orders at Vaise back to back "
+            f"({BACKGROUND_CONNECTIONS} connection; its refusals count in bad)."
+        )
     print()
     print("Gunicorn workers of the site after the run:")
     for pid, rss, served in workers:
