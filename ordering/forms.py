@@ -120,25 +120,31 @@ card_token_validator = RegexValidator(r"^[A-Za-z0-9:_-]+$", _("Ce paiement n'est
 
 
 class SlotChoiceField(forms.ChoiceField):
-    """The chosen time: the valid values are the slots' keys, known at once; their labels (a few
-    hundred formatted dates) are worked out only if the field is shown. A placed order never
-    shows it: its POST checked the key, not the labels (about 3 ms of an order's CPU)."""
-
-    keys = frozenset()
+    """The chosen time: the valid values are the slots' keys; their labels (a few hundred
+    formatted dates) are worked out only if the field is shown. A placed order never shows it: its
+    POST checked the key, not the labels (about 3 ms of an order's CPU). The slots themselves may
+    be given as a function, called only when a slot's key is checked or the field is shown: "as
+    soon as possible" needs none (the order takes its slot under the placing lock)."""
 
     def set_slots(self, slots, asap_label=None):
-        """`slots` {key: Slot}; `asap_label` None when "as soon as possible" is not offered."""
-        asap = [(ASAP, asap_label)] if asap_label is not None else []
-        self.keys = frozenset([key for key, _label in asap] + list(slots))
+        """`slots` {key: Slot}, or a function giving them (called once at most); `asap_label` None
+        when "as soon as possible" is not offered, else its label or a function giving it."""
+        self.slots = functools.cache(slots) if callable(slots) else (lambda: slots)
+        self.offers_asap = asap_label is not None
 
         @functools.cache  # drawing the field asks for its choices twice (`use_required_attribute`)
         def choices():
-            return asap + list(zip(slots, slot_labels(slots.values()), strict=True))
+            listed = self.slots()
+            label = asap_label() if callable(asap_label) else asap_label
+            asap = [(ASAP, label)] if self.offers_asap else []
+            return asap + list(zip(listed, slot_labels(listed.values()), strict=True))
 
         self.choices = choices
 
     def valid_value(self, value):
-        return value in self.keys
+        if value == ASAP:
+            return self.offers_asap
+        return value in self.slots()
 
 
 class CardTokenFields(forms.Form):
@@ -190,17 +196,22 @@ class CheckoutForm(CardTokenFields):
     ):
         super().__init__(*args, **kwargs)
         self.addresses = {address.id: address for address in addresses}
-        self.slots = {slot.start.isoformat(): slot for slot in slots}
         if self.addresses:
             self.fields["saved_address"].choices = [("", _("Une autre adresse"))] + [
                 (address.id, str(address_label(address))) for address in addresses
             ]
         else:
             del self.fields["saved_address"]
+
+        # `slots` and `asap_label` may be functions (see SlotChoiceField): worked out when needed.
+        def keyed_slots():
+            return {slot.start.isoformat(): slot for slot in (slots() if callable(slots) else slots)}
+
+        def label():
+            return (asap_label() if callable(asap_label) else asap_label) or _("Dès que possible")
+
         # "As soon as possible" only while the store is open: closed, it takes a slot for later.
-        self.fields["when"].set_slots(
-            self.slots, (asap_label or _("Dès que possible")) if offer_asap else None
-        )
+        self.fields["when"].set_slots(keyed_slots, label if offer_asap else None)
         self.fields["payment_method"].choices = [
             (value, label) for value, label in Order.PaymentMethod.choices if value in payment_methods
         ]
@@ -220,6 +231,11 @@ class CheckoutForm(CardTokenFields):
                     if not data.get(field) and field not in self.errors:
                         self.add_error(field, _("Indiquez l'adresse de livraison."))
         return data
+
+    @property
+    def slots(self):
+        """{key: Slot} of the slots offered."""
+        return self.fields["when"].slots()
 
     @property
     def slot(self):

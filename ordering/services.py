@@ -168,12 +168,15 @@ def place_order(
     fulfilment, code and delivery band, else the lines are priced again. Never from the client.
     """
     key = _idempotency_key(idempotency_key)
-    existing = _order_for_key(key, customer)
-    if existing is not None:
-        return existing
     if fulfilment == Fulfilment.DELIVERY and address is not None:
+        typed = address.address if isinstance(address, LocatedAddress) else address
+        if not typed.located:
+            # A form sent twice is not geocoded again: its order is found here.
+            existing = _order_for_key(key, customer)
+            if existing is not None:
+                return existing
         # Geocoding may call Google: done here, never inside the transaction and its locks.
-        address = located_address(address.address if isinstance(address, LocatedAddress) else address)
+        address = located_address(typed)
     try:
         return _place_order(
             store=store,
@@ -219,24 +222,28 @@ def _place_order(
     now,
     quoted=None,
 ):
-    if store is None or not getattr(store, "live", False):
+    if store is None:
+        raise OrderError(_("Cette pizzeria ne prend pas de commande."))
+    store = with_hours(store)  # "open now?" and the slots read its hours many times
+    store_settings = saved_ordering_settings(store)  # its prefix is the store's alone
+
+    # Orders of a store on a day are placed one at a time from here on: the idempotency key,
+    # the slot's capacity and the number are checked and taken under this lock. The key first:
+    # a form sent again gets its order, whatever changed since (the store's hours, its payment
+    # methods, its area), as the caller asked before this lock (`place_order`, the checkout).
+    counter = locked_counter(store_settings.order_prefix, timezone.localdate(now))
+    existing = _order_for_key(key, customer)
+    if existing is not None:
+        return existing
+    if not getattr(store, "live", False):
         raise OrderError(_("Cette pizzeria ne prend pas de commande."))
     if fulfilment not in Fulfilment.values:
         raise OrderError(_("Choisissez la livraison ou le retrait sur place."))
     if source not in Order.Source.values:
         raise OrderError(_("Origine de commande inconnue."))
-    store = with_hours(store)  # "open now?" and the slots read its hours many times
-    store_settings = saved_ordering_settings(store)  # its prefix is the store's alone
     _check_payment_method(store_settings, payment_method, source)
     contact = _clean_contact(contact, customer, source)
     address = locate_address(store=store, address=address) if fulfilment == Fulfilment.DELIVERY else None
-
-    # Orders of a store on a day are placed one at a time from here on: the idempotency key,
-    # the slot's capacity and the number are checked and taken under this lock.
-    counter = locked_counter(store_settings.order_prefix, timezone.localdate(now))
-    existing = _order_for_key(key, customer)
-    if existing is not None:
-        return existing
 
     priced = _priced(
         store,

@@ -298,6 +298,19 @@ def test_the_same_key_twice_gives_one_order(shop):
     assert level(shop, shop.cheese) == (5000, 200)
 
 
+def test_the_same_key_again_gives_the_order_after_the_store_stopped_taking_cash(shop):
+    from stores.hours import ordering_settings
+
+    key = new_key()
+    first = place(shop, idempotency_key=key)
+    settings = ordering_settings(shop.store)
+    settings.accepted_payments = ["card_terminal"]
+    settings.save()
+
+    assert place(shop, idempotency_key=key) == first  # a retry of the placed order, not a new one
+    assert Order.objects.count() == 1
+
+
 def test_another_customers_key_is_refused(shop):
     key = new_key()
     place(shop, idempotency_key=key, customer=UserFactory())

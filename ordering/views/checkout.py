@@ -22,6 +22,7 @@ leads to the pay page with the reason (the order waits, its stock reserved); wit
 JavaScript) the pay page takes the card.
 """
 
+import functools
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
@@ -120,11 +121,21 @@ class Checkout:
         # As soon as possible while the store is open; closed, the customer picks a slot
         # (`services.place_order` refuses "as soon as possible" then).
         self.open_now = is_open_at(self.store, self.now)
-        self.slots = slots.available_slots(self.store, fulfilment, self.now)
-        self.asap = (
-            slots.asap_time(self.store, fulfilment, self.now, slots=self.slots) if self.open_now else None
-        )
         self.methods = payment_methods(self.settings)
+
+    @functools.cached_property
+    def slots(self):
+        """The slots offered: read only when the page is shown or a slot was chosen. An order
+        placed as soon as possible takes its slot under the placing lock (`services.place_order`),
+        and needs none listed before (one query and about 3 ms of its CPU)."""
+        return slots.available_slots(self.store, self.fulfilment, self.now)
+
+    @functools.cached_property
+    def asap(self):
+        """When an order placed now as soon as possible would be ready (None if it cannot be)."""
+        if not self.open_now:
+            return None
+        return slots.asap_time(self.store, self.fulfilment, self.now, slots=self.slots)
 
     # The address -------------------------------------------------------------------------------
 
@@ -256,8 +267,8 @@ class Checkout:
             data,
             initial=initial,
             addresses=self.addresses,
-            slots=self.slots,
-            asap_label=asap_label(self.asap, self.fulfilment),
+            slots=lambda: self.slots,
+            asap_label=lambda: asap_label(self.asap, self.fulfilment),
             offer_asap=self.open_now,
             payment_methods=self.methods,
         )
