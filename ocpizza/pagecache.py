@@ -172,7 +172,14 @@ def generation_key():
 
 def stock_key(store_id):
     """The key of a store's stock token (per release, as the generation)."""
-    return f"pagecache:{current_release()}:stock:{store_id}"
+    return f"{stock_prefix()}{store_id}"
+
+
+@functools.cache
+def stock_prefix():
+    # Read once, as the generation's key: the release file is not read again on every hit, and a
+    # bump after a commit cannot go to another key than the one the entries were checked against.
+    return f"pagecache:{current_release()}:stock:"
 
 
 @functools.cache
