@@ -41,12 +41,22 @@ def promised_time(store, fulfilment, start, settings=None):
     """When an order finished in the slot `start` reaches the customer."""
     settings = settings or ordering_settings(store)
     if fulfilment == Order.Fulfilment.DELIVERY:
-        return start + datetime.timedelta(minutes=settings.delivery_minutes)
+        # Added in UTC: an aware datetime's own arithmetic follows the wall clock, which is an hour
+        # off across a change of time.
+        return _later(start, minutes=settings.delivery_minutes)
     return start
 
 
+def _later(moment, *, minutes):
+    """`moment` plus `minutes` of elapsed time, in Paris time."""
+    return (moment.astimezone(datetime.UTC) + datetime.timedelta(minutes=minutes)).astimezone(PARIS)
+
+
 def slot_load(store, starts, *, exclude_order=None):
-    """{slot start: number of orders not cancelled in it} for `starts`, in one query.
+    """{slot start in UTC: number of orders not cancelled in it} for `starts`, in one query.
+
+    Keyed in UTC: two Paris times of the hour the clocks go back (02:15 CEST and 02:15 CET) are
+    equal to Python, and never equal to a time of another zone.
 
     The query reads the range from the first start to the last, not the list of starts: two days
     of quarter hours made an IN of about 150 timestamps, whose compilation was most of the query's
@@ -55,17 +65,18 @@ def slot_load(store, starts, *, exclude_order=None):
     """
     if not starts:
         return {}
+    wanted = {start.astimezone(datetime.UTC) for start in starts}
     orders = Order.objects.filter(
-        store=store, slot_start__gte=min(starts), slot_start__lte=max(starts)
+        store=store, slot_start__gte=min(wanted), slot_start__lte=max(wanted)
     ).exclude(status=Order.Status.CANCELLED)
     if exclude_order is not None:
         orders = orders.exclude(pk=exclude_order.pk)
-    wanted = set(starts)
-    return {
-        row["slot_start"]: row["count"]
-        for row in orders.values("slot_start").annotate(count=Count("id"))
-        if row["slot_start"] in wanted
-    }
+    load = {}
+    for row in orders.values("slot_start").annotate(count=Count("id")):
+        start = row["slot_start"].astimezone(datetime.UTC)
+        if start in wanted:
+            load[start] = row["count"]
+    return load
 
 
 def available_slots(store, fulfilment, now=None, days=2, *, exclude_order=None):
@@ -73,22 +84,21 @@ def available_slots(store, fulfilment, now=None, days=2, *, exclude_order=None):
     capacity left. `exclude_order` is left out of the counts (an order moving to another slot)."""
     now = timezone.localtime(now or timezone.now())
     settings = ordering_settings(store)
-    earliest = now + datetime.timedelta(minutes=settings.lead_time_minutes)
+    earliest = _later(now, minutes=settings.lead_time_minutes).astimezone(datetime.UTC)
     today = now.date()
-    starts = []
+    starts = set()  # in UTC, compared and sorted as moments (not as Paris wall-clock times)
     # An interval that started yesterday may run past midnight into today.
     for offset in range(-1, days):
-        starts += [
-            start
-            for start in slot_starts(store, today + datetime.timedelta(days=offset))
-            if start >= earliest
-        ]
-    starts = sorted(set(starts))
+        for start in slot_starts(store, today + datetime.timedelta(days=offset)):
+            if (moment := start.astimezone(datetime.UTC)) >= earliest:
+                starts.add(moment)
+    starts = sorted(starts)
     load = slot_load(store, starts, exclude_order=exclude_order)
     slots = []
-    for start in starts:
-        remaining = settings.slot_capacity - load.get(start, 0)
+    for moment in starts:
+        remaining = settings.slot_capacity - load.get(moment, 0)
         if remaining > 0:
+            start = moment.astimezone(PARIS)
             slots.append(
                 Slot(
                     start=start,
@@ -157,7 +167,9 @@ def check_slot(store, fulfilment, start, now=None, *, exclude_order=None):
         raise OrderError(_("Choisissez un créneau dans la liste."))
     start = timezone.localtime(start)
     settings = ordering_settings(store)
-    if start < now + datetime.timedelta(minutes=settings.lead_time_minutes):
+    if start.astimezone(datetime.UTC) < _later(now, minutes=settings.lead_time_minutes).astimezone(
+        datetime.UTC
+    ):
         raise OrderError(_("Ce créneau est passé ou trop proche : choisissez-en un autre."))
     if (start.date() - now.date()).days > MAX_DAYS_AHEAD:
         raise OrderError(_("Ce créneau est trop lointain : choisissez-en un autre."))
@@ -173,7 +185,8 @@ def check_slot(store, fulfilment, start, now=None, *, exclude_order=None):
                 else _("La pizzeria est fermée ce jour-là.")
             )
         raise OrderError(_("La pizzeria est fermée à cette heure-là : choisissez un autre créneau."))
-    remaining = settings.slot_capacity - slot_load(store, [start], exclude_order=exclude_order).get(start, 0)
+    load = slot_load(store, [start], exclude_order=exclude_order)
+    remaining = settings.slot_capacity - load.get(start.astimezone(datetime.UTC), 0)
     if remaining <= 0:
         raise OrderError(_("Ce créneau est complet : choisissez-en un autre."))
     return Slot(

@@ -136,3 +136,35 @@ def test_the_load_counts_the_given_slots_only_and_only_orders_of_the_store(shop)
         third: 1,
     }
     assert slot_load(shop.store, []) == {}
+
+
+def test_the_hour_the_clocks_go_back_has_both_its_slots_each_with_its_own_capacity(shop):
+    """Paris goes from 03:00 CEST back to 02:00 CET on 2026-10-25: a store open on the Saturday
+    night has the quarter hours from 02:00 to 02:45 twice, an hour apart."""
+    from zoneinfo import ZoneInfo
+
+    from stores.models import OpeningHours
+
+    paris, utc = ZoneInfo("Europe/Paris"), datetime.UTC
+    OpeningHours.objects.filter(store=shop.store).delete()
+    OpeningHours.objects.create(store=shop.store, weekday=5, opens=datetime.time(22), closes=datetime.time(4))
+    configure(shop.store, slot_capacity=1)
+    now = datetime.datetime(2026, 10, 24, 23, 0, tzinfo=paris)
+    first, second = (
+        datetime.datetime(2026, 10, 25, hour, 15, tzinfo=utc).astimezone(paris) for hour in (0, 1)
+    )
+
+    starts = [slot.start for slot in available_slots(shop.store, "pickup", now)]
+    moments = [start.astimezone(utc) for start in starts]
+    assert moments == sorted(moments) and len(set(moments)) == len(moments)
+    assert hm(start for start in starts if start.hour == 2) == ["02:00", "02:15", "02:30", "02:45"] * 2
+    assert first in starts and second in starts
+
+    place(shop, slot=second, now=now)
+
+    after = [slot.start.astimezone(utc) for slot in available_slots(shop.store, "pickup", now)]
+    assert second.astimezone(utc) not in after  # full
+    assert first.astimezone(utc) in after  # the same wall-clock time an hour earlier: still free
+    with pytest.raises(OrderError, match="Ce créneau est complet"):
+        check_slot(shop.store, "pickup", second, now)
+    assert check_slot(shop.store, "pickup", first, now).remaining == 1
