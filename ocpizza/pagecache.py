@@ -66,6 +66,11 @@ HEADER = "X-Page-Cache"
 _generation_pending = threading.Event()  # a change this process could not record
 _last_failure = [float("-inf")]  # when a write of the generation last failed (monotonic)
 RETRY_SECONDS = 5
+# {entry key: ids of the stores whose stock its page shows}, as this process last stored or served
+# it: their tokens are read with the entry, in the same round trip (a store's menu shows one store,
+# always the same). Emptied when it grows past KNOWN_STOCK_LIMIT keys.
+_known_stock = {}
+KNOWN_STOCK_LIMIT = 4096
 
 # Placeholders kept in a stored page instead of the first visitor's values.
 CSRF_PLACEHOLDER = b"__ocpizza_pagecache_csrf__"
@@ -252,6 +257,12 @@ def _forget(sender, **kwargs):
     forget_pages()
 
 
+def _remember_stock(key, tokens):
+    if len(_known_stock) >= KNOWN_STOCK_LIMIT:
+        _known_stock.clear()
+    _known_stock[key] = tuple(tokens)
+
+
 def _stock_changed(sender, store_id, **kwargs):
     forget_store_stock(store_id)
 
@@ -355,7 +366,8 @@ class PageCacheMiddleware:
                 response[HEADER] = "bypass"
             return response
         key = entry_key(request)
-        found = cache.get_many([generation_key(), key])
+        asked = [generation_key(), key, *(stock_key(store_id) for store_id in _known_stock.get(key, ()))]
+        found = cache.get_many(asked)
         generation = found.get(generation_key())
         entry = found.get(key)
         now = time.time()
@@ -364,7 +376,7 @@ class PageCacheMiddleware:
             and generation is not None
             and entry["generation"] == generation
             and entry["rendered_at"] <= now < entry["expires_at"]
-            and self._stock_unchanged(entry)
+            and self._stock_unchanged(key, entry, asked, found)
         ):
             return self._replay(request, entry)
 
@@ -399,13 +411,17 @@ class PageCacheMiddleware:
         return not getattr(storage, "_queued_messages", None)
 
     @staticmethod
-    def _stock_unchanged(entry):
-        """Whether the stock of every store the entry's page shows is as when it was rendered (one
-        more read of the cache, only for the pages that show a store's stock)."""
+    def _stock_unchanged(key, entry, asked, found):
+        """Whether the stock of every store the entry's page shows is as when it was rendered.
+        The tokens were read with the entry when this process knew its stores (`_known_stock`);
+        any other is read now, and remembered for the next time."""
         tokens = entry.get("stock")
         if not tokens:
             return True
-        found = cache.get_many([stock_key(store_id) for store_id in tokens])
+        missing = [stock_key(store_id) for store_id in tokens if stock_key(store_id) not in asked]
+        if missing:
+            found = {**found, **cache.get_many(missing)}
+            _remember_stock(key, tokens)
         return all(found.get(stock_key(store_id)) == token for store_id, token in tokens.items())
 
     @staticmethod
@@ -426,6 +442,8 @@ class PageCacheMiddleware:
             "csp_update": getattr(response, "_csp_update", None),
         }
         cache.set(key, entry, timeout=max(1, math.ceil(expires_at - now)))
+        if stock:
+            _remember_stock(key, stock)
 
     @staticmethod
     def _replay(request, entry):
