@@ -180,10 +180,13 @@ def order_change(request, number, secret=None):
     rows = editable_lines(order)
     asap = slots.asap_time(store, order.fulfilment, now) if store else None
     slot_choices = slots.available_slots(store, order.fulfilment, now, exclude_order=order) if store else []
-    current = ASAP if order.asap or order.slot_start is None else order.slot_start.isoformat()
+    # In Paris time, as the slots' keys: the database gives UTC, whose key names the same slot
+    # differently (it was listed twice, the customer's own choice under a key of its own).
+    slot_start = timezone.localtime(order.slot_start) if order.slot_start else None
+    current = ASAP if order.asap or slot_start is None else slot_start.isoformat()
     if current != ASAP and current not in {s.start.isoformat() for s in slot_choices}:
         slot_choices = [
-            slots.Slot(start=order.slot_start, promised_at=order.promised_at, remaining=0),
+            slots.Slot(start=slot_start, promised_at=order.promised_at, remaining=0),
             *slot_choices,
         ]
     slot_form = ChangeSlotForm(

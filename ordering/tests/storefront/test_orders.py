@@ -449,3 +449,27 @@ def test_a_deleted_orders_entry_is_removed_again_after_the_commit(
         assert cache.get(key) is None
         cache.add(key, tracking.entry(guest_order.version, guest_order.secret))  # a poll's reading
     assert cache.get(key) is None
+
+
+def test_the_change_page_lists_the_orders_own_slot_once_and_selected(client, vaise, margherita, customer):
+    import re
+
+    from ordering.slots import available_slots
+
+    chosen = available_slots(vaise, "pickup")[2]
+    order = place(
+        vaise, [make_line(size_of(margherita).id, 1)], customer=customer, key="slot", slot=chosen.start
+    )
+    client.force_login(customer)
+
+    page = client.get(f"/commandes/{order.number}/modifier/", **FR).content.decode()
+
+    when = re.search(r'<select name="when".*?</select>', page, re.S).group(0)
+    options = re.findall(r'<option value="([^"]+)"( selected)?>([^<]+)</option>', when)
+    same_label = [value for value, _selected, label in options if label == options_label(options, chosen)]
+    assert same_label == [chosen.start.isoformat()]  # once, under the key the other slots have
+    assert [value for value, selected, _label in options if selected] == [chosen.start.isoformat()]
+
+
+def options_label(options, slot):
+    return next(label for value, _selected, label in options if value == slot.start.isoformat())
