@@ -263,14 +263,18 @@ def slot_labels(slots):
         if start.date() not in days:
             days[start.date()] = formats.date_format(start, "l j F")
         labels.append(
-            template
-            % {
-                "day": days[start.date()],
-                "start": start.strftime("%H:%M"),
-                "promised": promised.strftime("%H:%M"),
-            }
+            template % {"day": days[start.date()], "start": clock(start), "promised": clock(promised)}
         )
     return labels
+
+
+def clock(moment):
+    """« 02:15 » of an aware Paris time; « 02:15 (UTC+1) » in the hour the clocks go back, which
+    comes twice (the same wall-clock time an hour apart)."""
+    text = moment.strftime("%H:%M")
+    if moment.replace(fold=1 - moment.fold).utcoffset() != moment.utcoffset():
+        text += f" (UTC{int(moment.utcoffset().total_seconds() // 3600):+d})"
+    return text
 
 
 class PaymentForm(CardTokenFields):

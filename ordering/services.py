@@ -161,7 +161,7 @@ def place_order(
     confirmed by e-mail.
 
     Idempotent: the same `idempotency_key` (one per checkout form) returns the order it already
-    made, with nothing new written, also when two requests race.
+    made (no second order, reservation, charge or mail), also when two requests race.
 
     `quoted`: the `pricing.quote` the caller made of these very lines in this request (the
     checkout prices the cart to show it); taken as the price when it was made for this store,

@@ -113,3 +113,27 @@ def test_the_labels_are_worked_out_once_when_the_field_is_shown_and_never_when_o
 
     assert calls_of(slot_labels, lambda: str(shown["when"])) == 1
     assert calls_of(slot_labels, checked.is_valid) == 0
+
+
+def test_the_hour_the_clocks_go_back_shows_which_02_15_is_which():
+    """Paris goes from 03:00 CEST back to 02:00 CET on 2026-10-25: both 02:15 are offered, and a
+    customer can tell them apart."""
+    utc = datetime.UTC
+    twice = [
+        Slot(start=moment.astimezone(PARIS), promised_at=moment.astimezone(PARIS), remaining=1)
+        for moment in (datetime.datetime(2026, 10, 25, hour, 15, tzinfo=utc) for hour in (0, 1))
+    ]
+    before = Slot(
+        start=datetime.datetime(2026, 10, 25, 1, 30, tzinfo=PARIS),
+        promised_at=datetime.datetime(2026, 10, 25, 1, 50, tzinfo=PARIS),
+        remaining=1,
+    )
+
+    with translation.override("fr"):
+        labels = slot_labels([before, *twice])
+
+    assert labels == [
+        "dimanche 25 octobre, 01:30 (prêt vers 01:50)",
+        "dimanche 25 octobre, 02:15 (UTC+2) (prêt vers 02:15 (UTC+2))",
+        "dimanche 25 octobre, 02:15 (UTC+1) (prêt vers 02:15 (UTC+1))",
+    ]
