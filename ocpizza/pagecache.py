@@ -32,8 +32,8 @@ and again after its commit. An entry records the generation read *before* its pa
 sale committed is never kept past the second bump, and no visitor is served it after the commit. A
 bump goes around the fail-soft cache's circuit breaker; if Redis refuses it anyway, the error is
 logged, the writer (a sale) goes on, and this process serves no stored page until a bump of the
-generation (which drops every entry) succeeds. A cache outage (`ocpizza.cache.FailSoftRedisCache`) reads as a
-miss: pages are rendered, never failed. Keys hold the release (`RELEASE`, written by
+generation (which drops every entry) succeeds. A cache outage (`ocpizza.cache.FailSoftRedisCache`)
+reads as a miss: pages are rendered, never failed. Keys hold the release (`RELEASE`, written by
 `deploy/update.sh`), so a deployment starts with no stored page.
 """
 
