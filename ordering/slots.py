@@ -52,6 +52,11 @@ def _later(moment, *, minutes):
     return (moment.astimezone(datetime.UTC) + datetime.timedelta(minutes=minutes)).astimezone(PARIS)
 
 
+def _earliest(now, settings):
+    """The first moment (UTC) a slot may start at: now plus the kitchen's lead time."""
+    return now.astimezone(datetime.UTC) + datetime.timedelta(minutes=settings.lead_time_minutes)
+
+
 def slot_load(store, starts, *, exclude_order=None):
     """{slot start in UTC: number of orders not cancelled in it} for `starts`, in one query.
 
@@ -84,7 +89,7 @@ def available_slots(store, fulfilment, now=None, days=2, *, exclude_order=None):
     capacity left. `exclude_order` is left out of the counts (an order moving to another slot)."""
     now = timezone.localtime(now or timezone.now())
     settings = ordering_settings(store)
-    earliest = _later(now, minutes=settings.lead_time_minutes).astimezone(datetime.UTC)
+    earliest = _earliest(now, settings)
     today = now.date()
     starts = set()  # in UTC, compared and sorted as moments (not as Paris wall-clock times)
     # An interval that started yesterday may run past midnight into today.
@@ -167,9 +172,7 @@ def check_slot(store, fulfilment, start, now=None, *, exclude_order=None):
         raise OrderError(_("Choisissez un créneau dans la liste."))
     start = timezone.localtime(start)
     settings = ordering_settings(store)
-    if start.astimezone(datetime.UTC) < _later(now, minutes=settings.lead_time_minutes).astimezone(
-        datetime.UTC
-    ):
+    if start.astimezone(datetime.UTC) < _earliest(now, settings):
         raise OrderError(_("Ce créneau est passé ou trop proche : choisissez-en un autre."))
     if (start.date() - now.date()).days > MAX_DAYS_AHEAD:
         raise OrderError(_("Ce créneau est trop lointain : choisissez-en un autre."))
