@@ -191,9 +191,14 @@ def refused_redis(settings):
 @pytest.fixture(autouse=True)
 def empty_cache():
     """Every test starts and ends with an empty cache: it outlives a test's database transaction,
-    and holds rate-limit counters (accounts) and Wagtail's site lookups that must not leak."""
+    and holds rate-limit counters (accounts) and Wagtail's site lookups that must not leak. The
+    menu cards this process keeps (menu.cards) too: a test sees the cards it drew."""
     from django.core.cache import cache
 
+    from menu.cards import cards
+
     cache.clear()
+    cards.clear()
     yield
     cache.clear()
+    cards.clear()

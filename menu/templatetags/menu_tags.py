@@ -4,6 +4,8 @@ from django import template
 from django.utils.formats import number_format
 from django.utils.translation import get_language
 
+from menu.cards import render_card
+
 register = template.Library()
 
 
@@ -20,3 +22,9 @@ def euros(value):
     if (get_language() or "fr").startswith("en"):
         return f"€{text}"
     return f"{text}\u00a0€"
+
+
+@register.simple_tag(takes_context=True)
+def product_card(context, product, offer=None):
+    """A product's menu card (`menu.cards`: drawn once per content, kept in this process)."""
+    return render_card(context, product, offer)

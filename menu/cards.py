@@ -1,0 +1,146 @@
+"""Menu cards drawn once per content: a card's HTML is kept, in this process, under everything it
+shows.
+
+A menu, a store's menu and the home page's featured products draw one card per product
+(`templates/includes/product_card.html`): about half of a store menu's rendering when the page
+cache has dropped it (after each sale at that store). Most of those cards are the same as a
+moment ago. `render_card` keys each card on the values it is drawn from (the product's text,
+flags, link and photo, its sizes and prices, the store's availability of each and its reasons, the
+store and the options its form offers, the language) and draws it only for a key it has not seen.
+A change to any of them is a new key: nothing is invalidated, so nothing can be served stale for
+want of an invalidation.
+
+What differs from one visitor to the next in a card, the CSRF token and the `next` field of its
+add-to-cart form, is kept as a mark and filled in for each request.
+
+The cards live in this process's memory (no cache round trip, gone with the process, so a new
+deployment's templates draw new cards), at most MAX_CARDS of them, the least recently used
+dropped first. Off under DEBUG, where a template edited in place would keep its old cards.
+"""
+
+import re
+import threading
+from collections import OrderedDict
+
+from django.conf import settings
+from django.template.loader import get_template
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+
+CARD_TEMPLATE = "includes/product_card.html"
+MAX_CARDS = 1000
+
+CSRF_MARK = "__ocpizza_card_csrf__"
+NEXT_MARK = "__ocpizza_card_next__"
+CSRF_INPUT = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*(")')
+NEXT_INPUT = re.compile(r'(name="next" value=")[^"]*(")')
+
+
+class CardCache:
+    """A bounded map of drawn cards, least recently used dropped first; safe across threads."""
+
+    def __init__(self, size=MAX_CARDS):
+        self.size = size
+        self._cards = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            html = self._cards.get(key)
+            if html is not None:
+                self._cards.move_to_end(key)
+            return html
+
+    def put(self, key, html):
+        with self._lock:
+            self._cards[key] = html
+            self._cards.move_to_end(key)
+            while len(self._cards) > self.size:
+                self._cards.popitem(last=False)
+
+    def clear(self):
+        with self._lock:
+            self._cards.clear()
+
+    def __len__(self):
+        return len(self._cards)
+
+
+cards = CardCache()
+
+
+def render_card(context, product, offer=None):
+    """The card of `product` (with `offer`, a menu.offers.ProductOffer, on a menu), as the
+    template draws it with this context's request, CSRF token and `store`."""
+    request = context.get("request")
+    store = context.get("store")
+    csrf_token = context.get("csrf_token")
+    values = {"product": product, "offer": offer, "store": store}
+    values.update(request=request, csrf_token=csrf_token)
+    if settings.DEBUG or product.pk is None:
+        return get_template(CARD_TEMPLATE).render(values)
+    key = card_key(request, product, offer, store)
+    html = cards.get(key)
+    if html is None:
+        html = get_template(CARD_TEMPLATE).render(values)
+        html = CSRF_INPUT.sub(rf"\g<1>{CSRF_MARK}\g<2>", html)
+        html = NEXT_INPUT.sub(rf"\g<1>{NEXT_MARK}\g<2>", html)
+        cards.put(key, html)
+    if CSRF_MARK in html:
+        html = html.replace(CSRF_MARK, str(csrf_token))
+    if NEXT_MARK in html:
+        html = html.replace(NEXT_MARK, str(conditional_escape(request.get_full_path())))
+    # The template's own output (autoescaped when drawn); only the token and the escaped address
+    # were put back in.
+    return mark_safe(html)  # noqa: S308
+
+
+def card_key(request, product, offer, store):
+    """Every value the card template reads, and the language it is drawn in."""
+    photo = product.photo
+    selling = bool(store and offer and offer.available)  # the template's test for the form
+    return (
+        get_language(),
+        product.pk,
+        product.title,
+        product.slug,
+        product.get_url(request=request),
+        product.summary,
+        product.is_vegetarian,
+        product.is_spicy,
+        product.is_available,
+        None
+        if photo is None
+        else (
+            photo.pk,
+            photo.file.name,
+            photo.file_hash,
+            photo.width,
+            photo.height,
+            photo.focal_point_x,
+            photo.focal_point_y,
+            photo.focal_point_width,
+            photo.focal_point_height,
+        ),
+        _offer_key(offer) if offer else tuple((s.pk, s.name, s.price) for s in product.sizes.all()),
+        (store.pk, store.title) if selling else None,
+        tuple((e.pk, e.name, e.price) for e in product.extras.all()) if selling else None,
+    )
+
+
+def _offer_key(offer):
+    return (
+        offer.available,
+        str(offer.reason),
+        tuple(
+            (
+                row.size.pk,
+                row.size.name,
+                row.size.price,
+                row.available,
+                None if row.availability is None else str(row.availability.reason),
+            )
+            for row in offer.sizes
+        ),
+    )
