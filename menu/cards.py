@@ -11,7 +11,8 @@ A change to any of them is a new key: nothing is invalidated, so nothing can be 
 want of an invalidation.
 
 What differs from one visitor to the next in a card, the CSRF token and the `next` field of its
-add-to-cart form, is kept as a mark and filled in for each request.
+add-to-cart form, is cut out of the kept card and filled in for each request. A card drawn
+without either (no request, no token) is not kept.
 
 The cards live in this process's memory (no cache round trip, gone with the process, so a new
 deployment's templates draw new cards), at most MAX_CARDS of them, the least recently used
@@ -31,10 +32,8 @@ from django.utils.translation import get_language
 CARD_TEMPLATE = "includes/product_card.html"
 MAX_CARDS = 1000
 
-CSRF_MARK = "__ocpizza_card_csrf__"
-NEXT_MARK = "__ocpizza_card_next__"
-CSRF_INPUT = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*(")')
-NEXT_INPUT = re.compile(r'(name="next" value=")[^"]*(")')
+# The values filled in per request: what the template draws there for this visitor.
+PER_REQUEST = re.compile(r'name="(csrfmiddlewaretoken|next)" value="([^"]*)"')
 
 
 class CardCache:
@@ -78,27 +77,40 @@ def render_card(context, product, offer=None):
     csrf_token = context.get("csrf_token")
     values = {"product": product, "offer": offer, "store": store}
     values.update(request=request, csrf_token=csrf_token)
-    if settings.DEBUG or product.pk is None:
+    if settings.DEBUG or product.pk is None or request is None or csrf_token is None:
         return get_template(CARD_TEMPLATE).render(values)
     key = card_key(request, product, offer, store)
-    html = cards.get(key)
-    if html is None:
-        html = get_template(CARD_TEMPLATE).render(values)
-        html = CSRF_INPUT.sub(rf"\g<1>{CSRF_MARK}\g<2>", html)
-        html = NEXT_INPUT.sub(rf"\g<1>{NEXT_MARK}\g<2>", html)
-        cards.put(key, html)
-    if CSRF_MARK in html:
-        html = html.replace(CSRF_MARK, str(csrf_token))
-    if NEXT_MARK in html:
-        html = html.replace(NEXT_MARK, str(conditional_escape(request.get_full_path())))
-    # The template's own output (autoescaped when drawn); only the token and the escaped address
-    # were put back in.
-    return mark_safe(html)  # noqa: S308
+    if key is None:
+        return get_template(CARD_TEMPLATE).render(values)
+    parts = cards.get(key)
+    if parts is None:
+        parts = _cut(get_template(CARD_TEMPLATE).render(values))
+        cards.put(key, parts)
+    filled = {"csrfmiddlewaretoken": str(csrf_token)}
+    filled["next"] = str(conditional_escape(request.get_full_path()))
+    # The template's own output (autoescaped when drawn), with the token and the escaped address
+    # it drew for this request.
+    return mark_safe("".join(part if isinstance(part, str) else filled[part[0]] for part in parts))  # noqa: S308
+
+
+def _cut(html):
+    """The card as text and (name,) slots where PER_REQUEST values go."""
+    parts, start = [], 0
+    for match in PER_REQUEST.finditer(html):
+        parts += [html[start : match.start(2)], (match.group(1),)]
+        start = match.end(2)
+    parts.append(html[start:])
+    return tuple(parts)
 
 
 def card_key(request, product, offer, store):
-    """Every value the card template reads, and the language it is drawn in."""
+    """Every value the card template reads, and the language it is drawn in; None for a card
+    not to keep: its photo's renditions were not read with it (not prefetched, or none made yet),
+    so the files its picture would name are unknown."""
     photo = product.photo
+    renditions = None if photo is None else getattr(photo, "prefetched_renditions", None)
+    if photo is not None and not renditions:
+        return None
     selling = bool(store and offer and offer.available)  # the template's test for the form
     return (
         get_language(),
@@ -122,6 +134,7 @@ def card_key(request, product, offer, store):
             photo.focal_point_y,
             photo.focal_point_width,
             photo.focal_point_height,
+            tuple((r.pk, r.file.name) for r in renditions),
         ),
         _offer_key(offer) if offer else tuple((s.pk, s.name, s.price) for s in product.sizes.all()),
         (store.pk, store.title) if selling else None,

@@ -45,10 +45,13 @@ def shop(menu_page, vaise, dough, cheese):
     return margherita
 
 
-def test_a_kept_card_is_the_card_drawn_afresh(client, menu_page, shop):
-    url = store_menu(menu_page) + "?vu=1"
-
+def test_a_kept_card_is_the_card_drawn_afresh(client, menu_page, shop, settings):
+    url = store_menu(menu_page) + "?vu=1&x=%22%3E"
+    settings.DEBUG = True  # cards are not kept under DEBUG: the template alone draws them
     fresh = client.get(url, HTTP_ACCEPT_LANGUAGE="fr")
+    settings.DEBUG = False
+    client.get(url, HTTP_ACCEPT_LANGUAGE="fr")
+
     kept = client.get(url, HTTP_ACCEPT_LANGUAGE="fr")
 
     assert (fresh.status_code, kept.status_code) == (200, 200)
@@ -152,3 +155,33 @@ def test_a_new_focal_point_draws_the_card_with_its_new_crop(client, menu_page, s
     assert drawn(response) == 1
     crops = [re.findall(r'src="([^"]*fill-480x360[^"]*)"', card) for card in (before, after)]
     assert crops[0] and crops[1] and crops[0] != crops[1]
+
+
+def test_renditions_made_again_draw_the_card_with_their_files(client, menu_page, shop, settings, tmp_path):
+    from ocpizza.demo_images import product_image
+
+    settings.MEDIA_ROOT = tmp_path
+    shop.photo = product_image("Margherita", category="pizza")
+    shop.save()
+    client.get(store_menu(menu_page), HTTP_ACCEPT_LANGUAGE="fr")
+    for rendition in shop.photo.renditions.all():  # as wagtail_update_image_renditions --purge-only
+        rendition.file.delete(save=False)
+        rendition.delete()
+
+    response = client.get(store_menu(menu_page), HTTP_ACCEPT_LANGUAGE="fr")
+
+    sources = re.findall(r'src="/media/([^"]*)"', card_of(response.content.decode(), "margherita"))
+    assert drawn(response) == 1
+    assert sources and all((tmp_path / source).exists() for source in sources)
+
+
+def test_a_product_s_text_that_looks_like_the_form_s_fields_stays_text(client, menu_page, shop):
+    shop.summary = 'name="next" value="/ailleurs/" name="csrfmiddlewaretoken" value="x"'
+    shop.save()
+    client.get(store_menu(menu_page), HTTP_ACCEPT_LANGUAGE="fr")
+
+    response = client.get(store_menu(menu_page) + "?p=1", HTTP_ACCEPT_LANGUAGE="fr")
+
+    card = card_of(response.content.decode(), "margherita")
+    assert "<p>name=&quot;next&quot; value=&quot;/ailleurs/&quot; name=&quot;csrfmiddlewaretoken" in card
+    assert f'name="next" value="{store_menu(menu_page)}?p=1"' in card
