@@ -5,10 +5,11 @@ A menu, a store's menu and the home page's featured products draw one card per p
 (`templates/includes/product_card.html`): about half of a store menu's rendering when the page
 cache has dropped it (after each sale at that store). Most of those cards are the same as a
 moment ago. `render_card` keys each card on the values it is drawn from (the product's text,
-flags, link and photo, its sizes and prices, the store's availability of each and its reasons, the
-store and the options its form offers, the language) and draws it only for a key it has not seen.
-A change to any of them is a new key: nothing is invalidated, so nothing can be served stale for
-want of an invalidation.
+flags, link and photo with its focal point and renditions, its sizes and prices, the store's
+availability of each and its reasons, the store and the options its form offers, the language)
+and draws it only for a key it has not seen. A change to any of them is a new key: nothing is
+invalidated, so nothing can be served stale for want of an invalidation. A card whose photo's
+renditions were not read with it is drawn every time (the files it names are unknown).
 
 What differs from one visitor to the next in a card, the CSRF token and the `next` field of its
 add-to-cart form, is cut out of the kept card and filled in for each request. A card drawn
