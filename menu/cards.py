@@ -73,19 +73,17 @@ cards = CardCache()
 def render_card(context, product, offer=None):
     """The card of `product` (with `offer`, a menu.offers.ProductOffer, on a menu), as the
     template draws it with this context's request, CSRF token and `store`."""
-    request = context.get("request")
-    store = context.get("store")
-    csrf_token = context.get("csrf_token")
-    values = {"product": product, "offer": offer, "store": store}
-    values.update(request=request, csrf_token=csrf_token)
-    if settings.DEBUG or product.pk is None or request is None or csrf_token is None:
-        return get_template(CARD_TEMPLATE).render(values)
-    key = card_key(request, product, offer, store)
+    request, store, csrf_token = context.get("request"), context.get("store"), context.get("csrf_token")
+    template = get_template(CARD_TEMPLATE)
+    values = {"product": product, "offer": offer, "store": store, "request": request}
+    values["csrf_token"] = csrf_token
+    keep = not settings.DEBUG and product.pk is not None and request is not None and csrf_token is not None
+    key = card_key(request, product, offer, store) if keep else None
     if key is None:
-        return get_template(CARD_TEMPLATE).render(values)
+        return template.render(values)
     parts = cards.get(key)
     if parts is None:
-        parts = _cut(get_template(CARD_TEMPLATE).render(values))
+        parts = _cut(template.render(values))
         cards.put(key, parts)
     filled = {"csrfmiddlewaretoken": str(csrf_token)}
     filled["next"] = str(conditional_escape(request.get_full_path()))
