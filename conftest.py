@@ -192,13 +192,17 @@ def refused_redis(settings):
 def empty_cache():
     """Every test starts and ends with an empty cache: it outlives a test's database transaction,
     and holds rate-limit counters (accounts) and Wagtail's site lookups that must not leak. The
-    menu cards this process keeps (menu.cards) too: a test sees the cards it drew."""
+    menu cards and the catalogue this process keeps (menu.cards, menu.catalogue) too: a test sees
+    what it drew and read."""
     from django.core.cache import cache
 
+    from menu import catalogue
     from menu.cards import cards
 
     cache.clear()
     cards.clear()
+    catalogue.clear()
     yield
     cache.clear()
     cards.clear()
+    catalogue.clear()

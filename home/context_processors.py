@@ -1,16 +1,25 @@
-"""Links every page's header and footer need, found once per request in a single query."""
+"""Links every page's header and footer need, found in a single query (once per content generation
+in each process: `menu.catalogue`)."""
 
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils.functional import SimpleLazyObject
 
+from menu.catalogue import kept
+
 
 def _navigation(request):
-    from wagtail.models import Page, Site
+    from wagtail.models import Site
 
     site = Site.find_for_request(request)
     root = site.root_page if site else None
     if root is None:
         return {"menu": None, "stores": None, "footer_pages": []}
+    return kept(request, ("navigation", site.pk, root.pk), lambda: _links(root))
+
+
+def _links(root):
+    from wagtail.models import Page
+
     # The menu, the store index and the footer's pages in one query, in the tree's order; plain
     # `Page` objects, which is all a link needs (title and URL).
     is_menu = Q(menupage__isnull=False)

@@ -21,6 +21,7 @@ from wagtail.models import Orderable, Page, PageManager
 from wagtail.query import PageQuerySet
 from wagtail.search import index
 
+from .catalogue import kept
 from .head_office import HeadOfficeFields, HeadOfficeFieldsFormMixin, HeadOfficeFieldsMixin
 from .offers import chain_offers, store_menu_provider
 from .panels import PermissionedFormsetsMixin, PermissionedInlinePanel
@@ -372,15 +373,17 @@ class MenuPage(RoutablePageMixin, OneChildTypeRouteMixin, OneQueryViewRestrictio
             for value, label in Category.choices
         ]
 
-    def store_links(self):
+    def store_links(self, request=None):
         provider = store_menu_provider()
-        return provider.store_links(self) if provider else []
+        return provider.store_links(self, request) if provider else []
 
     @path("")
     def chain_menu(self, request):
-        offers = chain_offers(self.products())
+        products = kept(request, ("menu products", self.pk), lambda: list(self.products()))
+        offers = chain_offers(products)
         return self.render(
-            request, context_overrides={"sections": self.sections(offers), "store_links": self.store_links()}
+            request,
+            context_overrides={"sections": self.sections(offers), "store_links": self.store_links(request)},
         )
 
     # Under a prefix so a store slug never shadows a product page (/carte/<product slug>/).
@@ -390,7 +393,7 @@ class MenuPage(RoutablePageMixin, OneChildTypeRouteMixin, OneQueryViewRestrictio
         if provider is None:
             raise Http404
         context = provider.store_menu_context(self, request, store_slug)
-        context["store_links"] = self.store_links()
+        context["store_links"] = self.store_links(request)
         return self.render(request, context_overrides=context)
 
 

@@ -43,8 +43,9 @@ def chain_offers(products):
 class StoreMenuProvider:
     """Interface the stores app implements (see `stores.menu`)."""
 
-    def store_links(self, menu_page):
-        """[(store title, url of its menu, store slug)] for the store picker, in bounded queries."""
+    def store_links(self, menu_page, request=None):
+        """[(store title, url of its menu, store slug)] for the store picker, in bounded queries
+        (none while `request`'s content generation is one this process has read them under)."""
         raise NotImplementedError
 
     def store_menu_context(self, menu_page, request, store_slug):

@@ -57,6 +57,8 @@ from django.utils import translation
 from wagtail.models import Page
 from wagtail.views import serve as wagtail_serve
 
+from menu import catalogue
+
 from .cache import FailSoftRedisCache
 from .health import current_release
 
@@ -355,6 +357,8 @@ class PageCacheMiddleware:
         if not enabled():
             return self.get_response(request)
         if not shareable_request(request):
+            if request.method in ("GET", "HEAD") and serves_a_page(get_urlconf(), request.path_info):
+                self._read_generation(request)  # a page drawn for one visitor reads the catalogue
             response = self.get_response(request)
             if getattr(request, "_page_cache_shareable", False):
                 response[HEADER] = "bypass"
@@ -381,6 +385,7 @@ class PageCacheMiddleware:
             return self._replay(request, entry)
 
         generation = _current_token(generation_key(), generation)  # read before rendering
+        catalogue.set_generation(request, generation)
         request._page_cache_stock = {}  # the stock tokens of the stores the page shows (_stock_shown)
         response = self.get_response(request)
         if not getattr(request, "_page_cache_shareable", False):
@@ -392,6 +397,13 @@ class PageCacheMiddleware:
         else:
             response[HEADER] = "bypass"
         return response
+
+    @staticmethod
+    def _read_generation(request):
+        """Hand the generation to the catalogue (`menu.catalogue`) for a page that will not be stored:
+        read before rendering, as for a stored page; none while a change may be unrecorded."""
+        if _retry_pending_generation():
+            catalogue.set_generation(request, _current_token(generation_key(), cache.get(generation_key())))
 
     @staticmethod
     def _storable(request, response):

@@ -1,7 +1,15 @@
-"""One store's menu: the chain's menu with what this store cannot make right now greyed out."""
+"""One store's menu: the chain's menu with what this store cannot make right now greyed out.
+
+The catalogue it is drawn from (the menu's products with their sizes, photos, recipes and extras,
+and the live stores) is read once per content generation in each process (`menu.catalogue`): a
+sale changes none of it. What a sale changes, the store's stock levels and withdrawals, is read on
+every drawing.
+"""
 
 from django.http import Http404
+from django.utils.translation import get_language
 
+from menu.catalogue import kept
 from menu.models import ProductPage
 from menu.offers import ProductOffer, SizeOffer, StoreMenuProvider
 
@@ -10,17 +18,35 @@ from .models import StorePage
 from .signals import stock_shown
 
 
+def live_stores(request):
+    """{slug: StorePage} of the live stores, in the tree's order (kept per content generation)."""
+    return kept(
+        request,
+        ("live stores",),
+        lambda: {store.slug: store for store in StorePage.objects.live().order_by("path")},
+    )
+
+
 class StockStoreMenuProvider(StoreMenuProvider):
-    def store_links(self, menu_page):
-        stores = StorePage.objects.live().order_by("path").only("id", "title", "slug")
-        return [(store.title, menu_page.store_menu_url(store), store.slug) for store in stores]
+    def store_links(self, menu_page, request=None):
+        def build():
+            return [
+                (store.title, menu_page.store_menu_url(store), store.slug)
+                for store in live_stores(request).values()
+            ]
+
+        return kept(request, ("store links", menu_page.pk, get_language()), build)
 
     def store_menu_context(self, menu_page, request, store_slug):
-        store = StorePage.objects.live().filter(slug=store_slug).first()
+        store = live_stores(request).get(store_slug)
         if store is None:
             raise Http404
-        products = list(
-            ProductPage.objects.child_of(menu_page).live().with_recipes(allergens=False).order_by("path")
+        products = kept(
+            request,
+            ("store menu products", menu_page.pk),
+            lambda: list(
+                ProductPage.objects.child_of(menu_page).live().with_recipes(allergens=False).order_by("path")
+            ),
         )
         stock_shown.send(sender=StorePage, request=request, store_id=store.pk)  # before it is read
         availability = menu_availability(store, products)

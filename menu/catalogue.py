@@ -1,0 +1,57 @@
+"""What every storefront page reads of the catalogue, read once per content generation per process.
+
+A store's menu is drawn again after each sale at that store (the page cache drops it), and every
+page is drawn for each view of a visitor with a cart or an account (the page cache passes them
+by). Each such drawing read the same catalogue again: the menu's products with their sizes, photos,
+recipes and extras, the live stores, the header's links. None of that changes with a sale.
+
+The page cache (`ocpizza.pagecache`) keeps a *generation* token that every change of content
+replaces: a save or delete of a page, an image, a site, a setting or any model of `home`, `menu`
+or `stores`, publishing and unpublishing included. Its middleware reads the token before a page is
+drawn and hands it over with `set_generation(request, token)`. `kept(request, key, build)` then
+returns what `build()` gave for `key` under that same token in this process, and calls `build()`
+only for a token or a key it has not seen. A change is a new token: nothing is invalidated, so
+nothing is served stale for want of an invalidation. Only the current token's values are kept (a
+new token drops the others), and the token is read before the database, as for a stored page: a
+drawing that read the catalogue before a change committed is not used after the token the commit
+writes.
+
+Without a token (the page cache off, as under `make run`, a cache that cannot be read, a change
+this process could not record, or no request) `build()` is called every time. What depends on the
+stock (stock levels, a store's withdrawals) or the clock is never kept here: it is read on every
+drawing. The values kept are shared by every request of the process: callers must not change them.
+"""
+
+import threading
+
+ATTRIBUTE = "_catalogue_generation"
+
+_lock = threading.Lock()
+_kept = {"generation": None, "values": {}}
+
+
+def set_generation(request, generation):
+    """The content generation read for `request` before its page is drawn (None: keep nothing)."""
+    setattr(request, ATTRIBUTE, generation)
+
+
+def kept(request, key, build):
+    """`build()`'s value for `key` under `request`'s content generation, built once per generation."""
+    generation = getattr(request, ATTRIBUTE, None) if request is not None else None
+    if generation is None:
+        return build()
+    with _lock:
+        if _kept["generation"] != generation:
+            _kept["generation"], _kept["values"] = generation, {}
+        values = _kept["values"]
+        if key in values:
+            return values[key]
+    value = build()  # outside the lock: a slow read must not hold up the other threads
+    values[key] = value  # the generation's own dict: a newer generation has its own
+    return value
+
+
+def clear():
+    """Forget every kept value (tests)."""
+    with _lock:
+        _kept["generation"], _kept["values"] = None, {}

@@ -1,0 +1,178 @@
+"""The catalogue read once per content generation (menu/catalogue.py): a page drawn again reads
+only what a sale can change, and every change of content is read at once."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from wagtail.models import Site
+
+from home.models import BrandSettings
+from menu import catalogue
+from menu.tests.factories import product_with_recipe
+from stores.services import record_waste
+
+from .factories import stock
+
+
+def store_menu(menu_page):
+    return f"{menu_page.url}pizzeria/vaise/"
+
+
+def card_of(html, slug):
+    start = html.index(f'data-product="{slug}"')
+    return html[html.rindex("<li", 0, start) : html.index("</div>\n</li>", start)]
+
+
+def tables_read(queries):
+    """The tables named after FROM in each query, in order."""
+    return [
+        query["sql"].split(" FROM ")[1].split()[0].strip('"') for query in queries if " FROM " in query["sql"]
+    ]
+
+
+def drawn(client, url):
+    """(response, tables read) of one request."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, HTTP_ACCEPT_LANGUAGE="fr")
+    assert response.status_code == 200
+    return response, tables_read(queries.captured_queries)
+
+
+@pytest.fixture
+def shop(menu_page, vaise, bellecour, dough, cheese):
+    margherita = product_with_recipe(
+        menu_page,
+        title="Margherita",
+        recipe={dough: 200, cheese: 100},
+        sizes=(("Petite", "9.00", "1.00"), ("Grande", "13.00", "1.50")),
+    )
+    product_with_recipe(menu_page, title="Focaccia", recipe={dough: 200})
+    stock(vaise, {dough: 5000, cheese: 1000})
+    # The brand's settings exist on a running site; a first page would create them (a change of
+    # content, which starts a new generation).
+    BrandSettings.for_site(Site.objects.get(is_default_site=True))
+    return margherita
+
+
+def test_a_store_menu_drawn_again_reads_only_the_stock(menu_page, shop):
+    # A query string passes the page cache by: every request draws the page (as for a visitor
+    # with a cart, or a store's menu after a sale).
+    first, read_first = drawn(Client(), store_menu(menu_page) + "?vu=1")
+    again, read_again = drawn(Client(), store_menu(menu_page) + "?vu=2")
+
+    assert first["X-Page-Cache"] == again["X-Page-Cache"] == "bypass"
+    catalogue_tables = {"menu_productsize", "menu_recipeline", "menu_productextra", "stores_storepage"}
+    assert catalogue_tables <= set(read_first)
+    assert not catalogue_tables & set(read_again)
+    assert read_again.count("stores_stocklevel") == read_again.count("stores_productwithdrawal") == 1
+    assert len(read_again) <= 7
+    html = again.content.decode()
+    assert "Grande — 13,00\u00a0€" in card_of(html, "margherita")
+    assert f'class="tag" href="{store_menu(menu_page)}" aria-current="page">OC Pizza Vaise</a>' in html
+
+
+def test_the_chain_menu_drawn_again_reads_no_product(menu_page, shop):
+    drawn(Client(), menu_page.url + "?vu=1")
+
+    again, read = drawn(Client(), menu_page.url + "?vu=2")
+
+    assert not {"menu_productsize", "stores_storepage", "wagtailimages_rendition"} & set(read)
+    assert len(read) <= 5
+    assert "Margherita" in card_of(again.content.decode(), "margherita")
+
+
+def test_a_sale_that_sells_out_shows_on_the_next_drawing(menu_page, shop, vaise, cheese):
+    drawn(Client(), store_menu(menu_page) + "?vu=1")
+
+    record_waste(store=vaise, lines=[(cheese, 950)], user=None)  # 50 g left: no Margherita
+    again, _ = drawn(Client(), store_menu(menu_page) + "?vu=2")
+
+    margherita = card_of(again.content.decode(), "margherita")
+    assert "is-unavailable" in margherita.split(">")[0]
+    assert "Plus de mozzarella" in margherita
+
+
+def test_a_published_price_is_shown_on_the_next_drawing(menu_page, shop):
+    drawn(Client(), store_menu(menu_page) + "?vu=1")
+
+    sizes = list(shop.sizes.all())
+    for size in sizes:
+        if size.name == "Grande":
+            size.price = Decimal("11.50")
+    shop.sizes = sizes  # as the page editor's form does: the revision holds the sizes
+    shop.save_revision().publish()
+    again, _ = drawn(Client(), store_menu(menu_page) + "?vu=2")
+    chain, _ = drawn(Client(), menu_page.url + "?vu=2")
+
+    assert "Grande — 11,50\u00a0€" in card_of(again.content.decode(), "margherita")
+    assert "13,00" not in card_of(again.content.decode(), "margherita")
+    assert "11,50" in card_of(chain.content.decode(), "margherita")
+
+
+def test_an_unpublished_store_leaves_the_picker_and_its_menu_at_once(client, menu_page, shop, bellecour):
+    first, _ = drawn(Client(), store_menu(menu_page) + "?vu=1")
+    assert "OC Pizza Bellecour" in first.content.decode()
+
+    bellecour.unpublish()
+    again, _ = drawn(Client(), store_menu(menu_page) + "?vu=2")
+
+    assert "OC Pizza Bellecour" not in again.content.decode()
+    assert client.get(f"{menu_page.url}pizzeria/bellecour/?vu=2").status_code == 404
+
+
+def test_a_new_product_is_on_the_next_drawing(menu_page, shop, dough):
+    drawn(Client(), store_menu(menu_page) + "?vu=1")
+
+    product_with_recipe(menu_page, title="Calzone", recipe={dough: 250})
+    again, _ = drawn(Client(), store_menu(menu_page) + "?vu=2")
+
+    assert "Calzone" in card_of(again.content.decode(), "calzone")
+
+
+def test_with_the_cache_down_the_catalogue_is_read_for_every_drawing(menu_page, shop, refused_redis):
+    drawn(Client(), store_menu(menu_page) + "?vu=1")
+
+    _, read = drawn(Client(), store_menu(menu_page) + "?vu=2")
+
+    assert {"menu_productsize", "menu_recipeline", "stores_storepage"} <= set(read)
+
+
+def test_with_the_page_cache_off_the_catalogue_is_read_for_every_drawing(menu_page, shop, settings):
+    settings.PAGE_CACHE_SECONDS = 0
+    drawn(Client(), store_menu(menu_page) + "?vu=1")
+
+    _, read = drawn(Client(), store_menu(menu_page) + "?vu=2")
+
+    assert {"menu_productsize", "menu_recipeline", "stores_storepage"} <= set(read)
+
+
+class Request:
+    pass
+
+
+def test_kept_values_belong_to_one_generation():
+    built = []
+
+    def build(value):
+        def make():
+            built.append(value)
+            return value
+
+        return make
+
+    first, second, none = Request(), Request(), Request()
+    catalogue.set_generation(first, "g1")
+    catalogue.set_generation(second, "g2")
+    catalogue.set_generation(none, None)
+
+    assert catalogue.kept(first, "k", build("a")) == "a"
+    assert catalogue.kept(first, "k", build("b")) == "a"  # kept
+    assert catalogue.kept(second, "k", build("c")) == "c"  # a new generation reads again
+    assert catalogue.kept(first, "k", build("d")) == "d"  # the old one's values were dropped
+    assert catalogue.kept(none, "k", build("e")) == "e"
+    assert catalogue.kept(none, "k", build("f")) == "f"  # no generation: never kept
+    assert catalogue.kept(None, "k", build("g")) == "g"  # no request: never kept
+    assert built == ["a", "c", "d", "e", "f", "g"]
