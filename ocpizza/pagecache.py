@@ -241,6 +241,9 @@ WAGTAIL_SHOWN = frozenset(
         "wagtailcore.locale",
         "wagtailcore.pageviewrestriction",
         "wagtailimages.image",
+        # A purge of renditions (wagtail_update_image_renditions) deletes the files that kept pages,
+        # cards and the catalogue (menu.catalogue) name: made again, their names change.
+        "wagtailimages.rendition",
         "wagtaildocs.document",
     }
 )

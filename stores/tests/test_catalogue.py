@@ -1,6 +1,7 @@
 """The catalogue read once per content generation (menu/catalogue.py): a page drawn again reads
 only what a sale can change, and every change of content is read at once."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -176,3 +177,21 @@ def test_kept_values_belong_to_one_generation():
     assert catalogue.kept(none, "k", build("f")) == "f"  # no generation: never kept
     assert catalogue.kept(None, "k", build("g")) == "g"  # no request: never kept
     assert built == ["a", "c", "d", "e", "f", "g"]
+
+
+def test_renditions_made_again_are_shown_with_their_files(menu_page, shop, settings, tmp_path):
+    from ocpizza.demo_images import product_image
+
+    settings.MEDIA_ROOT = tmp_path
+    shop.photo = product_image("Margherita", category="pizza")
+    shop.save()
+    drawn(Client(), store_menu(menu_page) + "?vu=1")  # makes the photo's renditions
+    drawn(Client(), store_menu(menu_page) + "?vu=2")  # reads them with the products
+    for rendition in shop.photo.renditions.all():  # as wagtail_update_image_renditions --purge-only
+        rendition.file.delete(save=False)
+        rendition.delete()
+
+    again, _ = drawn(Client(), store_menu(menu_page) + "?vu=3")
+
+    sources = re.findall(r'src="/media/([^"]*)"', card_of(again.content.decode(), "margherita"))
+    assert sources and all((tmp_path / source).exists() for source in sources)
