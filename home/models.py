@@ -1,5 +1,6 @@
 """Editorial pages of the storefront: home page, standard pages and promotions."""
 
+import copy
 from decimal import Decimal
 
 from django import forms
@@ -14,9 +15,10 @@ from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, PublishingPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import RichTextField, StreamField
-from wagtail.models import DraftStateMixin, LockableMixin, Page, PreviewableMixin, RevisionMixin
+from wagtail.models import DraftStateMixin, LockableMixin, Page, PreviewableMixin, RevisionMixin, Site
 from wagtail.search import index
 
+from menu.catalogue import kept
 from menu.models import (
     Category,
     JoinedChildRouteMixin,
@@ -51,9 +53,26 @@ class HomePage(JoinedChildRouteMixin, OneQueryViewRestrictionsMixin, Page):
         context = super().get_context(request, *args, **kwargs)
         block_types = {block.block_type for block in self.body}
         if "promotions" in block_types:
-            context["promotions"] = Promotion.objects.current().for_display()
+            # Those not ended yet, read once per content generation (`menu.catalogue`); which of
+            # them run now is decided here, for each drawing, as `current()` would.
+            now = timezone.now()
+            running = kept(
+                request,
+                ("promotions", self.pk),
+                lambda: list(
+                    Promotion.objects.filter(live=True, ends_at__gt=now)
+                    .order_by("ends_at", "id")
+                    .for_display()
+                ),
+            )
+            context["promotions"] = [p for p in running if p.starts_at <= now < p.ends_at]
         if "store_finder" in block_types:
-            context["stores"] = StorePage.objects.live().descendant_of(self).for_listing()
+            # The block shows each store's name, address and link: nothing else is read.
+            context["stores"] = kept(
+                request,
+                ("store finder", self.pk),
+                lambda: list(StorePage.objects.live().descendant_of(self).order_by("path")),
+            )
         return context
 
 
@@ -432,3 +451,17 @@ class BrandSettings(BaseSiteSetting):
 
     class Meta:
         verbose_name = _("identité de la marque")
+
+    @classmethod
+    def for_request(cls, request):
+        """As Wagtail's, with the row read once per content generation (`menu.catalogue`): every
+        page's footer shows it. Each request gets its own copy (Wagtail notes the request on it)."""
+        attr_name = cls.get_cache_attr_name()
+        if hasattr(request, attr_name):
+            return getattr(request, attr_name)
+        site = Site.find_for_request(request)
+        key = ("brand settings", site.pk if site else None)
+        site_settings = copy.copy(kept(request, key, lambda: cls.for_site(site)))
+        site_settings._request = request
+        setattr(request, attr_name, site_settings)
+        return site_settings

@@ -25,6 +25,9 @@ drawing. The values kept are shared by every request of the process: callers mus
 import threading
 
 ATTRIBUTE = "_catalogue_generation"
+# Values kept per generation, at most: far above what the site's pages need (a few per page of the
+# tree), a bound should a key ever come from visitors.
+MAX_KEPT = 10_000
 
 _lock = threading.Lock()
 _kept = {"generation": None, "values": {}}
@@ -35,8 +38,9 @@ def set_generation(request, generation):
     setattr(request, ATTRIBUTE, generation)
 
 
-def kept(request, key, build):
-    """`build()`'s value for `key` under `request`'s content generation, built once per generation."""
+def kept(request, key, build, *, keep_none=True):
+    """`build()`'s value for `key` under `request`'s content generation, built once per generation
+    (with `keep_none=False`, a None is built again each time: a page not found is not kept)."""
     generation = getattr(request, ATTRIBUTE, None) if request is not None else None
     if generation is None:
         return build()
@@ -47,8 +51,24 @@ def kept(request, key, build):
         if key in values:
             return values[key]
     value = build()  # outside the lock: a slow read must not hold up the other threads
-    values[key] = value  # the generation's own dict: a newer generation has its own
+    if (value is not None or keep_none) and len(values) < MAX_KEPT:
+        values[key] = value  # the generation's own dict: a newer generation has its own
     return value
+
+
+def find_site(request):
+    """The Wagtail site `request` is for, looked up once per host and content generation: every
+    page reads it (Wagtail's lookup is one query per request). Wagtail keeps it on the request
+    (`Site.find_for_request`), where the rest of the request finds it; with it, the site's root
+    page (read with it), through which Wagtail routes every page."""
+    from wagtail.models import Site
+
+    if getattr(request, ATTRIBUTE, None) is None or hasattr(request, "_wagtail_site"):
+        return Site.find_for_request(request)
+    # The host was checked against ALLOWED_HOSTS (get_host): the keys are bounded.
+    key = ("site", request.get_host(), request.get_port())
+    request._wagtail_site = kept(request, key, lambda: Site.find_for_request(request))
+    return request._wagtail_site
 
 
 def clear():

@@ -276,6 +276,7 @@ class OneChildTypeRouteMixin:
     class. A parent whose children are all of one type (`subpage_types`) returns them from
     `typed_children()` (with what the child's page needs joined), and one typed query reads the
     child. Any other child (a page created outside the admin's rules) is still found the generic way.
+    A child found is kept per content generation (`menu.catalogue`): a page drawn again reads none.
     """
 
     def typed_children(self):
@@ -283,7 +284,12 @@ class OneChildTypeRouteMixin:
 
     def route(self, request, path_components):
         if path_components:
-            child = self.typed_children().filter(slug=path_components[0]).first()
+            child = kept(
+                request,
+                ("typed child", self.pk, path_components[0]),
+                lambda: self.typed_children().filter(slug=path_components[0]).first(),
+                keep_none=False,
+            )
             if child is not None:
                 child._cached_parent_obj = self  # as Wagtail does: its parent needs no query
                 return child.route(request, path_components[1:])
@@ -295,7 +301,7 @@ class JoinedChildRouteMixin:
 
     For a parent whose children are of several types (the home page): the child is read by slug
     with each allowed type's row joined, and served as the type whose row is there. A child of
-    any other type is still found the generic way.
+    any other type is still found the generic way. A child found is kept per content generation.
     """
 
     def route(self, request, path_components):
@@ -305,7 +311,12 @@ class JoinedChildRouteMixin:
                 link = model._meta.parents.get(Page)  # the child's row, joined from `Page`
                 if link is not None:
                     links.append(link.remote_field.get_accessor_name())
-            page = self.get_children().filter(slug=path_components[0]).select_related(*links).first()
+            page = kept(
+                request,
+                ("child", self.pk, path_components[0]),
+                lambda: self.get_children().filter(slug=path_components[0]).select_related(*links).first(),
+                keep_none=False,
+            )
             for name in links if page is not None else ():
                 try:
                     child = getattr(page, name)

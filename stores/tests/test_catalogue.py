@@ -11,7 +11,6 @@ from django.test.utils import CaptureQueriesContext
 from wagtail.models import Site
 
 from home.models import BrandSettings
-from menu import catalogue
 from menu.tests.factories import product_with_recipe
 from stores.services import record_waste
 
@@ -148,35 +147,6 @@ def test_with_the_page_cache_off_the_catalogue_is_read_for_every_drawing(menu_pa
     _, read = drawn(Client(), store_menu(menu_page) + "?vu=2")
 
     assert {"menu_productsize", "menu_recipeline", "stores_storepage"} <= set(read)
-
-
-class Request:
-    pass
-
-
-def test_kept_values_belong_to_one_generation():
-    built = []
-
-    def build(value):
-        def make():
-            built.append(value)
-            return value
-
-        return make
-
-    first, second, none = Request(), Request(), Request()
-    catalogue.set_generation(first, "g1")
-    catalogue.set_generation(second, "g2")
-    catalogue.set_generation(none, None)
-
-    assert catalogue.kept(first, "k", build("a")) == "a"
-    assert catalogue.kept(first, "k", build("b")) == "a"  # kept
-    assert catalogue.kept(second, "k", build("c")) == "c"  # a new generation reads again
-    assert catalogue.kept(first, "k", build("d")) == "d"  # the old one's values were dropped
-    assert catalogue.kept(none, "k", build("e")) == "e"
-    assert catalogue.kept(none, "k", build("f")) == "f"  # no generation: never kept
-    assert catalogue.kept(None, "k", build("g")) == "g"  # no request: never kept
-    assert built == ["a", "c", "d", "e", "f", "g"]
 
 
 def test_renditions_made_again_are_shown_with_their_files(menu_page, shop, settings, tmp_path):
