@@ -176,12 +176,13 @@ def budgets(rows, ceiling, workers):
             r = ratio(warm["rps"], ceiling)
             results.append((f"{page}: warm ≥ 0.50 of the ceiling", f"{r:.3f}", verdict(r >= 0.50)))
         if cold is not None:
-            r, queries = ratio(cold["rps"], ceiling), cold["queries"][0]
+            # Judged on the first drawing after an edit, the one that reads the catalogue again.
+            r, (first, again) = ratio(cold["rps"], ceiling), cold["queries"]
             results.append(
                 (
                     f"{page}: cold ≥ 0.10 of the ceiling with ≤ 10 queries",
-                    f"{r:.3f}, {queries} queries",
-                    verdict(r >= 0.10 and queries <= 10),
+                    f"{r:.3f}, {first} queries first after an edit ({again} after)",
+                    verdict(r >= 0.10 and first <= 10),
                 )
             )
     order = by_name.get("order")
@@ -466,7 +467,7 @@ def scenarios(prepared, host, site_url):
     def page(name, cold=False):
         path = urls[name] + ("?bench-cold={n}" if cold else "")
         label = f"{name} (cold)" if cold else name
-        return (label, "site", lambda: [get(path)], "200", queries[name])
+        return (label, "site", lambda: [get(path)], "200", queries[label])
 
     def cart_adds():
         sizes = prepared["sizes"]
@@ -828,6 +829,8 @@ def report(rows, ceiling, workers, about, started, args, problems=()):
     print(f"Ceiling (minimal view, median of {runs} runs): {ceiling:.1f} req/s")
     print(format_table(rows, ceiling))
     print("queries c/w: cold (cache cleared) / warm (same request again), from Django's test client;")
+    print("(cold) rows' c/w: the first drawing after an edit (cache cleared) / a drawing after it (the")
+    print("catalogue kept, menu/catalogue.py: what each of these rows' requests is);")
     print("order c/w: two orders placed. bad: answers other than expected (or socket errors).")
     if any("during" in row for row in rows):
         print(

@@ -90,6 +90,7 @@ def test_budgets_judge_ratios_queries_latency_and_memory():
         row("minimal view", 1000),
         row("home", 600),
         row("home (cold)", 90, queries=(8, 2)),
+        row("menu (cold)", 110, queries=(11, 1)),
         row("order", 20, p95=151.0),
         row("tracking", 850, queries=(3, 3)),
         row("board", 900, queries=(4, 3)),
@@ -97,9 +98,11 @@ def test_budgets_judge_ratios_queries_latency_and_memory():
 
     verdicts = budgets(rows, 1000, workers=[(101, 140 * 1024, 10_000), (102, 160 * 1024, 9_999)])
 
+    assert verdicts[2][1] == "0.110, 11 queries first after an edit (1 after)"
     assert [verdict for _, _, verdict in verdicts] == [
         "met",  # home warm 0.600
         "NOT MET",  # home cold 0.090
+        "NOT MET",  # menu cold 0.110, but 11 queries on its first drawing after an edit
         "NOT MET",  # order p95 151 ms
         "met",  # tracking 0.850, 3 queries
         "NOT MET",  # board: 4 queries cold
