@@ -30,6 +30,8 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
+from .catalogue import kept
+
 CARD_TEMPLATE = "includes/product_card.html"
 MAX_CARDS = 1000
 
@@ -116,7 +118,7 @@ def card_key(request, product, offer, store):
         product.pk,
         product.title,
         product.slug,
-        product.get_url(request=request),
+        product_url(request, product),
         product.summary,
         product.is_vegetarian,
         product.is_spicy,
@@ -141,17 +143,27 @@ def card_key(request, product, offer, store):
     )
 
 
+def product_url(request, product):
+    """The product's link as `{% pageurl %}` writes it for this request: kept per content
+    generation and site (`menu.catalogue`; a page moved or a site changed is a new generation)."""
+    site = getattr(request, "_wagtail_site", None)
+    key = ("product url", product.pk, site.pk if site is not None else None)
+    return kept(request, key, lambda: product.get_url(request=request))
+
+
 def _offer_key(offer):
+    # The offer's own availability and reason follow from its sizes' (menu.offers.ProductOffer),
+    # and a size's reason from its availability's `key` in the language of the card's key: no
+    # reason is worded to find a kept card.
     return (
-        offer.available,
-        str(offer.reason),
+        offer.product.is_available,
         tuple(
             (
                 row.size.pk,
                 row.size.name,
                 row.size.price,
                 row.available,
-                None if row.availability is None else str(row.availability.reason),
+                None if row.availability is None else row.availability.key,
             )
             for row in offer.sizes
         ),

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 @dataclass
 class SizeOffer:
     size: object  # ProductSize
-    availability: object = None  # stores.availability.Availability, or None on the chain menu
+    # stores.availability.Availability, or None on the chain menu: `available`, `reason` (its
+    # words) and `key` (a hashable value that decides `available` and `reason` in a language).
+    availability: object = None
 
     @property
     def available(self):

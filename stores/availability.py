@@ -33,6 +33,12 @@ class Availability:
         return not (self.withdrawn or self.withdrawn_here) and (self.portions is None or self.portions > 0)
 
     @property
+    def key(self):
+        """What `available` and `reason` are made of (menu cards are kept under it, menu.cards)."""
+        missing = tuple((ingredient.pk, ingredient.name) for ingredient in self.missing)
+        return (self.available, self.withdrawn, self.withdrawn_here, missing)
+
+    @property
     def reason(self):
         if self.withdrawn:
             return _("Retiré de la vente")
@@ -86,37 +92,62 @@ def portions(needs, levels, ingredients):
     return Availability(portions=count, missing=sorted(missing, key=lambda i: i.name))
 
 
-def menu_availability(store, products=None):
-    """Which sizes (and sizes with one extra) of `products` the store can make, and how many.
+@dataclass(frozen=True)
+class MenuNeeds:
+    """What each size of a menu's products needs, alone and with each one extra: the part of
+    `menu_availability` that stock does not change (kept per content generation on a store's
+    menu, stores.menu). `products`: ((product id, on sale, ((size id, needs, ((extra id, needs),
+    …)), …)), …); `ingredients`: {ingredient id: Ingredient} of every recipe line and extra."""
 
-    `products` should come from `ProductPage.objects.with_recipes()` (else the recipes are read
-    once per product); by default every live product. One query reads the store's levels.
-    """
-    if products is None:
-        products = ProductPage.objects.live().with_recipes()
-    levels = stock_levels(store)
-    withdrawn_here = withdrawn_products(store)
-    sizes = {}
-    extras = {}
+    products: tuple
+    ingredients: dict
+
+
+def menu_needs(products):
+    """MenuNeeds of `products` (from `ProductPage.objects.with_recipes()`: no query then)."""
+    rows, ingredients = [], {}
     for product in products:
         lines = list(product.recipe_lines.all())
         product_extras = list(product.extras.all())
-        ingredients = {line.ingredient_id: line.ingredient for line in lines}
+        ingredients.update({line.ingredient_id: line.ingredient for line in lines})
         ingredients.update({extra.ingredient_id: extra.ingredient for extra in product_extras})
+        sizes = []
         for size in product.sizes.all():
-            if not product.is_available or product.id in withdrawn_here:
-                sizes[size.id] = Availability(
-                    portions=0,
-                    withdrawn=not product.is_available,
-                    withdrawn_here=product.id in withdrawn_here,
-                )
-                for extra in product_extras:
-                    extras[(size.id, extra.id)] = sizes[size.id]
-                continue
             needs = ingredient_needs(size, recipe_lines=lines)
-            sizes[size.id] = portions(needs, levels, ingredients)
-            for extra in product_extras:
-                extras[(size.id, extra.id)] = portions(with_extras(needs, size, [extra]), levels, ingredients)
+            with_each = tuple((extra.id, with_extras(needs, size, [extra])) for extra in product_extras)
+            sizes.append((size.id, needs, with_each))
+        rows.append((product.id, product.is_available, tuple(sizes)))
+    return MenuNeeds(products=tuple(rows), ingredients=ingredients)
+
+
+def menu_availability(store, products=None, *, needs=None):
+    """Which sizes (and sizes with one extra) of `products` the store can make, and how many.
+
+    `products` should come from `ProductPage.objects.with_recipes()` (else the recipes are read
+    once per product); by default every live product. Or their `needs` (`menu_needs`), worked
+    out before. One query reads the store's levels, one its withdrawals.
+    """
+    if needs is None:
+        if products is None:
+            products = ProductPage.objects.live().with_recipes()
+        needs = menu_needs(products)
+    levels = stock_levels(store)
+    withdrawn_here = withdrawn_products(store)
+    ingredients = needs.ingredients
+    sizes = {}
+    extras = {}
+    for product_id, on_sale, product_sizes in needs.products:
+        for size_id, size_needs, with_each in product_sizes:
+            if not on_sale or product_id in withdrawn_here:
+                sizes[size_id] = Availability(
+                    portions=0, withdrawn=not on_sale, withdrawn_here=product_id in withdrawn_here
+                )
+                for extra_id, _needs in with_each:
+                    extras[(size_id, extra_id)] = sizes[size_id]
+                continue
+            sizes[size_id] = portions(size_needs, levels, ingredients)
+            for extra_id, extra_needs in with_each:
+                extras[(size_id, extra_id)] = portions(extra_needs, levels, ingredients)
     return MenuAvailability(sizes=sizes, extras=extras)
 
 

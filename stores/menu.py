@@ -1,9 +1,9 @@
 """One store's menu: the chain's menu with what this store cannot make right now greyed out.
 
 The catalogue it is drawn from (the menu's products with their sizes, photos, recipes and extras,
-and the live stores) is read once per content generation in each process (`menu.catalogue`): a
-sale changes none of it. What a sale changes, the store's stock levels and withdrawals, is read on
-every drawing.
+what each size needs of each ingredient, and the live stores) is read once per content generation
+in each process (`menu.catalogue`): a sale changes none of it. What a sale changes, the store's
+stock levels and withdrawals, is read on every drawing.
 """
 
 from django.http import Http404
@@ -13,7 +13,7 @@ from menu.catalogue import kept
 from menu.models import ProductPage
 from menu.offers import ProductOffer, SizeOffer, StoreMenuProvider
 
-from .availability import menu_availability
+from .availability import menu_availability, menu_needs
 from .models import StorePage
 from .signals import stock_shown
 
@@ -48,8 +48,9 @@ class StockStoreMenuProvider(StoreMenuProvider):
                 ProductPage.objects.child_of(menu_page).live().with_recipes(allergens=False).order_by("path")
             ),
         )
+        needs = kept(request, ("store menu needs", menu_page.pk), lambda: menu_needs(products))
         stock_shown.send(sender=StorePage, request=request, store_id=store.pk)  # before it is read
-        availability = menu_availability(store, products)
+        availability = menu_availability(store, needs=needs)
         offers = [
             ProductOffer(
                 product=product,
