@@ -462,6 +462,7 @@ class BrandSettings(BaseSiteSetting):
         site = Site.find_for_request(request)
         key = ("brand settings", site.pk if site else None)
         site_settings = copy.copy(kept(request, key, lambda: cls.for_site(site)))
+        site_settings._page_url_cache = {}  # its own: page links are written for this request
         site_settings._request = request
         setattr(request, attr_name, site_settings)
         return site_settings

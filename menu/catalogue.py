@@ -14,7 +14,9 @@ only for a token or a key it has not seen. A change is a new token: nothing is i
 nothing is served stale for want of an invalidation. Only the current token's values are kept (a
 new token drops the others), and the token is read before the database, as for a stored page: a
 drawing that read the catalogue before a change committed is not used after the token the commit
-writes.
+writes. Like a stored page, a value is also kept until the end of the minute at most: an edit
+whose token could not be written (Redis refused it, in a process that cannot retry) shows within
+the minute all the same.
 
 Without a token (the page cache off, as under `make run`, a cache that cannot be read, a change
 this process could not record, or no request) `build()` is called every time. What depends on the
@@ -23,6 +25,7 @@ drawing. The values kept are shared by every request of the process: callers mus
 """
 
 import threading
+import time
 
 ATTRIBUTE = "_catalogue_generation"
 # Values kept per generation, at most: far above what the site's pages need (a few per page of the
@@ -41,9 +44,12 @@ def set_generation(request, generation):
 def kept(request, key, build, *, keep_none=True):
     """`build()`'s value for `key` under `request`'s content generation, built once per generation
     (with `keep_none=False`, a None is built again each time: a page not found is not kept)."""
-    generation = getattr(request, ATTRIBUTE, None) if request is not None else None
-    if generation is None:
+    token = getattr(request, ATTRIBUTE, None) if request is not None else None
+    if token is None:
         return build()
+    # Kept until the end of the minute at most, as a stored page: an edit whose new token another
+    # process could not write (Redis refused it) is read here within a minute all the same.
+    generation = (token, int(time.time() // 60))
     with _lock:
         if _kept["generation"] != generation:
             _kept["generation"], _kept["values"] = generation, {}
@@ -62,12 +68,14 @@ def find_site(request):
     (`Site.find_for_request`), where the rest of the request finds it; with it, the site's root
     page (read with it), through which Wagtail routes every page, and the root paths of the sites
     its links are written from."""
+    from django.http.request import split_domain_port
     from wagtail.models import Site
 
     if getattr(request, ATTRIBUTE, None) is None or hasattr(request, "_wagtail_site"):
         return Site.find_for_request(request)
-    # The host was checked against ALLOWED_HOSTS (get_host): the keys are bounded.
-    key = ("site", request.get_host(), request.get_port())
+    # As Wagtail matches it: the host's name (checked against ALLOWED_HOSTS, lowercased) and the
+    # server's port; a visitor's spelling of the Host header adds no key.
+    key = ("site", split_domain_port(request.get_host())[0], request.get_port())
     request._wagtail_site = kept(request, key, lambda: Site.find_for_request(request))
     # Every link to a page reads the sites' root paths, which Wagtail keeps in the shared cache (a
     # round trip) and then on the request, where they are put now.

@@ -216,6 +216,8 @@ def connect_signals():
         for field in model._meta.local_many_to_many:
             through = field.remote_field.through
             m2m_changed.connect(_forget, sender=through, dispatch_uid=f"pagecache_m2m_{label}_{field.name}")
+    for label in DELETE_SHOWN:
+        post_delete.connect(_forget, sender=apps.get_model(label), dispatch_uid=f"pagecache_delete_{label}")
     for signal in (page_published, page_unpublished, post_page_move):
         signal.connect(_forget, dispatch_uid=f"pagecache_{id(signal)}")
     stock_changed.connect(_stock_changed, dispatch_uid="pagecache_stock_changed")
@@ -241,12 +243,15 @@ WAGTAIL_SHOWN = frozenset(
         "wagtailcore.locale",
         "wagtailcore.pageviewrestriction",
         "wagtailimages.image",
-        # A purge of renditions (wagtail_update_image_renditions) deletes the files that kept pages,
-        # cards and the catalogue (menu.catalogue) name: made again, their names change.
-        "wagtailimages.rendition",
         "wagtaildocs.document",
     }
 )
+
+
+# Models whose deletion alone changes a page: a purge of renditions (wagtail_update_image_renditions)
+# deletes the files that kept pages, cards and the catalogue (menu.catalogue) name; made again,
+# their names change. A rendition made while a page is drawn changes nothing shown.
+DELETE_SHOWN = frozenset({"wagtailimages.rendition"})
 
 
 def shown_on_pages(model):

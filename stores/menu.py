@@ -27,6 +27,15 @@ def live_stores(request):
     )
 
 
+def store_menu_products(menu_page):
+    """The menu's live products with what a store's menu shows of them, and what each size needs
+    (one value: the needs are always those of these products)."""
+    products = list(
+        ProductPage.objects.child_of(menu_page).live().with_recipes(allergens=False).order_by("path")
+    )
+    return products, menu_needs(products)
+
+
 class StockStoreMenuProvider(StoreMenuProvider):
     def store_links(self, menu_page, request=None):
         def build():
@@ -41,14 +50,7 @@ class StockStoreMenuProvider(StoreMenuProvider):
         store = live_stores(request).get(store_slug)
         if store is None:
             raise Http404
-        products = kept(
-            request,
-            ("store menu products", menu_page.pk),
-            lambda: list(
-                ProductPage.objects.child_of(menu_page).live().with_recipes(allergens=False).order_by("path")
-            ),
-        )
-        needs = kept(request, ("store menu needs", menu_page.pk), lambda: menu_needs(products))
+        products, needs = kept(request, ("store menu", menu_page.pk), lambda: store_menu_products(menu_page))
         stock_shown.send(sender=StorePage, request=request, store_id=store.pk)  # before it is read
         availability = menu_availability(store, needs=needs)
         offers = [

@@ -1,5 +1,10 @@
 """menu/catalogue.py: values kept per content generation, and only then."""
 
+import datetime
+
+import time_machine
+from django.utils import timezone
+
 from menu import catalogue
 
 
@@ -51,3 +56,17 @@ def test_the_values_kept_are_bounded(monkeypatch):
 
     assert catalogue.kept(request, "a", lambda: "new a") == "A"
     assert catalogue.kept(request, "c", lambda: "new c") == "new c"  # past the bound: not kept
+
+
+def test_kept_values_end_with_their_minute():
+    request = Request()
+    catalogue.set_generation(request, "g1")
+    minute = timezone.now().replace(second=0, microsecond=0)
+
+    with time_machine.travel(minute + datetime.timedelta(seconds=5), tick=False):
+        assert catalogue.kept(request, "k", lambda: "read at :05") == "read at :05"
+    with time_machine.travel(minute + datetime.timedelta(seconds=59), tick=False):
+        assert catalogue.kept(request, "k", lambda: "read at :59") == "read at :05"
+    with time_machine.travel(minute + datetime.timedelta(seconds=61), tick=False):
+        # An edit whose token was never written (Redis refused it) is read within a minute.
+        assert catalogue.kept(request, "k", lambda: "read the next minute") == "read the next minute"

@@ -3,9 +3,10 @@
 from django import template
 from django.db.models import prefetch_related_objects
 
+from menu.catalogue import kept
 from menu.models import recipe_lines_prefetch
 from stores.availability import menu_availability
-from stores.menu import live_stores
+from stores.models import StorePage
 
 from ..cart import Cart
 
@@ -45,7 +46,11 @@ def product_add_to_cart(context, product):
     request = context.get("request")
     session = getattr(request, "session", None)
     store_id = Cart(session).store_id if session is not None else None
-    stores = sorted(live_stores(request).values(), key=lambda s: s.title.casefold())
+    stores = kept(
+        request,
+        ("stores by title",),
+        lambda: list(StorePage.objects.live().order_by("title").only("id", "title")),
+    )
     store = next((s for s in stores if s.id == store_id), None)
     sizes = list(product.sizes.all())
     if store is not None and not getattr(request, "is_preview", False):

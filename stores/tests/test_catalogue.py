@@ -165,3 +165,22 @@ def test_renditions_made_again_are_shown_with_their_files(menu_page, shop, setti
 
     sources = re.findall(r'src="/media/([^"]*)"', card_of(again.content.decode(), "margherita"))
     assert sources and all((tmp_path / source).exists() for source in sources)
+
+
+def test_a_rendition_made_keeps_the_generation_and_one_deleted_starts_a_new_one(shop, settings, tmp_path):
+    from django.core.cache import cache
+
+    from ocpizza.demo_images import product_image
+    from ocpizza.pagecache import generation_key
+
+    settings.MEDIA_ROOT = tmp_path
+    photo = product_image("Margherita", category="pizza")
+    before = cache.get(generation_key())
+
+    rendition = photo.get_rendition("fill-40x30")  # as a page drawn with a new photo makes it
+    made = cache.get(generation_key())
+    rendition.delete()  # as a purge
+    deleted = cache.get(generation_key())
+
+    assert made == before
+    assert deleted != made
