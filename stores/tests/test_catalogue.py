@@ -15,15 +15,7 @@ from menu.tests.factories import product_with_recipe
 from stores.services import record_waste
 
 from .factories import stock
-
-
-def store_menu(menu_page):
-    return f"{menu_page.url}pizzeria/vaise/"
-
-
-def card_of(html, slug):
-    start = html.index(f'data-product="{slug}"')
-    return html[html.rindex("<li", 0, start) : html.index("</div>\n</li>", start)]
+from .pages import card_of, store_menu
 
 
 def tables_read(queries):

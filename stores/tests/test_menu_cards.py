@@ -14,18 +14,10 @@ from menu.tests.factories import product_with_recipe
 from stores.services import record_waste, withdraw_product
 
 from .factories import stock
+from .pages import card_of, store_menu
 
 CARD = "includes/product_card.html"
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]*)"')
-
-
-def store_menu(menu_page):
-    return f"{menu_page.url}pizzeria/vaise/"
-
-
-def card_of(html, slug):
-    start = html.index(f'data-product="{slug}"')
-    return html[html.rindex("<li", 0, start) : html.index("</div>\n</li>", start)]
 
 
 def drawn(response):
