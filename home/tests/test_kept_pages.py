@@ -16,15 +16,11 @@ from wagtail.models import Site
 from home.models import BrandSettings
 from menu.tests.factories import ProductPageFactory
 from stores.tests.factories import StorePageFactory
+from stores.tests.pages import tables_read
 
 from .factories import PromotionFactory, StandardPageFactory
 
 NOW = timezone.localtime().replace(hour=10, minute=0, second=0, microsecond=0)
-
-
-def tables_read(queries):
-    sqls = [query["sql"] for query in queries]
-    return [sql.split(" FROM ")[1].split()[0].strip('"') for sql in sqls if " FROM " in sql]
 
 
 def drawn(url, expect=200):

@@ -3,11 +3,11 @@
 import pytest
 
 from accounts.tests.factories import UserFactory
-from menu.tests.factories import IngredientFactory
+from menu.tests.factories import IngredientFactory, product_with_recipe
 from ocpizza import roles
 from stores.models import StoreRole
 
-from .factories import StoreMembershipFactory, StorePageFactory
+from .factories import StoreMembershipFactory, StorePageFactory, stock
 
 
 @pytest.fixture
@@ -55,3 +55,17 @@ def head_office(db):
 @pytest.fixture
 def marketing(db):
     return UserFactory(email="margaux@oc-pizza.fr", groups=[roles.MARKETING])
+
+
+@pytest.fixture
+def shop(menu_page, vaise, dough, cheese):
+    """Vaise's menu: a Margherita (two sizes, dough and mozzarella) and a Focaccia, with stock."""
+    margherita = product_with_recipe(
+        menu_page,
+        title="Margherita",
+        recipe={dough: 200, cheese: 100},
+        sizes=(("Petite", "9.00", "1.00"), ("Grande", "13.00", "1.50")),
+    )
+    product_with_recipe(menu_page, title="Focaccia", recipe={dough: 200})
+    stock(vaise, {dough: 5000, cheese: 1000})
+    return margherita

@@ -1,4 +1,4 @@
-"""What the store menu tests read of a page."""
+"""What the storefront tests read of a page and of its queries."""
 
 
 def store_menu(menu_page):
@@ -10,3 +10,9 @@ def card_of(html, slug):
     """The whole card (its `<li>`) of the product `slug`."""
     start = html.index(f'data-product="{slug}"')
     return html[html.rindex("<li", 0, start) : html.index("</div>\n</li>", start)]
+
+
+def tables_read(queries):
+    """The table named after FROM in each of `queries` (CaptureQueriesContext's), in order."""
+    sqls = [query["sql"] for query in queries]
+    return [sql.split(" FROM ")[1].split()[0].strip('"') for sql in sqls if " FROM " in sql]

@@ -14,15 +14,7 @@ from home.models import BrandSettings
 from menu.tests.factories import product_with_recipe
 from stores.services import record_waste
 
-from .factories import stock
-from .pages import card_of, store_menu
-
-
-def tables_read(queries):
-    """The tables named after FROM in each query, in order."""
-    return [
-        query["sql"].split(" FROM ")[1].split()[0].strip('"') for query in queries if " FROM " in query["sql"]
-    ]
+from .pages import card_of, store_menu, tables_read
 
 
 def drawn(client, url):
@@ -34,19 +26,11 @@ def drawn(client, url):
 
 
 @pytest.fixture
-def shop(menu_page, vaise, bellecour, dough, cheese):
-    margherita = product_with_recipe(
-        menu_page,
-        title="Margherita",
-        recipe={dough: 200, cheese: 100},
-        sizes=(("Petite", "9.00", "1.00"), ("Grande", "13.00", "1.50")),
-    )
-    product_with_recipe(menu_page, title="Focaccia", recipe={dough: 200})
-    stock(vaise, {dough: 5000, cheese: 1000})
-    # The brand's settings exist on a running site; a first page would create them (a change of
-    # content, which starts a new generation).
+def shop(shop, bellecour):
+    """The shop of stores/tests/conftest.py, a second store, and the brand's settings: they exist
+    on a running site; a first page would create them (an edit, which starts a new generation)."""
     BrandSettings.for_site(Site.objects.get(is_default_site=True))
-    return margherita
+    return shop
 
 
 def test_a_store_menu_drawn_again_reads_only_the_stock(menu_page, shop):

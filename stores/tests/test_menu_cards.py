@@ -10,10 +10,8 @@ from django.test import Client
 
 from menu.cards import CardCache, cards
 from menu.models import ProductSize
-from menu.tests.factories import product_with_recipe
 from stores.services import record_waste, withdraw_product
 
-from .factories import stock
 from .pages import card_of, store_menu
 
 CARD = "includes/product_card.html"
@@ -22,19 +20,6 @@ TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]*)"')
 
 def drawn(response):
     return [template.name for template in response.templates].count(CARD)
-
-
-@pytest.fixture
-def shop(menu_page, vaise, dough, cheese):
-    margherita = product_with_recipe(
-        menu_page,
-        title="Margherita",
-        recipe={dough: 200, cheese: 100},
-        sizes=(("Petite", "9.00", "1.00"), ("Grande", "13.00", "1.50")),
-    )
-    product_with_recipe(menu_page, title="Focaccia", recipe={dough: 200})
-    stock(vaise, {dough: 5000, cheese: 1000})
-    return margherita
 
 
 def test_a_kept_card_is_the_card_drawn_afresh(client, menu_page, shop, settings):
