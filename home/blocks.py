@@ -49,7 +49,9 @@ class ProductChooserBlock(blocks.PageChooserBlock):
         from menu.models import ProductPage
 
         ids = {value for value in values if value is not None}
-        found = {product.id: product for product in ProductPage.objects.filter(id__in=ids).for_menu()}
+        # The photos' renditions are read with the home page's other images (`HomePage.get_context`).
+        products = ProductPage.objects.filter(id__in=ids).for_menu(renditions=False)
+        found = {product.id: product for product in products}
         # As Wagtail's: in the order given, None kept, a product chosen twice given twice.
         result, seen = [], set()
         for value in values:

@@ -23,6 +23,7 @@ from menu.models import (
     Category,
     JoinedChildRouteMixin,
     OneQueryViewRestrictionsMixin,
+    fill_renditions,
     renditions_prefetch,
 )
 from menu.promotions import BASKET as WHOLE_BASKET
@@ -52,6 +53,11 @@ class HomePage(JoinedChildRouteMixin, OneQueryViewRestrictionsMixin, Page):
 
         context = super().get_context(request, *args, **kwargs)
         block_types = {block.block_type for block in self.body}
+        # Every image the blocks show, whose renditions are read together below.
+        images = [block.value["image"] for block in self.body if block.block_type == "hero"]
+        for block in self.body:
+            if block.block_type == "featured_products":
+                images.extend(product.photo for product in block.value["products"] if product is not None)
         if "promotions" in block_types:
             # Those not ended yet, read once per content generation (`menu.catalogue`); which of
             # them run now is decided here, for each drawing, as `current()` would.
@@ -62,10 +68,11 @@ class HomePage(JoinedChildRouteMixin, OneQueryViewRestrictionsMixin, Page):
                 lambda: list(
                     Promotion.objects.filter(live=True, ends_at__gt=now)
                     .order_by("ends_at", "id")
-                    .for_display()
+                    .for_display(renditions=False)
                 ),
             )
             context["promotions"] = [p for p in running if p.starts_at <= now < p.ends_at]
+            images.extend(promotion.image for promotion in running)
         if "store_finder" in block_types:
             # The block shows each store's name, address and link: nothing else is read.
             context["stores"] = kept(
@@ -73,6 +80,7 @@ class HomePage(JoinedChildRouteMixin, OneQueryViewRestrictionsMixin, Page):
                 ("store finder", self.pk),
                 lambda: list(StorePage.objects.live().descendant_of(self).order_by("path")),
             )
+        fill_renditions(images)  # one query for the hero's, the products' and the promotions'
         return context
 
 
@@ -109,9 +117,11 @@ class PromotionQuerySet(models.QuerySet):
     def with_rule(self):
         return self.exclude(rule_kind=Promotion.RuleKind.NONE)
 
-    def for_display(self):
+    def for_display(self, *, renditions=True):
+        """With the image, its renditions (unless the page reads them with its other images) and
+        the live products."""
         return self.select_related("image").prefetch_related(
-            renditions_prefetch("image"),
+            *([renditions_prefetch("image")] if renditions else []),
             models.Prefetch(
                 "products",
                 queryset=_product_model().objects.live().only("id", "title", "url_path", "path", "depth"),
@@ -453,6 +463,17 @@ class BrandSettings(BaseSiteSetting):
         verbose_name = _("identité de la marque")
 
     @classmethod
+    def _of_site(cls, site):
+        """The site's row: joined to the site when the site was read with it (`ocpizza.sites`),
+        made when the site has none yet (as Wagtail's `for_site`)."""
+        if site is None:
+            return cls.for_site(site)
+        try:
+            return site.brandsettings
+        except cls.DoesNotExist:
+            return cls.for_site(site)
+
+    @classmethod
     def for_request(cls, request):
         """As Wagtail's, with the row read once per content generation (`menu.catalogue`): every
         page's footer shows it. Each request gets its own copy (Wagtail notes the request on it)."""
@@ -461,7 +482,7 @@ class BrandSettings(BaseSiteSetting):
             return getattr(request, attr_name)
         site = Site.find_for_request(request)
         key = ("brand settings", site.pk if site else None)
-        site_settings = copy.copy(kept(request, key, lambda: cls.for_site(site)))
+        site_settings = copy.copy(kept(request, key, lambda: cls._of_site(site)))
         site_settings._page_url_cache = {}  # its own: page links are written for this request
         site_settings._request = request
         setattr(request, attr_name, site_settings)

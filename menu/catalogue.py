@@ -62,27 +62,6 @@ def kept(request, key, build, *, keep_none=True):
     return value
 
 
-def find_site(request):
-    """The Wagtail site `request` is for, looked up once per host and content generation: every
-    page reads it (Wagtail's lookup is one query per request). Wagtail keeps it on the request
-    (`Site.find_for_request`), where the rest of the request finds it; with it, the site's root
-    page (read with it), through which Wagtail routes every page, and the root paths of the sites
-    its links are written from."""
-    from django.http.request import split_domain_port
-    from wagtail.models import Site
-
-    if getattr(request, ATTRIBUTE, None) is None or hasattr(request, "_wagtail_site"):
-        return Site.find_for_request(request)
-    # As Wagtail matches it: the host's name (checked against ALLOWED_HOSTS, lowercased) and the
-    # server's port; a visitor's spelling of the Host header adds no key.
-    key = ("site", split_domain_port(request.get_host())[0], request.get_port())
-    request._wagtail_site = kept(request, key, lambda: Site.find_for_request(request))
-    # Every link to a page reads the sites' root paths, which Wagtail keeps in the shared cache (a
-    # round trip) and then on the request, where they are put now.
-    request._wagtail_cached_site_root_paths = kept(request, ("site root paths",), Site.get_site_root_paths)
-    return request._wagtail_site
-
-
 def clear():
     """Forget every kept value (tests)."""
     with _lock:

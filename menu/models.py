@@ -220,15 +220,34 @@ def renditions_prefetch(image_field):
     )
 
 
-def menu_card_prefetches():
-    """What a menu card reads: sizes and the photo's renditions (a card names no ingredient).
+def fill_renditions(images):
+    """Read the renditions of `images` (some may be None, or repeat) in one query, where
+    `Image.get_rendition` looks for them (`prefetched_renditions`): for a page showing images read
+    by several queries (a hero, product photos, promotions), one query instead of one per batch.
+    Images whose renditions were read already are left as they are."""
+    waiting = {}
+    for image in images:
+        if image is not None and getattr(image, "prefetched_renditions", None) is None:
+            waiting.setdefault(image.pk, []).append(image)
+    if not waiting:
+        return
+    found = {pk: [] for pk in waiting}
+    for rendition in get_image_model().get_rendition_model().objects.filter(image_id__in=waiting):
+        rendition.image = waiting[rendition.image_id][0]  # its image, which its URL reads: no query
+        found[rendition.image_id].append(rendition)
+    for pk, same in waiting.items():
+        for image in same:
+            image.prefetched_renditions = list(found[pk])
+
+
+def menu_card_prefetches(*, renditions=True):
+    """What a menu card reads: sizes and the photo's renditions (a card names no ingredient;
+    `renditions=False` for a page that reads them with its other images: `fill_renditions`).
 
     Fresh `Prefetch` objects on each call: Django may adjust them while prefetching.
     """
-    return [
-        Prefetch("sizes", queryset=ProductSize.objects.order_by("sort_order", "id")),
-        renditions_prefetch("photo"),
-    ]
+    sizes = Prefetch("sizes", queryset=ProductSize.objects.order_by("sort_order", "id"))
+    return [sizes, renditions_prefetch("photo")] if renditions else [sizes]
 
 
 def recipe_lines_prefetch(*, allergens=True):
@@ -254,9 +273,10 @@ def extras_prefetch(*, allergens=True):
 
 
 class ProductQuerySet(PageQuerySet):
-    def for_menu(self):
-        """Everything a menu card shows, in a fixed number of queries whatever the menu's size."""
-        return self.select_related("photo").prefetch_related(*menu_card_prefetches())
+    def for_menu(self, *, renditions=True):
+        """Everything a menu card shows, in a fixed number of queries whatever the menu's size
+        (`renditions=False`: but the photos' renditions, read with the page's other images)."""
+        return self.select_related("photo").prefetch_related(*menu_card_prefetches(renditions=renditions))
 
     def with_recipes(self, *, allergens=True):
         """The menu's prefetches plus recipes and extras with their ingredients (still bounded);
@@ -292,6 +312,7 @@ class OneChildTypeRouteMixin:
             )
             if child is not None:
                 child._cached_parent_obj = self  # as Wagtail does: its parent needs no query
+                child.restricted_paths = getattr(self, "restricted_paths", None)  # same generation
                 return child.route(request, path_components[1:])
         return super().route(request, path_components)
 
@@ -325,6 +346,7 @@ class JoinedChildRouteMixin:
                 if page.content_type_id != ContentType.objects.get_for_model(child).id:
                     break  # a subclass of that type: its own row is not joined, Wagtail finds it
                 child._cached_parent_obj = self  # as Wagtail does: its parent needs no query
+                child.restricted_paths = getattr(self, "restricted_paths", None)  # same generation
                 return child.route(request, path_components[1:])
         return super().route(request, path_components)
 
@@ -334,11 +356,18 @@ class OneQueryViewRestrictionsMixin:
     their restrictions): those of the page and of its ancestors, an alias taking its source page's
     (as Wagtail's `Page.get_view_restrictions`, which Wagtail checks before serving any page)."""
 
+    # The tree paths under a view restriction (a superset: `ocpizza.sites.restricted_paths_sql`),
+    # when the page was found through a root page read with them for this content generation (a
+    # new restriction, or a page moved, is a new generation); None: unknown, the query is made.
+    restricted_paths = None
+
     def get_view_restrictions(self):
         from wagtail.models import PageViewRestriction
 
         step = self.steplen
         paths = [self.path[:end] for end in range(step, len(self.path) + 1, step)]
+        if self.restricted_paths is not None and self.restricted_paths.isdisjoint(paths):
+            return PageViewRestriction.objects.none()  # neither it nor an ancestor is restricted
         return PageViewRestriction.objects.filter(
             Q(page__path__in=paths, page__alias_of__isnull=True) | Q(page__aliases__path__in=paths)
         ).distinct()
@@ -369,8 +398,10 @@ class MenuPage(RoutablePageMixin, OneChildTypeRouteMixin, OneQueryViewRestrictio
     def products(self):
         return ProductPage.objects.child_of(self).live().for_menu().order_by("path")
 
-    def store_menu_url(self, store):
-        return self.url + self.reverse_subpage("store_menu", kwargs={"store_slug": store.slug})
+    def store_menu_url(self, store, request=None):
+        """A store's menu (with `request`, its links are written from the request's site, which
+        the page cache's middleware read with the catalogue: no query)."""
+        return self.get_url(request) + self.reverse_subpage("store_menu", kwargs={"store_slug": store.slug})
 
     @staticmethod
     def sections(offers):

@@ -61,6 +61,7 @@ from menu import catalogue
 
 from .cache import FailSoftRedisCache
 from .health import current_release
+from .sites import find_site
 
 logger = logging.getLogger(__name__)
 
@@ -394,7 +395,7 @@ class PageCacheMiddleware:
 
         generation = _current_token(generation_key(), generation)  # read before rendering
         catalogue.set_generation(request, generation)
-        catalogue.find_site(request)
+        find_site(request)
         request._page_cache_stock = {}  # the stock tokens of the stores the page shows (_stock_shown)
         response = self.get_response(request)
         if not getattr(request, "_page_cache_shareable", False):
@@ -413,7 +414,7 @@ class PageCacheMiddleware:
         read before rendering, as for a stored page; none while a change may be unrecorded."""
         if _retry_pending_generation():
             catalogue.set_generation(request, _current_token(generation_key(), cache.get(generation_key())))
-            catalogue.find_site(request)
+            find_site(request)
 
     @staticmethod
     def _storable(request, response):

@@ -40,7 +40,7 @@ class StockStoreMenuProvider(StoreMenuProvider):
     def store_links(self, menu_page, request=None):
         def build():
             return [
-                (store.title, menu_page.store_menu_url(store), store.slug)
+                (store.title, menu_page.store_menu_url(store, request), store.slug)
                 for store in live_stores(request).values()
             ]
 

@@ -17,6 +17,7 @@ from wagtail.models import Orderable, Page, PageManager
 from wagtail.query import PageQuerySet
 from wagtail.search import index
 
+from menu.catalogue import kept
 from menu.head_office import HeadOfficeFields, HeadOfficeFieldsFormMixin, HeadOfficeFieldsMixin
 from menu.models import (
     MenuPage,
@@ -272,6 +273,7 @@ class StorePage(MapPageMixin, HeadOfficeFieldsMixin, OneQueryViewRestrictionsMix
         context.update(map_context([self], request=request))
         context["directions_url"] = maps_link(destination=self)
         context["map_url"] = place_link(self)
+        context["menu_url"] = self.menu_url(request)
         return context
 
     def next_closure(self, today=None):
@@ -283,10 +285,11 @@ class StorePage(MapPageMixin, HeadOfficeFieldsMixin, OneQueryViewRestrictionsMix
             return min(coming, key=lambda closure: (closure.starts_on, closure.id), default=None)
         return StoreClosure.objects.filter(store=self).current_or_upcoming(today).first()
 
-    def menu_url(self):
-        """This store's menu, where what it cannot make right now is greyed out ("" if no menu)."""
-        menu = MenuPage.objects.live().first()
-        return menu.store_menu_url(self) if menu else ""
+    def menu_url(self, request=None):
+        """This store's menu, where what it cannot make right now is greyed out ("" if no menu).
+        With `request`, the menu page is read once per content generation (`menu.catalogue`)."""
+        menu = kept(request, ("live menu",), lambda: MenuPage.objects.live().first())
+        return menu.store_menu_url(self, request) if menu else ""
 
     def is_open(self, now=None):
         """Open at `now` (default: now), after-midnight hours and exceptional closures included."""
