@@ -62,6 +62,13 @@ def kept(request, key, build, *, keep_none=True):
     return value
 
 
+def reads_catalogue(view):
+    """Mark a view that is not a page but reads the catalogue (the checkout): the page cache's
+    middleware reads the generation for it as for a page (`ocpizza.pagecache`)."""
+    view.reads_catalogue = True
+    return view
+
+
 def clear():
     """Forget every kept value (tests)."""
     with _lock:

@@ -408,6 +408,16 @@ class PageCacheMiddleware:
             response[HEADER] = "bypass"
         return response
 
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        """A view marked `menu.catalogue.reads_catalogue` (not a page: the checkout) gets the
+        generation as a page drawn for one visitor does."""
+        if (
+            getattr(view_func, "reads_catalogue", False)
+            and getattr(request, catalogue.ATTRIBUTE, None) is None
+            and enabled()
+        ):
+            self._read_generation(request)
+
     @staticmethod
     def _read_generation(request):
         """Hand the generation to the catalogue (`menu.catalogue`) for a page that will not be stored:

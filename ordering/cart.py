@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
+from menu.catalogue import kept
 from menu.models import ProductExtra, ProductSize
+from stores.hours import with_hours
 from stores.models import StorePage
 
 from .pricing import CartLine, OrderError, quote
@@ -45,8 +47,8 @@ class Change:
 class Cart:
     """`Cart(request.session)`: read and change the visitor's cart; every change is saved at once."""
 
-    def __init__(self, session):
-        self.session = session
+    def __init__(self, session, request=None):
+        self.session, self.request = session, request
         data = session.get(SESSION_KEY) or {}
         self.store_id = data.get("store_id")
         self.code = data.get("code", "")
@@ -73,12 +75,18 @@ class Cart:
 
     @property
     def store(self):
-        """The cart's store (a live StorePage) or None; one query, then remembered."""
+        """The cart's store (a live StorePage) or None; one query, then remembered.
+
+        Given the request, it is read with its opening hours and closures (`stores.hours.with_hours`)
+        once per content generation (`menu.catalogue`: a store's edit, its hours included, is a
+        new one), and shared by the process's requests: nothing may change it."""
         if self.store_id and (self._store is None or self._store.id != self.store_id):
-            self._store = (
-                StorePage.objects.live().filter(id=self.store_id).select_related("ordering_settings").first()
-            )
+            self._store = kept(self.request, ("cart store", self.store_id), self._read_store)
         return self._store if self.store_id else None
+
+    def _read_store(self):
+        store = StorePage.objects.live().filter(id=self.store_id).select_related("ordering_settings").first()
+        return with_hours(store) if self.request is not None and store is not None else store
 
     # -- changing -----------------------------------------------------------------------------------
     def save(self):

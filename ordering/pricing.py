@@ -20,7 +20,7 @@ from menu.promotions import current_rules
 from menu.recipes import ingredient_needs
 from menu.templatetags.menu_tags import euros
 from stores.areas import delivers_somewhere, fee_for_basket
-from stores.availability import stock_levels, withdrawn_products
+from stores.availability import stock_and_withdrawals
 from stores.hours import ordering_settings
 
 from .exceptions import OrderError
@@ -299,8 +299,9 @@ def _check_availability(store, priced):
     for line in priced:
         needs[id(line)] = ingredient_needs(line.size, line.extras)
     wanted = {ingredient_id for one in needs.values() for ingredient_id in one}
-    free = Counter(stock_levels(store, wanted)) if wanted else Counter()
-    withdrawn_here = withdrawn_products(store)
+    # The free stock of what the lines need and the store's withdrawals, in one query.
+    levels, withdrawn_here = stock_and_withdrawals(store, wanted)
+    free = Counter(levels)
     names = {}
     for line in priced:
         names.update({r.ingredient_id: r.ingredient.name for r in line.product.recipe_lines.all()})

@@ -82,13 +82,15 @@ def withdrawn_products(store):
 STOCK, WITHDRAWAL = 0, 1
 
 
-def stock_and_withdrawals(store):
-    """`stock_levels(store)` and `withdrawn_products(store)` together, in one query (a union): a
-    store's menu reads both on every drawing."""
+def stock_and_withdrawals(store, ingredient_ids=None):
+    """`stock_levels(store, ingredient_ids)` and `withdrawn_products(store)` together, in one query
+    (a union): a store's menu reads both on every drawing, a cart's check on every quote."""
+    levels = StockLevel.objects.filter(store=store)
+    if ingredient_ids is not None:
+        levels = levels.filter(ingredient_id__in=ingredient_ids)
     # Unordered: SQLite takes no ORDER BY inside a union (the stock levels have a default order).
     levels = (
-        StockLevel.objects.filter(store=store)
-        .order_by()
+        levels.order_by()
         .annotate(kind=Value(STOCK))
         .values_list("kind", "ingredient_id", "on_hand", "reserved")
     )
@@ -194,14 +196,13 @@ def check_lines_available(store, lines):
     withdrawn = [size for size, _quantity, _extras, _one in resolved if not size.product.is_available]
     if withdrawn:
         raise StockError(_("%(product)s n'est plus disponible.") % {"product": withdrawn[0].product.title})
-    withdrawn_here = withdrawn_products(store)
+    levels, withdrawn_here = stock_and_withdrawals(store, needs.keys())
     withdrawn = [size for size, _quantity, _extras, _one in resolved if size.product_id in withdrawn_here]
     if withdrawn:
         raise StockError(
             _("%(product)s n'est pas disponible pour le moment dans cette pizzeria.")
             % {"product": withdrawn[0].product.title}
         )
-    levels = stock_levels(store, needs.keys())
     short = sorted(
         ingredient_id for ingredient_id, amount in needs.items() if levels.get(ingredient_id, 0) < amount
     )

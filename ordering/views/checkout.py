@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from menu.catalogue import reads_catalogue
 from menu.templatetags.menu_tags import euros
 from stores.areas import delivers_somewhere
 from stores.hours import is_open_at, ordering_settings, with_hours
@@ -353,6 +354,7 @@ def wants_json(request):
     return request.method == "POST" and "application/json" in request.headers.get("Accept", "")
 
 
+@reads_catalogue  # the cart's store with its hours, kept per content generation (Cart.store)
 @require_http_methods(["GET", "POST"])
 def checkout(request):
     placed = None
@@ -362,7 +364,7 @@ def checkout(request):
         placed = Order.objects.filter(idempotency_key=key).first() if key else None
         if placed is not None and owns(request, placed):
             return after_placing(request, placed, CardTokenFields(request.POST), key)
-    cart = Cart(request.session)
+    cart = Cart(request.session, request)
     if cart.store is None or not cart.lines:
         messages.info(request, _("Votre panier est vide : ajoutez des produits avant de commander."))
         return redirect("ordering:cart")
