@@ -41,6 +41,12 @@ def set_generation(request, generation):
     setattr(request, ATTRIBUTE, generation)
 
 
+def keeps(request):
+    """Whether values are kept for `request` (it holds a generation): a caller that reads more
+    when keeping (a whole table once rather than a few rows each time) asks first."""
+    return request is not None and getattr(request, ATTRIBUTE, None) is not None
+
+
 def kept(request, key, build, *, keep_none=True):
     """`build()`'s value for `key` under `request`'s content generation, built once per generation
     (with `keep_none=False`, a None is built again each time: a page not found is not kept)."""
@@ -64,7 +70,8 @@ def kept(request, key, build, *, keep_none=True):
 
 def reads_catalogue(view):
     """Mark a view that is not a page but reads the catalogue (the checkout): the page cache's
-    middleware reads the generation for it as for a page (`ocpizza.pagecache`)."""
+    middleware reads the generation for its GETs as for a page (`ocpizza.pagecache`); its POSTs
+    (an order placed) read the database."""
     view.reads_catalogue = True
     return view
 

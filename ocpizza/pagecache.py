@@ -410,9 +410,12 @@ class PageCacheMiddleware:
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         """A view marked `menu.catalogue.reads_catalogue` (not a page: the checkout) gets the
-        generation as a page drawn for one visitor does."""
+        generation as a page drawn for one visitor does, to show (GET) only: what a POST decides
+        (an order's prices, whether the store takes it) is read from the database. A kept value
+        may outlive its edit by up to a minute when Redis refused the new token."""
         if (
-            getattr(view_func, "reads_catalogue", False)
+            request.method in ("GET", "HEAD")
+            and getattr(view_func, "reads_catalogue", False)
             and getattr(request, catalogue.ATTRIBUTE, None) is None
             and enabled()
         ):

@@ -15,6 +15,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from menu.catalogue import keeps, kept
 from menu.models import ProductExtra, ProductSize, RecipeLine
 from menu.promotions import current_rules
 from menu.recipes import ingredient_needs
@@ -108,13 +109,17 @@ class Quote:
         return bool(self.lines) and not self.problems
 
 
-def quote(store, lines, *, fulfilment=PICKUP, code="", now=None, delivery=None):
+def quote(store, lines, *, fulfilment=PICKUP, code="", now=None, delivery=None, request=None):
     """Price `lines` (CartLines) at `store` for `fulfilment` ("pickup" or "delivery").
 
     `delivery` is the address's `stores.areas.DeliveryQuote` (`ordering.addresses.locate_address`
     gives it): its band's fee and minimum apply, free delivery from the store's amount included
     (`fee_for_basket`). Without it (no address known yet) the store's own fee and minimum are an
     estimate; `place_order` always prices with the address's.
+
+    With the `request` of a view marked `menu.catalogue.reads_catalogue`, the sizes and extras
+    (prices, products, recipes) are those of the whole menu, read once per content generation: a
+    published price, recipe or product is a new generation, read by the next quote.
 
     Raises OrderError for an unknown size or extra, an extra of another product, or a quantity
     that is not a whole number between 1 and MAX_QUANTITY. Everything else that stops an order
@@ -129,7 +134,7 @@ def quote(store, lines, *, fulfilment=PICKUP, code="", now=None, delivery=None):
         raise OrderError(_("Votre panier contient trop de lignes."))
     code = (code or "").strip()
     settings = ordering_settings(store)
-    priced = _price_lines(store, lines)
+    priced = _price_lines(store, lines, request)
     subtotal = sum((line.total for line in priced), ZERO)
 
     rules = current_rules(now)
@@ -245,25 +250,32 @@ def _clean_line(line):
     return CartLine(size_id=_int_id(line.size_id), quantity=quantity, extra_ids=extra_ids)
 
 
-def _price_lines(store, lines):
+def _read_sizes(size_ids=None):
+    """{id: ProductSize} with its product and the product's recipe (every size: None)."""
+    sizes = ProductSize.objects.select_related("product").prefetch_related(
+        Prefetch("product__recipe_lines", queryset=RecipeLine.objects.select_related("ingredient"))
+    )
+    return {size.id: size for size in (sizes if size_ids is None else sizes.filter(id__in=size_ids))}
+
+
+def _read_extras(extra_ids=None):
+    """{id: ProductExtra} with its ingredient (every extra: None)."""
+    extras = ProductExtra.objects.select_related("ingredient")
+    return {extra.id: extra for extra in (extras if extra_ids is None else extras.filter(id__in=extra_ids))}
+
+
+def _price_lines(store, lines, request=None):
     """PricedLines in a fixed number of queries: sizes with products and recipes, extras, the
-    store's free stock and withdrawals."""
+    store's free stock and withdrawals. The sizes and extras are the menu's, kept per content
+    generation, when `request` keeps values (`menu.catalogue`); shared: nothing may change them."""
     if not lines:
         return []
-    sizes = {
-        size.id: size
-        for size in ProductSize.objects.filter(id__in={line.size_id for line in lines})
-        .select_related("product")
-        .prefetch_related(
-            Prefetch("product__recipe_lines", queryset=RecipeLine.objects.select_related("ingredient"))
-        )
-    }
-    extras = {
-        extra.id: extra
-        for extra in ProductExtra.objects.filter(
-            id__in={extra_id for line in lines for extra_id in line.extra_ids}
-        ).select_related("ingredient")
-    }
+    extra_ids = {extra_id for line in lines for extra_id in line.extra_ids}
+    if keeps(request):
+        sizes, extras = kept(request, ("sizes and extras",), lambda: (_read_sizes(), _read_extras()))
+    else:
+        sizes = _read_sizes({line.size_id for line in lines})
+        extras = _read_extras(extra_ids) if extra_ids else {}
     priced = []
     for line in lines:
         size = sizes.get(line.size_id)

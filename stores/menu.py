@@ -44,7 +44,10 @@ class StockStoreMenuProvider(StoreMenuProvider):
                 for store in live_stores(request).values()
             ]
 
-        return kept(request, ("store links", menu_page.pk, get_language()), build)
+        # Per site too: a link is written relative to the request's site (absolute from another).
+        site = getattr(request, "_wagtail_site", None)
+        key = ("store links", menu_page.pk, get_language(), site.pk if site else None)
+        return kept(request, key, build)
 
     def store_menu_context(self, menu_page, request, store_slug):
         store = live_stores(request).get(store_slug)

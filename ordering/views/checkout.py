@@ -236,6 +236,7 @@ class Checkout:
             code=self.cart.code,
             now=self.now,
             delivery=self.located.delivery if self.located else None,
+            request=self.request,  # the menu's prices, kept per content generation
         )
 
     def find_offer(self, the_quote=None):
@@ -354,7 +355,7 @@ def wants_json(request):
     return request.method == "POST" and "application/json" in request.headers.get("Accept", "")
 
 
-@reads_catalogue  # the cart's store with its hours, kept per content generation (Cart.store)
+@reads_catalogue  # the page's store, hours and prices kept per content generation; an order reads them
 @require_http_methods(["GET", "POST"])
 def checkout(request):
     placed = None

@@ -1,19 +1,40 @@
-"""The checkout reads the cart's store with its hours and closures once per content generation
-(`ordering.cart.Cart.store`, `menu.catalogue`): an order placed after another reads none of them,
-and any edit of the store shows on the next order."""
+"""The checkout page reads the cart's store (with its hours and closures) and the menu's prices once
+per content generation (`ordering.cart.Cart.store`, `ordering.pricing`, `menu.catalogue`); an
+order placed reads them from the database, whatever was kept."""
 
+from decimal import Decimal
+
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from wagtail.models import Site
 
+from home.models import BrandSettings
+from menu.models import ProductSize
 from ordering.models import Order
-from stores.models import StoreClosure
+from stores.models import StoreClosure, StoreOrderingSettings
 from stores.tests.pages import tables_read
 
 from .conftest import size_of
 from .test_checkout import CHECKOUT, bench_order, fill_cart
 
 STORE_TABLES = {"stores_storepage", "stores_openinghours", "stores_storeclosure"}
+PRICE_TABLES = {"menu_productsize", "menu_recipeline"}
+
+
+@pytest.fixture(autouse=True)
+def brand_settings(db):
+    """The brand's settings exist on a running site; a first page would create them (an edit,
+    which starts a new generation)."""
+    BrandSettings.for_site(Site.objects.get(is_default_site=True))
+
+
+def shown(client):
+    """(response, tables read) of the checkout page."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(CHECKOUT, HTTP_ACCEPT_LANGUAGE="fr")
+    return response, tables_read(queries.captured_queries)
 
 
 def placed(client, store, product, number):
@@ -24,15 +45,53 @@ def placed(client, store, product, number):
     return response, tables_read(queries.captured_queries)
 
 
-def test_an_order_after_another_reads_neither_its_store_nor_its_hours(client, vaise, margherita):
-    first, read_first = placed(client, vaise, margherita, 1)
-    again, read_again = placed(client, vaise, margherita, 2)
+def test_the_checkout_page_shown_again_reads_neither_the_store_nor_the_prices(client, vaise, margherita):
+    fill_cart(client, vaise, (size_of(margherita, "Grande"), 1, []))
+    first, read_first = shown(client)
+    again, read_again = shown(client)
 
-    assert first.status_code == again.status_code == 302
-    assert again["Location"].startswith("/commandes/")
-    assert set(read_first) >= STORE_TABLES
-    assert not STORE_TABLES & set(read_again)
-    assert Order.objects.count() == 2
+    assert first.status_code == again.status_code == 200
+    assert set(read_first) >= STORE_TABLES | PRICE_TABLES
+    assert not (STORE_TABLES | PRICE_TABLES) & set(read_again)
+    assert "Margherita" in again.content.decode()
+
+
+def test_a_price_published_after_the_page_was_shown_is_shown_at_once(client, vaise, margherita):
+    grande = size_of(margherita, "Grande")
+    fill_cart(client, vaise, (grande, 1, []))
+    shown(client)
+
+    grande.price = Decimal("15.50")
+    grande.save()
+    page, _ = shown(client)
+
+    assert "15,50\u00a0€" in page.content.decode()
+
+
+def test_an_order_reads_its_store_and_prices_from_the_database(client, vaise, margherita):
+    grande = size_of(margherita, "Grande")
+    assert placed(client, vaise, margherita, 1)[0].status_code == 302
+    shown(client)  # the page keeps the store and the prices of this generation
+
+    # Changed without a signal: the generation stays, as when Redis refused the new token.
+    ProductSize.objects.filter(pk=grande.pk).update(price=Decimal("15.50"))
+    again, read = placed(client, vaise, margherita, 2)
+
+    assert again.status_code == 302
+    assert set(read) >= STORE_TABLES | PRICE_TABLES
+    assert Order.objects.get(idempotency_key__endswith="0002").lines.get().unit_price == Decimal("15.50")
+
+
+def test_a_store_that_stopped_taking_orders_refuses_the_next_one_whatever_was_kept(client, vaise, margherita):
+    assert placed(client, vaise, margherita, 1)[0].status_code == 302
+    shown(client)
+
+    StoreOrderingSettings.objects.filter(store=vaise).update(accepts_orders=False)  # no signal
+    refused, _ = placed(client, vaise, margherita, 2)
+
+    assert refused.status_code == 409
+    assert "ne prend pas de commande" in refused.content.decode()
+    assert Order.objects.count() == 1
 
 
 def test_a_closure_added_after_an_order_refuses_the_next_one(client, vaise, margherita):
@@ -46,23 +105,23 @@ def test_a_closure_added_after_an_order_refuses_the_next_one(client, vaise, marg
     assert Order.objects.count() == 1
 
 
-def test_a_store_unpublished_after_an_order_empties_the_next_checkout(client, vaise, margherita):
-    assert placed(client, vaise, margherita, 1)[0].status_code == 302
+def test_a_store_unpublished_after_the_page_was_shown_empties_the_checkout(client, vaise, margherita):
     fill_cart(client, vaise, (size_of(margherita, "Grande"), 1, []))
+    shown(client)
 
     vaise.unpublish()
-    response = client.get(CHECKOUT)
+    response, _ = shown(client)
 
     assert response.status_code == 302
     assert response["Location"] == "/panier/"
-    assert Order.objects.count() == 1
 
 
-def test_with_the_page_cache_off_each_order_reads_its_store(client, vaise, margherita, settings):
+def test_with_the_page_cache_off_the_page_reads_its_store_each_time(client, vaise, margherita, settings):
     settings.PAGE_CACHE_SECONDS = 0
-    placed(client, vaise, margherita, 1)
+    fill_cart(client, vaise, (size_of(margherita, "Grande"), 1, []))
+    shown(client)
 
-    again, read = placed(client, vaise, margherita, 2)
+    again, read = shown(client)
 
-    assert again.status_code == 302
-    assert set(read) >= STORE_TABLES
+    assert again.status_code == 200
+    assert set(read) >= STORE_TABLES | PRICE_TABLES
