@@ -188,6 +188,21 @@ def refused_redis(settings):
     }
 
 
+@pytest.fixture
+def within_one_minute():
+    """The clock moved on to the start of the next minute, and ticking: a test that draws a page
+    twice and counts what the second drawing read sees both drawings in the same minute (what the
+    catalogue keeps ends with its minute, menu/catalogue.py). Forward only, so nothing made before
+    looks as if made in the future."""
+    import datetime
+
+    import time_machine
+
+    now = datetime.datetime.now(datetime.UTC)
+    with time_machine.travel(now.replace(second=0, microsecond=0) + datetime.timedelta(minutes=1), tick=True):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def empty_cache():
     """Every test starts and ends with an empty cache: it outlives a test's database transaction,

@@ -8,7 +8,7 @@ reservation itself (`services.reserve_ingredients`) checks again under row locks
 
 from dataclasses import dataclass, field
 
-from django.db.models import Value
+from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
 from menu.models import ProductPage
@@ -84,29 +84,37 @@ STOCK, WITHDRAWAL = 0, 1
 
 def stock_and_withdrawals(store, ingredient_ids=None):
     """`stock_levels(store, ingredient_ids)` and `withdrawn_products(store)` together, in one query
-    (a union): a store's menu reads both on every drawing, a cart's check on every quote."""
-    levels = StockLevel.objects.filter(store=store)
+    (a union): a store's menu reads both on every drawing, a cart's check on every quote.
+
+    Written by hand: the ORM spent longer building this union than the database answering it
+    (about 1 ms of a store menu's 6). Only the models' table and column names and placeholders go
+    into the text; the values are parameters."""
+    levels_table = connection.ops.quote_name(StockLevel._meta.db_table)
+    withdrawals_table = connection.ops.quote_name(ProductWithdrawal._meta.db_table)
+    params = [store.pk]
+    ingredients = ""
     if ingredient_ids is not None:
-        levels = levels.filter(ingredient_id__in=ingredient_ids)
-    # Unordered: SQLite takes no ORDER BY inside a union (the stock levels have a default order).
-    levels = (
-        levels.order_by()
-        .annotate(kind=Value(STOCK))
-        .values_list("kind", "ingredient_id", "on_hand", "reserved")
-    )
-    withdrawals = (
-        ProductWithdrawal.objects.active()
-        .filter(store=store)
-        .order_by()
-        .annotate(kind=Value(WITHDRAWAL), on_hand=Value(0), reserved=Value(0))
-        .values_list("kind", "product_id", "on_hand", "reserved")
+        ingredient_ids = [int(ingredient_id) for ingredient_id in ingredient_ids]
+        if not ingredient_ids:
+            ingredients = " AND 1 = 0"  # nothing asked: no level (the withdrawals are still read)
+        else:
+            ingredients = f" AND ingredient_id IN ({', '.join(['%s'] * len(ingredient_ids))})"
+            params += ingredient_ids
+    params.append(store.pk)
+    sql = (
+        f"SELECT {STOCK}, ingredient_id, on_hand, reserved FROM {levels_table}"  # noqa: S608
+        f" WHERE store_id = %s{ingredients}"
+        f" UNION ALL SELECT {WITHDRAWAL}, product_id, 0, 0 FROM {withdrawals_table}"
+        " WHERE store_id = %s AND restored_at IS NULL"
     )
     free, withdrawn = {}, set()
-    for kind, row_id, on_hand, reserved in levels.union(withdrawals, all=True):
-        if kind == STOCK:
-            free[row_id] = max(on_hand - reserved, 0)
-        else:
-            withdrawn.add(row_id)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for kind, row_id, on_hand, reserved in cursor.fetchall():
+            if kind == STOCK:
+                free[row_id] = max(on_hand - reserved, 0)
+            else:
+                withdrawn.add(row_id)
     return free, withdrawn
 
 

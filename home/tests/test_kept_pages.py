@@ -20,6 +20,9 @@ from stores.tests.pages import tables_read
 
 from .factories import PromotionFactory, StandardPageFactory
 
+# What a drawing keeps ends with its minute: both drawings of a test in the same one.
+pytestmark = pytest.mark.usefixtures("within_one_minute")
+
 NOW = timezone.localtime().replace(hour=10, minute=0, second=0, microsecond=0)
 
 

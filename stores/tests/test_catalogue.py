@@ -19,6 +19,9 @@ from stores.services import record_waste
 
 from .pages import card_of, store_menu, tables_read
 
+# What a drawing keeps ends with its minute: both drawings of a test in the same one.
+pytestmark = pytest.mark.usefixtures("within_one_minute")
+
 
 def drawn(client, url):
     """(response, tables read) of one request."""

@@ -19,6 +19,9 @@ from stores.tests.pages import tables_read
 from .conftest import size_of
 from .test_checkout import CHECKOUT, bench_order, fill_cart
 
+# What a drawing keeps ends with its minute: both drawings of a test in the same one.
+pytestmark = pytest.mark.usefixtures("within_one_minute")
+
 STORE_TABLES = {"stores_storepage", "stores_openinghours", "stores_storeclosure"}
 PRICE_TABLES = {"menu_productsize", "menu_recipeline"}
 
