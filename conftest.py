@@ -190,20 +190,20 @@ def refused_redis(settings):
 
 @pytest.fixture
 def within_one_minute():
-    """At least 10 seconds left in the current minute: a test that draws a page twice and counts
+    """At least 30 seconds left in the current minute: a test that draws a page twice and counts
     what the second drawing read sees both drawings in the same minute (what the catalogue keeps
-    ends with its minute, menu/catalogue.py). With fewer left, the clock moves on to the start of
-    the next minute, and ticks: forward only, by 10 seconds at most, so nothing made before looks
-    as if made in the future, and a test's hours are those of the real time."""
+    ends with its minute, menu/catalogue.py). With fewer left, the clock goes back to the start of
+    the same minute, and ticks: never into another minute (the tests' stores close for the last
+    minute of the day), and before anything the test makes (this fixture is set up first)."""
     import datetime
 
     import time_machine
 
     now = datetime.datetime.now(datetime.UTC)
-    if now.second < 50:
+    if now.second < 30:
         yield
         return
-    with time_machine.travel(now.replace(second=0, microsecond=0) + datetime.timedelta(minutes=1), tick=True):
+    with time_machine.travel(now.replace(second=0, microsecond=0), tick=True):
         yield
 
 

@@ -69,6 +69,10 @@ def test_the_stock_and_the_withdrawals_are_read_in_one_query(menu_page, shop, va
     assert (free, withdrawn) == (stock_levels(vaise), withdrawn_products(vaise))
     assert withdrawn == {shop.pk}
     assert free[dough.pk] == Decimal("4200")
+    # Only the levels asked for (a cart's check), and none when none are asked: the withdrawals still.
+    assert stock_and_withdrawals(vaise, [dough.pk]) == ({dough.pk: 4200}, {shop.pk})
+    assert stock_and_withdrawals(vaise, {dough.pk}) == (stock_levels(vaise, [dough.pk]), {shop.pk})
+    assert stock_and_withdrawals(vaise, []) == ({}, {shop.pk})
 
 
 def test_the_chain_menu_drawn_again_reads_no_product(menu_page, shop):

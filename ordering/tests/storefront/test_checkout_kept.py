@@ -62,7 +62,7 @@ def test_the_checkout_page_shown_again_reads_neither_the_store_nor_the_prices(cl
 def test_a_price_published_after_the_page_was_shown_is_shown_at_once(client, vaise, margherita):
     grande = size_of(margherita, "Grande")
     fill_cart(client, vaise, (grande, 1, []))
-    shown(client)
+    assert shown(client)[0].status_code == 200
 
     grande.price = Decimal("15.50")
     grande.save()
@@ -74,7 +74,10 @@ def test_a_price_published_after_the_page_was_shown_is_shown_at_once(client, vai
 def test_an_order_reads_its_store_and_prices_from_the_database(client, vaise, margherita):
     grande = size_of(margherita, "Grande")
     assert placed(client, vaise, margherita, 1)[0].status_code == 302
-    shown(client)  # the page keeps the store and the prices of this generation
+    fill_cart(client, vaise, (grande, 1, []))
+    page, _ = shown(client)  # the page keeps the store and the prices of this generation
+    assert page.status_code == 200
+    assert "Grande" in page.content.decode()
 
     # Changed without a signal: the generation stays, as when Redis refused the new token.
     ProductSize.objects.filter(pk=grande.pk).update(price=Decimal("15.50"))
@@ -87,7 +90,8 @@ def test_an_order_reads_its_store_and_prices_from_the_database(client, vaise, ma
 
 def test_a_store_that_stopped_taking_orders_refuses_the_next_one_whatever_was_kept(client, vaise, margherita):
     assert placed(client, vaise, margherita, 1)[0].status_code == 302
-    shown(client)
+    fill_cart(client, vaise, (size_of(margherita, "Grande"), 1, []))
+    assert shown(client)[0].status_code == 200  # the page keeps the store and its settings
 
     StoreOrderingSettings.objects.filter(store=vaise).update(accepts_orders=False)  # no signal
     refused, _ = placed(client, vaise, margherita, 2)
@@ -110,7 +114,7 @@ def test_a_closure_added_after_an_order_refuses_the_next_one(client, vaise, marg
 
 def test_a_store_unpublished_after_the_page_was_shown_empties_the_checkout(client, vaise, margherita):
     fill_cart(client, vaise, (size_of(margherita, "Grande"), 1, []))
-    shown(client)
+    assert shown(client)[0].status_code == 200
 
     vaise.unpublish()
     response, _ = shown(client)
@@ -122,7 +126,7 @@ def test_a_store_unpublished_after_the_page_was_shown_empties_the_checkout(clien
 def test_with_the_page_cache_off_the_page_reads_its_store_each_time(client, vaise, margherita, settings):
     settings.PAGE_CACHE_SECONDS = 0
     fill_cart(client, vaise, (size_of(margherita, "Grande"), 1, []))
-    shown(client)
+    assert shown(client)[0].status_code == 200
 
     again, read = shown(client)
 
