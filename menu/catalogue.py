@@ -50,9 +50,9 @@ def keeps(request):
 def kept(request, key, build, *, keep_none=True):
     """`build()`'s value for `key` under `request`'s content generation, built once per generation
     (with `keep_none=False`, a None is built again each time: a page not found is not kept)."""
-    token = getattr(request, ATTRIBUTE, None) if request is not None else None
-    if token is None:
+    if not keeps(request):
         return build()
+    token = getattr(request, ATTRIBUTE)
     # Kept until the end of the minute at most, as a stored page: an edit whose new token another
     # process could not write (Redis refused it) is read here within a minute all the same.
     generation = (token, int(time.time() // 60))

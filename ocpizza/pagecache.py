@@ -416,7 +416,7 @@ class PageCacheMiddleware:
         if (
             request.method in ("GET", "HEAD")
             and getattr(view_func, "reads_catalogue", False)
-            and getattr(request, catalogue.ATTRIBUTE, None) is None
+            and not catalogue.keeps(request)
             and enabled()
         ):
             self._read_generation(request)

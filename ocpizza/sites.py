@@ -21,7 +21,7 @@ from wagtail.models import Page, PageViewRestriction, Site
 from wagtail.models.sites import SiteRootPath
 
 from home.models import HomePage
-from menu.catalogue import ATTRIBUTE, kept
+from menu.catalogue import keeps, kept
 
 # As Wagtail ranks the sites a host may be served by (wagtail.models.sites.MATCH_*).
 HOSTNAME_PORT, HOSTNAME_DEFAULT, DEFAULT, HOSTNAME = range(4)
@@ -100,7 +100,7 @@ def find_site(request):
     """The Wagtail site `request` is for, put where Wagtail and the rest of the request look for it
     (`request._wagtail_site`), with the sites' root paths (`request._wagtail_cached_site_root_paths`)."""
     if (
-        getattr(request, ATTRIBUTE, None) is None
+        not keeps(request)
         or hasattr(request, "_wagtail_site")
         or getattr(settings, "WAGTAIL_I18N_ENABLED", False)
     ):

@@ -63,28 +63,14 @@ class MenuAvailability:
         return any(self.sizes[size.id].available for size in product.sizes.all())
 
 
-def stock_levels(store, ingredient_ids=None):
-    """{ingredient id: free quantity} for the store (on hand − reserved, never below 0), in one query."""
-    levels = StockLevel.objects.filter(store=store)
-    if ingredient_ids is not None:
-        levels = levels.filter(ingredient_id__in=ingredient_ids)
-    return {
-        ingredient_id: max(on_hand - reserved, 0)
-        for ingredient_id, on_hand, reserved in levels.values_list("ingredient_id", "on_hand", "reserved")
-    }
-
-
-def withdrawn_products(store):
-    """Ids of the products `store` took off its own menu (open withdrawals), in one query."""
-    return set(ProductWithdrawal.objects.active().filter(store=store).values_list("product_id", flat=True))
-
-
 STOCK, WITHDRAWAL = 0, 1
 
 
 def stock_and_withdrawals(store, ingredient_ids=None):
-    """`stock_levels(store, ingredient_ids)` and `withdrawn_products(store)` together, in one query
-    (a union): a store's menu reads both on every drawing, a cart's check on every quote.
+    """({ingredient id: free quantity (on hand − reserved, never below 0)}, {ids of the products
+    the store took off its own menu (open withdrawals)}), in one query (a union): a store's menu
+    reads both on every drawing, a cart's check on every quote. With `ingredient_ids`, only
+    those ingredients' levels.
 
     Written by hand: the ORM spent longer building this union than the database answering it
     (about 1 ms of a store menu's 6). Only the models' table and column names and placeholders go

@@ -13,7 +13,7 @@ from wagtail.models import Site
 
 from home.models import BrandSettings
 from menu.tests.factories import product_with_recipe
-from stores.availability import stock_and_withdrawals, stock_levels, withdrawn_products
+from stores.availability import stock_and_withdrawals
 from stores.models import ProductWithdrawal, StockLevel
 from stores.services import record_waste
 
@@ -53,6 +53,19 @@ def test_a_store_menu_drawn_again_reads_only_the_stock(menu_page, shop):
     html = again.content.decode()
     assert "Grande — 13,00\u00a0€" in card_of(html, "margherita")
     assert f'class="tag" href="{store_menu(menu_page)}" aria-current="page">OC Pizza Vaise</a>' in html
+
+
+def stock_levels(store, ingredient_ids=None):
+    """What the two reads the union replaced gave: the free levels..."""
+    levels = StockLevel.objects.filter(store=store)
+    if ingredient_ids is not None:
+        levels = levels.filter(ingredient_id__in=ingredient_ids)
+    return {row.ingredient_id: max(row.on_hand - row.reserved, 0) for row in levels}
+
+
+def withdrawn_products(store):
+    """...and the open withdrawals."""
+    return set(ProductWithdrawal.objects.active().filter(store=store).values_list("product_id", flat=True))
 
 
 def test_the_stock_and_the_withdrawals_are_read_in_one_query(menu_page, shop, vaise, bellecour, dough):
