@@ -10,7 +10,7 @@ import secrets
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.db.models import (
     Case,
     CharField,
@@ -24,6 +24,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.db.transaction import TransactionManagementError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -542,18 +543,62 @@ class OrderNumberCounter(models.Model):
         return f"{self.prefix}-{self.day}: {self.last}"
 
 
+# Every order asks these three one-row statements. They are written by hand: the ORM took longer
+# to build each one than PostgreSQL took to run it (docs/performance.md, "an order's own CPU").
+# Names come from the models' options, quoted; every value is a parameter.
+
+
+def _sql_names(model, *fields):
+    """The quoted table of `model` and the quoted columns of its `fields`."""
+    qn = connection.ops.quote_name
+    return qn(model._meta.db_table), *(qn(model._meta.get_field(name).column) for name in fields)
+
+
+def order_for_key(key):
+    """The order placed with the idempotency `key`, or None.
+
+    A checkout asks twice per order (before the cart, and again under the placing lock) and nearly
+    always finds nothing: the id is looked up alone, the order read only when there is one.
+    """
+    if not key:
+        return None
+    table, id_, key_ = _sql_names(Order, "id", "idempotency_key")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {id_} FROM {table} WHERE {key_} = %s", [key])  # noqa: S608
+        row = cursor.fetchone()
+    return None if row is None else Order.objects.get(pk=row[0])
+
+
 def locked_counter(prefix, day):
     """The counter of `prefix` on `day` (a date), locked until the end of the transaction.
 
     Placing an order takes this lock first: orders of a store on a day are placed one at a time,
     which also keeps slot capacities and idempotency checks exact under concurrency.
     """
+    if not connection.in_atomic_block:  # as select_for_update(): a lock outside one would hold nothing
+        raise TransactionManagementError("locked_counter() must run inside a transaction.")
     key = day.strftime("%m%d")
-    locked = OrderNumberCounter.objects.select_for_update().filter(prefix=prefix, day=key).first()
+    locked = _locked_counter_row(prefix, key)
     if locked is not None:
         return locked
     OrderNumberCounter.objects.get_or_create(prefix=prefix, day=key)  # the day's first order
-    return OrderNumberCounter.objects.select_for_update().get(prefix=prefix, day=key)
+    return _locked_counter_row(prefix, key)
+
+
+def _locked_counter_row(prefix, key):
+    """SELECT … FOR UPDATE of one counter (SQLite, which has no row locks, locks the whole
+    database at the transaction's first write instead)."""
+    table, id_, last, prefix_, day = _sql_names(OrderNumberCounter, "id", "last", "prefix", "day")
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {id_}, {last} FROM {table} WHERE {prefix_} = %s AND {day} = %s{lock}",  # noqa: S608
+            [prefix, key],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return OrderNumberCounter(id=row[0], prefix=prefix, day=key, last=row[1])
 
 
 def next_order_number(prefix, day, *, counter=None):
@@ -563,5 +608,7 @@ def next_order_number(prefix, day, *, counter=None):
         counter = locked_counter(prefix, day)
     # The row is locked by this transaction since `counter` was read: its `last` is current.
     counter.last += 1
-    OrderNumberCounter.objects.filter(pk=counter.pk).update(last=counter.last)
+    table, id_, last = _sql_names(OrderNumberCounter, "id", "last")
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET {last} = %s WHERE {id_} = %s", [counter.last, counter.pk])  # noqa: S608
     return f"{prefix}-{counter.day}-{counter.last:03d}"

@@ -46,6 +46,7 @@ from .models import (
     Payment,
     locked_counter,
     next_order_number,
+    order_for_key,
 )
 from .money import (
     _refund_charges,
@@ -849,7 +850,7 @@ def expire_unpaid_orders(*, now=None):
 
 
 def _order_for_key(key, customer):
-    order = Order.objects.filter(idempotency_key=key).first()
+    order = order_for_key(key)
     if order is not None and order.customer_id != getattr(customer, "pk", None):
         raise OrderError(_("Ce formulaire a déjà servi : rechargez la page."))
     return order

@@ -42,7 +42,7 @@ from .. import offers, services, slots
 from ..addresses import Address, OutsideArea, address_as_session, locate_address, place_of
 from ..cart import Cart
 from ..forms import CardTokenFields, CheckoutForm, PaymentForm, new_idempotency_key
-from ..models import Order, Payment
+from ..models import Order, Payment, order_for_key
 from ..payments import card_payments_online
 from ..pricing import OrderError, quote
 from .orders import card_form, get_order, order_url
@@ -362,7 +362,7 @@ def checkout(request):
     if request.method == "POST":
         # A retried POST whose first attempt placed the order (and emptied the cart) finds it.
         key = request.POST.get("idempotency_key", "")
-        placed = Order.objects.filter(idempotency_key=key).first() if key else None
+        placed = order_for_key(key)
         if placed is not None and owns(request, placed):
             return after_placing(request, placed, CardTokenFields(request.POST), key)
     cart = Cart(request.session, request)

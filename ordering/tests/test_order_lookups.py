@@ -1,0 +1,66 @@
+"""The order's hand-written one-row statements: the idempotency lookup and the day's counter."""
+
+import datetime
+
+import pytest
+from django.db import transaction
+from django.db.transaction import TransactionManagementError
+
+from ordering.models import OrderNumberCounter, locked_counter, next_order_number, order_for_key
+
+from .factories import NOW, new_key, place
+
+DAY = datetime.date(2026, 11, 25)
+
+
+def test_the_key_of_a_placed_order_finds_that_order(shop):
+    key = new_key()
+    order = place(shop, idempotency_key=key)
+
+    found = order_for_key(key)
+
+    assert (found.pk, found.number, found.idempotency_key) == (order.pk, "VAI-1125-001", key)
+
+
+@pytest.mark.parametrize("key", ["", None, "never-used", "x" * 300])
+def test_an_unknown_or_empty_key_finds_nothing(shop, key):
+    place(shop)
+
+    assert order_for_key(key) is None
+
+
+# Outside any transaction, as a view is; restores the migrations' rows after (see test_concurrency.py).
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_counter_cannot_be_locked_outside_a_transaction():
+    with pytest.raises(TransactionManagementError):
+        locked_counter("VAI", DAY)
+
+    assert not OrderNumberCounter.objects.exists()
+
+
+@pytest.mark.django_db
+def test_numbers_go_on_from_the_stored_count_and_write_it_back():
+    OrderNumberCounter.objects.create(prefix="VAI", day="1125", last=41)
+    OrderNumberCounter.objects.create(prefix="BEL", day="1125", last=7)
+
+    with transaction.atomic():
+        counter = locked_counter("VAI", DAY)
+        numbers = [next_order_number("VAI", DAY, counter=counter), next_order_number("VAI", DAY)]
+        first_of_day = next_order_number("VAI", DAY + datetime.timedelta(days=1))
+
+    assert (counter.prefix, counter.day) == ("VAI", "1125")
+    assert numbers == ["VAI-1125-042", "VAI-1125-043"]
+    assert first_of_day == "VAI-1126-001"
+    assert dict(OrderNumberCounter.objects.values_list("prefix", "last").filter(day="1125")) == {
+        "VAI": 43,
+        "BEL": 7,
+    }
+
+
+def test_an_order_sent_twice_is_placed_once(shop):
+    key = new_key()
+    first = place(shop, idempotency_key=key)
+    again = place(shop, idempotency_key=key, now=NOW + datetime.timedelta(minutes=1))
+
+    assert again.pk == first.pk
+    assert OrderNumberCounter.objects.get(prefix="VAI", day="1125").last == 1
