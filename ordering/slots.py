@@ -21,6 +21,7 @@ from stores.hours import (
     closure_on,
     opening_intervals,
     ordering_settings,
+    slot_moments,
     slot_starts,
 )
 
@@ -28,6 +29,7 @@ from .exceptions import OrderError
 from .models import Order
 
 MAX_DAYS_AHEAD = 7  # a slot may be chosen up to a week ahead
+ASAP_DAYS = 2  # the slots offered, and those "as soon as possible" looks among: today and tomorrow
 
 
 @dataclass(frozen=True)
@@ -84,34 +86,40 @@ def slot_load(store, starts, *, exclude_order=None):
     return load
 
 
-def available_slots(store, fulfilment, now=None, days=2, *, exclude_order=None):
+def available_slots(store, fulfilment, now=None, days=ASAP_DAYS, *, exclude_order=None):
     """The slots a customer can choose from now on, over `days` days (today first), each with
     capacity left. `exclude_order` is left out of the counts (an order moving to another slot)."""
     now = timezone.localtime(now or timezone.now())
     settings = ordering_settings(store)
+    starts = _candidate_moments(store, now, settings, days)
+    load = slot_load(store, starts, exclude_order=exclude_order)
+    return [
+        _slot(store, fulfilment, moment, remaining, settings)
+        for moment in starts
+        if (remaining := settings.slot_capacity - load.get(moment, 0)) > 0
+    ]
+
+
+def _candidate_moments(store, now, settings, days):
+    """The slot starts (UTC, in order) from now + the lead time, over `days` days."""
     earliest = _earliest(now, settings)
     today = now.date()
     starts = set()  # in UTC, compared and sorted as moments (not as Paris wall-clock times)
     # An interval that started yesterday may run past midnight into today.
     for offset in range(-1, days):
-        for start in slot_starts(store, today + datetime.timedelta(days=offset)):
-            if (moment := start.astimezone(datetime.UTC)) >= earliest:
-                starts.add(moment)
-    starts = sorted(starts)
-    load = slot_load(store, starts, exclude_order=exclude_order)
-    slots = []
-    for moment in starts:
-        remaining = settings.slot_capacity - load.get(moment, 0)
-        if remaining > 0:
-            start = moment.astimezone(PARIS)
-            slots.append(
-                Slot(
-                    start=start,
-                    promised_at=promised_time(store, fulfilment, start, settings),
-                    remaining=remaining,
-                )
-            )
-    return slots
+        starts.update(
+            moment
+            for moment in slot_moments(store, today + datetime.timedelta(days=offset))
+            if moment >= earliest
+        )
+    return sorted(starts)
+
+
+def _slot(store, fulfilment, moment, remaining, settings):
+    start = moment.astimezone(PARIS)
+    return Slot(
+        start=start, promised_at=promised_time(store, fulfilment, start, settings), remaining=remaining
+    )
 
 
 def asap_slot(store, fulfilment, now=None, *, exclude_order=None, slots=None):
@@ -121,10 +129,24 @@ def asap_slot(store, fulfilment, now=None, *, exclude_order=None, slots=None):
     gave for the same store, fulfilment and moment (not read again)."""
     now = timezone.localtime(now or timezone.now())
     if slots is None:
-        slots = available_slots(store, fulfilment, now, exclude_order=exclude_order)
-    if not slots or not _open_from_until(store, now, slots[0].start.astimezone(datetime.UTC) + SLOT):
+        first = _first_free_slot(store, fulfilment, now, exclude_order)
+    else:
+        first = slots[0] if slots else None
+    if first is None or not _open_from_until(store, now, first.start.astimezone(datetime.UTC) + SLOT):
         return None
-    return slots[0]
+    return first
+
+
+def _first_free_slot(store, fulfilment, now, exclude_order):
+    """`available_slots(…)[0]` (or None) without making the others: every order placed as soon
+    as possible asks, under the placing lock, and two days hold about 190 slots."""
+    settings = ordering_settings(store)
+    starts = _candidate_moments(store, now, settings, ASAP_DAYS)
+    load = slot_load(store, starts, exclude_order=exclude_order)
+    for moment in starts:
+        if (remaining := settings.slot_capacity - load.get(moment, 0)) > 0:
+            return _slot(store, fulfilment, moment, remaining, settings)
+    return None
 
 
 def _open_from_until(store, now, until):

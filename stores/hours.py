@@ -132,6 +132,12 @@ def is_open_at(store, at):
 def slot_starts(store, day):
     """Every 15-minute slot start in the intervals starting on `day` (on the quarter hours; a
     slot ends by its interval's end); none on a closure day."""
+    return [moment.astimezone(PARIS) for moment in slot_moments(store, day)]
+
+
+def slot_moments(store, day):
+    """`slot_starts` in UTC, in order: what a caller comparing moments needs (Python compares
+    same-tzinfo datetimes by the wall clock)."""
     intervals = opening_intervals(store, day)
     if not intervals or closure_on(store, day) is not None:
         return []
@@ -143,7 +149,7 @@ def slot_starts(store, day):
             if not starts or moment > starts[-1]:  # two overlapping intervals give each slot once
                 starts.append(moment)
             moment += SLOT
-    return [moment.astimezone(PARIS) for moment in starts]
+    return starts
 
 
 def _round_up_to_slot(moment):

@@ -7,7 +7,7 @@ import pytest
 from ordering.exceptions import OrderError
 from ordering.models import Order
 from ordering.services import cancel_order
-from ordering.slots import asap_time, available_slots, check_slot, slot_load
+from ordering.slots import asap_slot, asap_time, available_slots, check_slot, slot_load
 from stores.models import StoreClosure
 from stores.tests.factories import StorePageFactory
 
@@ -169,3 +169,35 @@ def test_the_hour_the_clocks_go_back_has_both_its_slots_each_with_its_own_capaci
     with pytest.raises(OrderError, match="Ce créneau est complet"):
         check_slot(shop.store, "pickup", second, now)
     assert check_slot(shop.store, "pickup", first, now).remaining == 1
+
+
+def test_as_soon_as_possible_is_the_first_offered_slot_at_every_moment(home_page, store_index, shop):
+    """`asap_slot` looks for the first free slot alone (without making the day's others): it
+    gives what the first of `available_slots` gives, for full slots, a break, the night and the
+    closing time, pickup and delivery."""
+    configure(shop.store, slot_capacity=1, delivery_minutes=25)
+    place(shop)  # 12:30 full
+    place(shop, slot=NOW.replace(hour=12, minute=45))
+    night = StorePageFactory(
+        parent=store_index,
+        slug="nuit",
+        hours=[(NOW.weekday(), "11:00", "14:00"), (NOW.weekday(), "18:00", "01:00")],
+    )
+    configure(night)
+    moments = [
+        NOW.replace(hour=hour, minute=minute)
+        for hour in (0, 10, 12, 13, 17, 22, 23)
+        for minute in (0, 40, 59)
+    ]
+
+    for store in (shop.store, night):
+        for fulfilment in ("pickup", "delivery"):
+            for moment in moments:
+                offered = available_slots(store, fulfilment, moment)
+                assert asap_slot(store, fulfilment, moment) == asap_slot(
+                    store, fulfilment, moment, slots=offered
+                ), (store.slug, fulfilment, moment)
+    assert asap_slot(shop.store, "pickup", NOW).start.strftime("%H:%M") == "13:00"
+    assert (
+        asap_slot(night, "delivery", NOW.replace(hour=23, minute=40)).promised_at.strftime("%H:%M") == "00:20"
+    )
