@@ -2,7 +2,7 @@
 or not."""
 
 from ordering.models import Order
-from stores.models import StoreOrderingSettings
+from stores.models import StoreOrderingSettings, StorePage
 from stores.services import free_order_prefix, saved_ordering_settings
 from stores.tests.factories import StorePageFactory
 
@@ -52,3 +52,23 @@ def test_the_allocator_tries_the_name_then_its_letters_then_any_letters(shop, st
     assert free_order_prefix("lyon-3") == "LAA"
     mine = StoreOrderingSettings.objects.get(order_prefix="LYO").store_id
     assert free_order_prefix("lyon-3", store_id=mine) == "LYO"  # a store's own prefix is free to it
+
+
+def test_a_store_read_with_its_settings_gives_them_without_a_query(
+    shop, store_index, django_assert_num_queries
+):
+    read = StorePage.objects.select_related("ordering_settings").get(pk=shop.store.pk)
+    plain = StorePage.objects.get(pk=shop.store.pk)
+    unsaved = new_store(shop, store_index, "lyon-7")
+    read_unsaved = StorePage.objects.select_related("ordering_settings").get(pk=unsaved.pk)
+
+    with django_assert_num_queries(0):
+        assert saved_ordering_settings(read).order_prefix == "VAI"
+    with django_assert_num_queries(1):
+        assert saved_ordering_settings(plain).order_prefix == "VAI"
+    created = saved_ordering_settings(read_unsaved)  # read without settings: they are saved now
+
+    assert (created.pk, created.order_prefix) == (
+        StoreOrderingSettings.objects.get(store=unsaved).pk,
+        "LYO",
+    )
