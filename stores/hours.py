@@ -14,7 +14,10 @@ import re
 import unicodedata
 import zoneinfo
 
+from django.db import connection
 from django.db.models import prefetch_related_objects
+
+from menu import rows
 
 from .models import OpeningHours, StoreClosure, StoreOrderingSettings, StorePage
 
@@ -65,7 +68,7 @@ def _local(day, time):
 
 
 def with_hours(store):
-    """`store` holding its opening hours and closures, read once (two queries): placing an order
+    """`store` holding its opening hours and closures, read once (one query): placing an order
     asks `is_open_at`, `slot_starts` and `closure_on` about many days, each a query otherwise.
 
     A StorePage that already holds both (a listing, or an earlier call) comes back as is; else a
@@ -79,8 +82,43 @@ def with_hours(store):
         return store
     loaded = copy.copy(store)
     loaded._prefetched_objects_cache = dict(cached)
-    prefetch_related_objects([loaded], "opening_hours", "closures")
+    hours, closures = _read_hours(store.pk)
+    rows.prefetched(loaded, "opening_hours", hours)
+    rows.prefetched(loaded, "closures", closures)
     return loaded
+
+
+HOUR_FIELDS = ("id", "sort_order", "store_id", "weekday", "opens", "closes")
+CLOSURE_FIELDS = ("id", "store_id", "starts_on", "ends_on", "message")
+
+
+def _read_hours(store_id):
+    """([OpeningHours], [StoreClosure]) of the store, in their models' order, in one query written
+    by hand: the two prefetches it replaces cost a store's checkout 1.2 ms of ORM for 0.3 of
+    PostgreSQL (docs/performance.md)."""
+    hour_columns = rows.select_list(OpeningHours, HOUR_FIELDS, "h")
+    closure_columns = rows.select_list(StoreClosure, CLOSURE_FIELDS, "c")
+    blank_hours = ", ".join(["NULL"] * len(HOUR_FIELDS))
+    blank_closures = ", ".join(["NULL"] * len(CLOSURE_FIELDS))
+    qn = connection.ops.quote_name
+    store_column = qn(OpeningHours._meta.get_field("store").column)
+    closure_store = qn(StoreClosure._meta.get_field("store").column)
+    # Names from the models' options, quoted; the store's id is a parameter.
+    sql = (
+        f"SELECT 0, {hour_columns}, {blank_closures} FROM {qn(OpeningHours._meta.db_table)} h "  # noqa: S608
+        f"WHERE h.{store_column} = %s UNION ALL "
+        f"SELECT 1, {blank_hours}, {closure_columns} FROM {qn(StoreClosure._meta.db_table)} c "
+        f"WHERE c.{closure_store} = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [store_id, store_id])
+        found = cursor.fetchall()
+    width = len(HOUR_FIELDS)
+    hours = [rows.instance(OpeningHours, HOUR_FIELDS, row[1 : 1 + width]) for row in found if row[0] == 0]
+    closures = [rows.instance(StoreClosure, CLOSURE_FIELDS, row[1 + width :]) for row in found if row[0] == 1]
+    hours.sort(key=lambda hour: (hour.sort_order is None, hour.sort_order or 0, hour.pk))
+    closures.sort(key=lambda closure: (closure.starts_on, closure.pk))
+    return hours, closures
 
 
 def _hours_of(store):

@@ -219,3 +219,47 @@ def test_ordering_settings_of_a_plain_page_and_default_not_cached(late_store, dj
 
     assert hours.ordering_settings(page) == default
     assert StoreOrderingSettings.objects.get(store=late_store).order_prefix == "VAI"
+
+
+def test_with_hours_reads_hours_and_closures_as_the_orm_does_in_one_query(
+    late_store, store_index, django_assert_num_queries
+):
+    """`with_hours` reads both in one hand-written query: the same rows, values and order as a
+    prefetch, for a store with closures, one without and one without hours at all."""
+    StoreClosure.objects.create(
+        store=late_store,
+        starts_on=SATURDAY + datetime.timedelta(days=7),
+        ends_on=SATURDAY + datetime.timedelta(days=8),
+        message="b",
+    )
+    StoreClosure.objects.create(store=late_store, starts_on=FRIDAY, ends_on=SATURDAY, message="Inventaire")
+    bare = StorePageFactory(parent=store_index, slug="bare", hours=[])
+    for store in (late_store, bare):
+        plain = type(store).objects.get(pk=store.pk)
+        with django_assert_num_queries(1):
+            loaded = hours.with_hours(plain)
+        with django_assert_num_queries(0):
+            got_hours = [
+                (h.pk, h.sort_order, h.store_id, h.weekday, h.opens, h.closes)
+                for h in loaded.opening_hours.all()
+            ]
+            got_closures = [
+                (c.pk, c.store_id, c.starts_on, c.ends_on, c.message) for c in loaded.closures.all()
+            ]
+            assert hours.with_hours(loaded) is loaded
+
+        expected = type(store).objects.prefetch_related("opening_hours", "closures").get(pk=store.pk)
+        assert got_hours == [
+            (h.pk, h.sort_order, h.store_id, h.weekday, h.opens, h.closes)
+            for h in expected.opening_hours.all()
+        ]
+        assert got_closures == [
+            (c.pk, c.store_id, c.starts_on, c.ends_on, c.message) for c in expected.closures.all()
+        ]
+        assert not hasattr(plain, "_prefetched_objects_cache") or not plain._prefetched_objects_cache
+    loaded = hours.with_hours(type(late_store).objects.get(pk=late_store.pk))
+    assert [(h.opens, h.closes) for h in loaded.opening_hours.all()] == [
+        (datetime.time(11, 30), datetime.time(14, 30)),
+        (datetime.time(18), datetime.time(1)),
+    ]
+    assert [c.message for c in loaded.closures.all()] == ["Inventaire", "b"]

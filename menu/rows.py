@@ -1,0 +1,84 @@
+"""Model instances from hand-written SQL, as the ORM would have made them.
+
+Placing an order reads a few small rows many times a second, and building each query with the ORM
+cost more than running it (docs/performance.md, "an order's own CPU"). The hand-written reads use
+these helpers so that what comes back is what a queryset gives:
+
+- `select_list(model, names, alias)`: the quoted columns, in the model's field order;
+- `instance(model, names, values)`: the instance made by `Model.from_db` (fields left out are
+  deferred: reading one loads it, as after `.only()`), each value passed through the converters
+  the database backend and the field apply (SQLite's times, dates and decimals come back as text);
+- `prefetched(instance, name, related)`: `related` stored as `instance.name.all()`, as
+  `prefetch_related` stores it.
+
+Names come from the models' options and are quoted; values are always parameters.
+"""
+
+from django.db import connection
+
+
+def ordered_names(model, names):
+    """`names` (attribute names) in the order of the model's concrete fields, as `from_db` wants."""
+    wanted = set(names)
+    ordered = [field.attname for field in model._meta.concrete_fields if field.attname in wanted]
+    if len(ordered) != len(wanted):
+        unknown = wanted - set(ordered)
+        raise ValueError(f"{model.__name__} has no concrete field {sorted(unknown)}")
+    return ordered
+
+
+def _field(model, attname):
+    return next(field for field in model._meta.concrete_fields if field.attname == attname)
+
+
+def select_list(model, names, alias):
+    """`"alias"."column", …` for `names`, in the order of `ordered_names`. An inherited field
+    (a Wagtail page's title) is read from the parent's table: `alias` is then a dict
+    {model whose table holds the field: alias}."""
+    qn = connection.ops.quote_name
+    columns = []
+    for attname in ordered_names(model, names):
+        field = _field(model, attname)
+        table_alias = alias if isinstance(alias, str) else alias[field.model]
+        columns.append(f"{qn(table_alias)}.{qn(field.column)}")
+    return ", ".join(columns)
+
+
+_plans = {}
+
+
+def _plan(model, names):
+    """The ordered names and each column's converters, worked out once per model and names."""
+    key = (connection.vendor, model, tuple(names))
+    plan = _plans.get(key)
+    if plan is None:
+        ordered = ordered_names(model, names)
+        converters = []
+        for attname in ordered:
+            column = _field(model, attname).get_col(model._meta.db_table)
+            functions = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+            converters.append((column, functions))
+        plan = _plans[key] = (ordered, converters)
+    return plan
+
+
+def instance(model, names, values):
+    """The `model` instance of `values` (one per name of `names`, in `ordered_names` order)."""
+    ordered, converters = _plan(model, names)
+    converted = []
+    for value, (column, functions) in zip(values, converters, strict=True):
+        for function in functions:
+            value = function(value, column, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, ordered, converted)
+
+
+def prefetched(owner, name, related):
+    """Store the list `related` as `owner.<name>.all()` (a reverse foreign key, modelcluster's
+    child relations included), as `prefetch_related(name)` would."""
+    queryset = getattr(owner, name).get_queryset()
+    queryset._result_cache = list(related)
+    queryset._prefetch_done = True
+    if not hasattr(owner, "_prefetched_objects_cache"):
+        owner._prefetched_objects_cache = {}
+    owner._prefetched_objects_cache[name] = queryset
