@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from menu.catalogue import keeps, kept
 from menu.models import ProductExtra, ProductSize, RecipeLine
 from menu.promotions import current_rules
-from menu.recipes import ingredient_needs
+from menu.recipes import ingredient_needs, sizes_with_recipes
 from menu.templatetags.menu_tags import euros
 from stores.areas import delivers_somewhere, fee_for_basket
 from stores.availability import stock_and_withdrawals
@@ -251,11 +251,14 @@ def _clean_line(line):
 
 
 def _read_sizes(size_ids=None):
-    """{id: ProductSize} with its product and the product's recipe (every size: None)."""
+    """{id: ProductSize} with its product and the product's recipe (every size: None, for the
+    catalogue kept per generation, whose products pages draw in full)."""
+    if size_ids is not None:
+        return sizes_with_recipes(size_ids)
     sizes = ProductSize.objects.select_related("product").prefetch_related(
         Prefetch("product__recipe_lines", queryset=RecipeLine.objects.select_related("ingredient"))
     )
-    return {size.id: size for size in (sizes if size_ids is None else sizes.filter(id__in=size_ids))}
+    return {size.id: size for size in sizes}
 
 
 def _read_extras(extra_ids=None):

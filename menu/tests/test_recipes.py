@@ -1,9 +1,10 @@
 from decimal import Decimal
 
+from django.db.models import Prefetch
 from wagtail.test.utils.form_data import inline_formset, nested_form_data
 
-from menu.models import ProductExtra, ProductPage
-from menu.recipes import allergens_for, ingredient_needs, needs_for_lines, scaled_quantity
+from menu.models import ProductExtra, ProductPage, ProductSize, RecipeLine
+from menu.recipes import allergens_for, ingredient_needs, needs_for_lines, scaled_quantity, sizes_with_recipes
 
 from .factories import IngredientFactory, ProductExtraFactory, product_with_recipe
 
@@ -134,3 +135,80 @@ def test_the_product_editor_shows_the_recipe_extras_and_steps(client, admin_user
     assert response.status_code == 200
     assert "Recette (taille de référence)" in html and "Suppléments et retraits" in html
     assert "Préparation (pizzaiolo)" in html and "coefficient de recette" in html.lower()
+
+
+def _as_orm_reads(sizes):
+    """What pricing and the stock check read of `sizes` ({id: ProductSize})."""
+    return {
+        size_id: (
+            size.sort_order,
+            size.product_id,
+            size.name,
+            size.price,
+            size.recipe_factor,
+            size.product.title,
+            size.product.slug,
+            size.product.live,
+            size.product.category,
+            size.product.is_available,
+            size.product.vat_rate,
+            [
+                (
+                    line.pk,
+                    line.sort_order,
+                    line.ingredient_id,
+                    line.quantity,
+                    line.ingredient.name,
+                    line.ingredient.unit,
+                )
+                for line in size.product.recipe_lines.all()
+            ],
+        )
+        for size_id, size in sizes.items()
+    }
+
+
+def test_sizes_with_recipes_reads_what_the_orm_reads_in_one_query(menu_page, django_assert_num_queries):
+    """The hand-written read gives the sizes, products and recipes (in the recipe's order) that
+    `select_related` with a prefetch gives, for two sizes of one product, a product without a
+    recipe and a withdrawn one, in one query; nothing more is read to price or check them."""
+    dough, sauce, basil = (IngredientFactory(name=name) for name in ("Pâte", "Sauce tomate", "Basilic"))
+    pizza = product_with_recipe(
+        menu_page,
+        title="Margherita",
+        recipe={sauce: 80, dough: 200, basil: 3},
+        sizes=[("Petite", "9.00", "1.00"), ("Grande", "12.50", "1.40")],
+    )
+    drink = product_with_recipe(menu_page, title="Eau", recipe={}, sizes=[("50 cl", "2.00", "1.00")])
+    gone = product_with_recipe(menu_page, title="Calzone", recipe={dough: 250}, is_available=False)
+    ids = [size.id for product in (pizza, drink, gone) for size in product.sizes.all()]
+    expected = {
+        size.id: size
+        for size in ProductSize.objects.filter(id__in=ids)
+        .select_related("product")
+        .prefetch_related(
+            Prefetch("product__recipe_lines", queryset=RecipeLine.objects.select_related("ingredient"))
+        )
+    }
+
+    with django_assert_num_queries(1):
+        sizes = sizes_with_recipes([*ids, ids[0], 999_999])
+    with django_assert_num_queries(0):
+        read = _as_orm_reads(sizes)
+        assert needs_for_lines([(size, 1, []) for size in sizes.values()])[0] == {
+            dough.id: 200 + 280 + 250,
+            sauce.id: 80 + 112,
+            basil.id: 3 + 4,
+        }
+
+    assert read == _as_orm_reads(expected)
+    assert [line.ingredient.name for line in sizes[ids[0]].product.recipe_lines.all()] == [
+        "Sauce tomate",
+        "Pâte",
+        "Basilic",
+    ]
+    assert sizes[ids[0]].product is sizes[ids[1]].product
+    assert sizes_with_recipes([]) == {}
+    summary = ProductPage.objects.get(pk=pizza.pk).summary
+    with django_assert_num_queries(1):  # a field left out is read when used, as after .only()
+        assert sizes[ids[0]].product.summary == summary
