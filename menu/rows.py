@@ -8,6 +8,7 @@ these helpers so that what comes back is what a queryset gives:
 - `instance(model, names, values)`: the instance made by `Model.from_db` (fields left out are
   deferred: reading one loads it, as after `.only()`), each value passed through the converters
   the database backend and the field apply (SQLite's times, dates and decimals come back as text);
+- `value(model, name, raw)`: one column's value, converted the same way;
 - `prefetched(instance, name, related)`: `related` stored as `instance.name.all()`, as
   `prefetch_related` stores it.
 
@@ -71,6 +72,14 @@ def instance(model, names, values):
             value = function(value, column, connection)
         converted.append(value)
     return model.from_db(connection.alias, ordered, converted)
+
+
+def value(model, attname, raw):
+    """`raw`, read from the column of `model.attname`, as the ORM would give it."""
+    _ordered, ((column, functions),) = _plan(model, (attname,))
+    for function in functions:
+        raw = function(raw, column, connection)
+    return raw
 
 
 def prefetched(owner, name, related):

@@ -10,10 +10,11 @@ closures excluded), with capacity left.
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from menu import rows
 from stores.hours import (
     PARIS,
     SLOT,
@@ -73,16 +74,29 @@ def slot_load(store, starts, *, exclude_order=None):
     if not starts:
         return {}
     wanted = {start.astimezone(datetime.UTC) for start in starts}
-    orders = Order.objects.filter(
-        store=store, slot_start__gte=min(wanted), slot_start__lte=max(wanted)
-    ).exclude(status=Order.Status.CANCELLED)
+    qn, adapt = connection.ops.quote_name, connection.ops.adapt_datetimefield_value
+    id_, store_, slot, status = (
+        qn(Order._meta.get_field(name).column) for name in ("id", "store", "slot_start", "status")
+    )
+    params = [store.pk, adapt(min(wanted)), adapt(max(wanted)), str(Order.Status.CANCELLED)]
+    other = ""
     if exclude_order is not None:
-        orders = orders.exclude(pk=exclude_order.pk)
+        other = f" AND {id_} <> %s"
+        params.append(exclude_order.pk)
+    # Hand-written (every order placed as soon as possible asks, under the placing lock): the ORM
+    # took 0.8 ms to build it. Names from the model's options, quoted; values are parameters.
+    sql = (
+        f"SELECT {slot}, COUNT(*) FROM {qn(Order._meta.db_table)} WHERE {store_} = %s "  # noqa: S608
+        f"AND {slot} >= %s AND {slot} <= %s AND {status} <> %s{other} GROUP BY {slot}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
     load = {}
-    for row in orders.values("slot_start").annotate(count=Count("id")):
-        start = row["slot_start"].astimezone(datetime.UTC)
+    for raw, count in found:
+        start = rows.value(Order, "slot_start", raw).astimezone(datetime.UTC)
         if start in wanted:
-            load[start] = row["count"]
+            load[start] = count
     return load
 
 
