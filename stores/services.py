@@ -20,9 +20,11 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from menu import rows
 from menu.models import Ingredient
 from menu.recipes import UnknownLineError, needs_for_lines
 
@@ -546,12 +548,31 @@ def _locked_levels(store, ingredient_ids, *, create):
         for ingredient_id in ingredient_ids:
             if ingredient_id not in existing:
                 StockLevel.objects.get_or_create(store=store, ingredient_id=ingredient_id)
-    locked = (
-        StockLevel.objects.select_for_update()
-        .filter(store=store, ingredient_id__in=ingredient_ids)
-        .order_by("ingredient_id")
+    return {level.ingredient_id: level for level in _lock_levels(store, ingredient_ids)}
+
+
+def _lock_levels(store, ingredient_ids):
+    """SELECT … FOR UPDATE of the levels, in ingredient id order (two writers lock in the same
+    order: no deadlock), written by hand: every order placed, changed or cancelled asks, and the
+    ORM took 0.7 ms to build it. SQLite has no row locks: the first write locks the database."""
+    if not connection.in_atomic_block:  # as select_for_update(): a lock outside one would hold nothing
+        raise TransactionManagementError("_lock_levels() must run inside a transaction.")
+    ingredient_ids = sorted(set(ingredient_ids))
+    if not ingredient_ids:
+        return []
+    qn = connection.ops.quote_name
+    names = [field.attname for field in StockLevel._meta.concrete_fields]
+    store_, ingredient = (qn(StockLevel._meta.get_field(name).column) for name in ("store", "ingredient"))
+    listed = ", ".join(["%s"] * len(ingredient_ids))
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    # Names from the model's options, quoted; values are parameters.
+    sql = (
+        f"SELECT {rows.select_list(StockLevel, names, 'l')} FROM {qn(StockLevel._meta.db_table)} l "  # noqa: S608
+        f"WHERE l.{store_} = %s AND l.{ingredient} IN ({listed}) ORDER BY l.{ingredient}{lock}"
     )
-    return {level.ingredient_id: level for level in locked}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [store.pk, *ingredient_ids])
+        return [rows.instance(StockLevel, names, row) for row in cursor.fetchall()]
 
 
 def _resolve_alerts(level, now):
