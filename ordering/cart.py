@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from menu.catalogue import kept
 from menu.models import ProductExtra, ProductSize
-from stores.hours import with_hours
+from stores.hours import read_store_for_order
 from stores.models import StorePage
 
 from .pricing import CartLine, OrderError, quote
@@ -77,16 +77,18 @@ class Cart:
     def store(self):
         """The cart's store (a live StorePage) or None; one query, then remembered.
 
-        Given the request, it is read with its opening hours and closures (`stores.hours.with_hours`)
-        once per content generation (`menu.catalogue`: a store's edit, its hours included, is a
-        new one), and shared by the process's requests: nothing may change it."""
+        Given the request, it is read with its settings, opening hours and closures
+        (`stores.hours.read_store_for_order`), once per content generation (`menu.catalogue`: a
+        store's edit, its hours included, is a new one), and shared by the process's requests:
+        nothing may change it."""
         if self.store_id and (self._store is None or self._store.id != self.store_id):
             self._store = kept(self.request, ("cart store", self.store_id), self._read_store)
         return self._store if self.store_id else None
 
     def _read_store(self):
-        store = StorePage.objects.live().filter(id=self.store_id).select_related("ordering_settings").first()
-        return with_hours(store) if self.request is not None and store is not None else store
+        if self.request is not None:
+            return read_store_for_order(self.store_id)
+        return StorePage.objects.live().filter(id=self.store_id).select_related("ordering_settings").first()
 
     # -- changing -----------------------------------------------------------------------------------
     def save(self):

@@ -16,6 +16,7 @@ import zoneinfo
 
 from django.db import connection
 from django.db.models import prefetch_related_objects
+from wagtail.models import Page
 
 from menu import rows
 
@@ -86,6 +87,45 @@ def with_hours(store):
     rows.prefetched(loaded, "opening_hours", hours)
     rows.prefetched(loaded, "closures", closures)
     return loaded
+
+
+def read_store_for_order(store_id):
+    """The live StorePage `store_id` with its ordering settings, opening hours and closures, or
+    None: what `StorePage.objects.live().select_related("ordering_settings")` then `with_hours`
+    give, in two hand-written queries instead of three built by the ORM (a cart's store is read
+    so by every order placed; the ORM took 1.5 ms to build the first). Every field is read."""
+    qn = connection.ops.quote_name
+    page_names = [field.attname for field in StorePage._meta.concrete_fields]
+    settings_names = [field.attname for field in StoreOrderingSettings._meta.concrete_fields]
+    page_id, live = (qn(Page._meta.get_field(name).column) for name in ("id", "live"))
+    ptr = qn(StorePage._meta.get_field("page_ptr").column)
+    settings_store = qn(StoreOrderingSettings._meta.get_field("store").column)
+    # Names from the models' options, quoted; values are parameters.
+    sql = (
+        f"SELECT {rows.select_list(StorePage, page_names, {Page: 'p', StorePage: 's'})}, "  # noqa: S608
+        f"{rows.select_list(StoreOrderingSettings, settings_names, 'o')} "
+        f"FROM {qn(Page._meta.db_table)} p JOIN {qn(StorePage._meta.db_table)} s ON s.{ptr} = p.{page_id} "
+        f"LEFT JOIN {qn(StoreOrderingSettings._meta.db_table)} o ON o.{settings_store} = p.{page_id} "
+        f"WHERE p.{page_id} = %s AND p.{live} = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [store_id, True])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    store = rows.instance(StorePage, page_names, row[: len(page_names)])
+    settings_row = row[len(page_names) :]
+    settings = None
+    if settings_row[0] is not None:
+        settings = rows.instance(StoreOrderingSettings, settings_names, settings_row)
+    relation = StorePage.ordering_settings.related  # cached both ways, as select_related does
+    relation.set_cached_value(store, settings)
+    if settings is not None:
+        relation.field.set_cached_value(settings, store)
+    hours, closures = _read_hours(store.pk)  # a new instance: no copy needed (see with_hours)
+    rows.prefetched(store, "opening_hours", hours)
+    rows.prefetched(store, "closures", closures)
+    return store
 
 
 HOUR_FIELDS = ("id", "sort_order", "store_id", "weekday", "opens", "closes")

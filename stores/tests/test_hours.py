@@ -263,3 +263,46 @@ def test_with_hours_reads_hours_and_closures_as_the_orm_does_in_one_query(
         (datetime.time(18), datetime.time(1)),
     ]
     assert [c.message for c in loaded.closures.all()] == ["Inventaire", "b"]
+
+
+def _fields(instance):
+    return {field.attname: getattr(instance, field.attname) for field in type(instance)._meta.concrete_fields}
+
+
+def test_a_store_for_an_order_is_read_whole_with_its_settings_and_hours(
+    late_store, store_index, django_assert_num_queries
+):
+    """`read_store_for_order` gives what the ORM gives (every field of the page and of its
+    settings, both links cached) with its hours and closures, in two queries; None for a store
+    that is not live or does not exist."""
+    StoreOrderingSettings.objects.create(
+        store=late_store,
+        order_prefix="VAI",
+        accepted_payments=["cash", "cheque"],
+        minimum_order=Decimal("12.50"),
+    )
+    StoreClosure.objects.create(store=late_store, starts_on=FRIDAY, ends_on=SATURDAY, message="Inventaire")
+    no_settings = StorePageFactory(parent=store_index, slug="sans-reglages")
+    draft = StorePageFactory(parent=store_index, slug="brouillon", live=False)
+
+    for store in (late_store, no_settings):
+        with django_assert_num_queries(2):
+            read = hours.read_store_for_order(store.pk)
+        expected = type(store).objects.live().select_related("ordering_settings").get(pk=store.pk)
+        with django_assert_num_queries(0):
+            assert _fields(read) == _fields(expected)
+            assert type(read) is type(expected)
+            assert hours.with_hours(read) is read
+            closures = [(c.starts_on, c.ends_on, c.message) for c in read.closures.all()]
+            opening = [(h.weekday, h.opens, h.closes) for h in read.opening_hours.all()]
+            if store is late_store:
+                assert _fields(read.ordering_settings) == _fields(expected.ordering_settings)
+                assert read.ordering_settings.store is read
+                assert read.ordering_settings.accepted_payments == ["cash", "cheque"]
+            else:
+                with pytest.raises(StoreOrderingSettings.DoesNotExist):
+                    read.ordering_settings  # noqa: B018
+        assert opening == [(h.weekday, h.opens, h.closes) for h in expected.opening_hours.all()]
+        assert closures == [(c.starts_on, c.ends_on, c.message) for c in expected.closures.all()]
+    assert hours.read_store_for_order(draft.pk) is None
+    assert hours.read_store_for_order(999_999) is None
