@@ -6,7 +6,7 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import connection, models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +18,7 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import DraftStateMixin, LockableMixin, Page, PreviewableMixin, RevisionMixin, Site
 from wagtail.search import index
 
+from menu import rows
 from menu.catalogue import kept
 from menu.models import (
     Category,
@@ -440,13 +441,50 @@ def current_promotion_rules(now):
     overlapping periods, but rows may come from elsewhere), only the one ending first applies.
     """
     rules, codes = [], set()
-    for promotion in Promotion.objects.current(now).with_rule():
+    for promotion in _current_with_rule(now):
         rule = promotion.as_rule()
         if rule is None or (rule.code and rule.code in codes):
             continue
         codes.add(rule.code)
         rules.append(rule)
     return rules
+
+
+RULE_FIELDS = (
+    "id",
+    "title",
+    "rule_kind",
+    "code",
+    "min_quantity",
+    "condition_category",
+    "condition_size",
+    "min_subtotal",
+    "target_category",
+    "target_product_id",
+    "percent",
+    "amount",
+)
+
+
+def _current_with_rule(now):
+    """`Promotion.objects.current(now).with_rule()` holding `RULE_FIELDS` (what `as_rule` reads;
+    the rest deferred), in a query written by hand: every quote asks, every order among them, and
+    the ORM took 1 ms to build it."""
+    qn = connection.ops.quote_name
+
+    def column(name):
+        return qn(Promotion._meta.get_field(name).column)
+
+    adapt = connection.ops.adapt_datetimefield_value
+    # Names from the model's options, quoted; values are parameters.
+    sql = (
+        f"SELECT {rows.select_list(Promotion, RULE_FIELDS, 'r')} FROM {qn(Promotion._meta.db_table)} r "  # noqa: S608
+        f"WHERE r.{column('live')} = %s AND r.{column('starts_at')} <= %s AND r.{column('ends_at')} > %s "
+        f"AND r.{column('rule_kind')} <> %s ORDER BY r.{column('ends_at')}, r.{column('id')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [True, adapt(now), adapt(now), str(Promotion.RuleKind.NONE)])
+        return [rows.instance(Promotion, RULE_FIELDS, row) for row in cursor.fetchall()]
 
 
 @register_setting(icon="site")

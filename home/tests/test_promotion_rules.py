@@ -393,3 +393,21 @@ def test_the_demo_promotion_gets_its_rule_and_the_welcome_code_once(db):
 
     assert add_promotion_rules() == ""
     assert Promotion.objects.count() == 2
+
+
+def test_the_rules_are_read_in_one_query_as_the_orm_reads_them(db, django_assert_num_queries):
+    """The hand-written read of the current promotions gives the rules the ORM's queryset gives,
+    in its order, for current, scheduled, expired, ruleless and draft promotions."""
+    now = timezone.now()
+    PromotionFactory(title="Bienvenue", **WELCOME, ends_at=now + datetime.timedelta(days=5))
+    PromotionFactory(title="Dessert", **FREE_DESSERT, ends_at=now + datetime.timedelta(days=2))
+    PromotionFactory(title="Plus tard", **WELCOME, starts_at=now + datetime.timedelta(days=1))
+    PromotionFactory(title="Sans règle", ends_at=now + datetime.timedelta(days=1))
+    PromotionFactory(title="Brouillon", **FREE_DESSERT, live=False)
+    expected = [promotion.as_rule() for promotion in Promotion.objects.current(now).with_rule()]
+
+    with django_assert_num_queries(1):
+        rules = current_promotion_rules(now)
+
+    assert rules == expected
+    assert [rule.title for rule in rules] == ["Dessert", "Bienvenue"]

@@ -14,7 +14,7 @@ from home.models import BrandSettings
 from menu.models import ProductSize
 from ordering.models import Order
 from stores.models import StoreClosure, StoreOrderingSettings
-from stores.tests.pages import tables_read
+from stores.tests.pages import tables_touched
 
 from .conftest import size_of
 from .test_checkout import CHECKOUT, bench_order, fill_cart
@@ -37,7 +37,7 @@ def shown(client):
     """(response, tables read) of the checkout page."""
     with CaptureQueriesContext(connection) as queries:
         response = client.get(CHECKOUT, HTTP_ACCEPT_LANGUAGE="fr")
-    return response, tables_read(queries.captured_queries)
+    return response, tables_touched(queries.captured_queries)
 
 
 def placed(client, store, product, number):
@@ -45,7 +45,7 @@ def placed(client, store, product, number):
     fill_cart(client, store, (size_of(product, "Grande"), 1, []))
     with CaptureQueriesContext(connection) as queries:
         response = bench_order(client, store, number)
-    return response, tables_read(queries.captured_queries)
+    return response, tables_touched(queries.captured_queries)
 
 
 def test_the_checkout_page_shown_again_reads_neither_the_store_nor_the_prices(client, vaise, margherita):
