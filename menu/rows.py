@@ -15,7 +15,7 @@ these helpers so that what comes back is what a queryset gives:
 Names come from the models' options and are quoted; values are always parameters.
 """
 
-from django.db import connection
+from django.db import connection, connections
 
 
 def ordered_names(model, names):
@@ -45,13 +45,13 @@ def select_list(model, names, alias):
     return ", ".join(columns)
 
 
-_plans = {}
-
-
 def _plan(model, names):
-    """The ordered names and each column's converters, worked out once per model and names."""
-    key = (connection.vendor, model, tuple(names))
-    plan = _plans.get(key)
+    """The ordered names and each column's converters, worked out once per model and names for
+    each connection (a thread's own: the converters are methods of its backend)."""
+    wrapper = connections[connection.alias]  # this thread's (`connection` is a proxy to it)
+    plans = wrapper.__dict__.setdefault("_ocpizza_row_plans", {})
+    key = (model, tuple(names))
+    plan = plans.get(key)
     if plan is None:
         ordered = ordered_names(model, names)
         converters = []
@@ -59,7 +59,7 @@ def _plan(model, names):
             column = _field(model, attname).get_col(model._meta.db_table)
             functions = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
             converters.append((column, functions))
-        plan = _plans[key] = (ordered, converters)
+        plan = plans[key] = (ordered, converters)
     return plan
 
 
@@ -85,9 +85,11 @@ def value(model, attname, raw):
 def prefetched(owner, name, related):
     """Store the list `related` as `owner.<name>.all()` (a reverse foreign key, modelcluster's
     child relations included), as `prefetch_related(name)` would."""
+    if not hasattr(owner, "_prefetched_objects_cache"):
+        owner._prefetched_objects_cache = {}
+    # A queryset of its own: one cached before may be shared with a copy of `owner` (with_hours).
+    owner._prefetched_objects_cache.pop(name, None)
     queryset = getattr(owner, name).get_queryset()
     queryset._result_cache = list(related)
     queryset._prefetch_done = True
-    if not hasattr(owner, "_prefetched_objects_cache"):
-        owner._prefetched_objects_cache = {}
     owner._prefetched_objects_cache[name] = queryset

@@ -566,7 +566,7 @@ def order_for_key(key):
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {id_} FROM {table} WHERE {key_} = %s", [key])  # noqa: S608
         row = cursor.fetchone()
-    return None if row is None else Order.objects.get(pk=row[0])
+    return None if row is None else Order.objects.filter(pk=row[0]).first()
 
 
 def locked_counter(prefix, day):

@@ -82,7 +82,9 @@ def with_hours(store):
     if "opening_hours" in cached and "closures" in cached:
         return store
     loaded = copy.copy(store)
-    loaded._prefetched_objects_cache = dict(cached)
+    loaded._prefetched_objects_cache = {
+        name: value for name, value in cached.items() if name not in ("opening_hours", "closures")
+    }
     hours, closures = _read_hours(store.pk)
     rows.prefetched(loaded, "opening_hours", hours)
     rows.prefetched(loaded, "closures", closures)

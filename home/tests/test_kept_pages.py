@@ -16,7 +16,7 @@ from wagtail.models import Site
 from home.models import BrandSettings
 from menu.tests.factories import ProductPageFactory
 from stores.tests.factories import StorePageFactory
-from stores.tests.pages import tables_read
+from stores.tests.pages import tables_touched
 
 from .factories import PromotionFactory, StandardPageFactory
 
@@ -31,7 +31,7 @@ def drawn(url, expect=200):
     with CaptureQueriesContext(connection) as queries:
         response = Client().get(url, HTTP_ACCEPT_LANGUAGE="fr")
     assert response.status_code == expect
-    return response.content.decode(), tables_read(queries.captured_queries)
+    return response.content.decode(), tables_touched(queries.captured_queries)
 
 
 def promotion_titles(html):

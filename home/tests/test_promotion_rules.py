@@ -411,3 +411,9 @@ def test_the_rules_are_read_in_one_query_as_the_orm_reads_them(db, django_assert
 
     assert rules == expected
     assert [rule.title for rule in rules] == ["Dessert", "Bienvenue"]
+    welcome = rules[1]  # Decimals as the ORM gives them (SQLite's converters), not equal floats
+    assert (type(welcome.percent), type(welcome.min_subtotal), str(welcome.percent)) == (
+        Decimal,
+        Decimal,
+        "10.00",
+    )

@@ -202,6 +202,16 @@ def test_sizes_with_recipes_reads_what_the_orm_reads_in_one_query(menu_page, dja
         }
 
     assert read == _as_orm_reads(expected)
+    small = sizes[ids[0]]  # Decimals as the ORM gives them (SQLite's converters), not equal floats
+    assert [str(value) for value in (small.price, small.recipe_factor, small.product.vat_rate)] == [
+        str(value)
+        for value in (
+            expected[ids[0]].price,
+            expected[ids[0]].recipe_factor,
+            expected[ids[0]].product.vat_rate,
+        )
+    ]
+    assert {type(value) for value in (small.price, small.recipe_factor, small.product.vat_rate)} == {Decimal}
     assert [line.ingredient.name for line in sizes[ids[0]].product.recipe_lines.all()] == [
         "Sauce tomate",
         "Pâte",

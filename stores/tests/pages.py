@@ -18,9 +18,3 @@ def tables_touched(queries):
     """Every table each of `queries` names after FROM or JOIN (a hand-written read joins several,
     or unites two with UNION ALL), in order."""
     return [table for query in queries for table in re.findall(r'\b(?:FROM|JOIN)\s+"?(\w+)"?', query["sql"])]
-
-
-def tables_read(queries):
-    """The table named after FROM in each of `queries` (CaptureQueriesContext's), in order."""
-    sqls = [query["sql"] for query in queries]
-    return [sql.split(" FROM ")[1].split()[0].strip('"') for sql in sqls if " FROM " in sql]

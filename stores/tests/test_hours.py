@@ -306,3 +306,19 @@ def test_a_store_for_an_order_is_read_whole_with_its_settings_and_hours(
         assert closures == [(c.starts_on, c.ends_on, c.message) for c in expected.closures.all()]
     assert hours.read_store_for_order(draft.pk) is None
     assert hours.read_store_for_order(999_999) is None
+
+
+def test_with_hours_never_changes_the_store_it_was_given(late_store):
+    """A store holding its hours but not its closures gets a copy holding both: the hours the
+    given store holds (read earlier, maybe kept and shared) stay what they were."""
+    given = type(late_store).objects.prefetch_related("opening_hours").get(pk=late_store.pk)
+    held = given._prefetched_objects_cache["opening_hours"]
+    before = list(held)
+    late_store.opening_hours.all().delete()
+
+    loaded = hours.with_hours(given)
+
+    assert loaded is not given
+    assert list(loaded.opening_hours.all()) == []
+    assert given._prefetched_objects_cache == {"opening_hours": held}
+    assert list(held) == before and len(before) == 2
