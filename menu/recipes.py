@@ -45,7 +45,6 @@ def sizes_with_recipes(size_ids):
     size_ids = sorted(set(size_ids))
     if not size_ids:
         return {}
-    qn = connection.ops.quote_name
     pages = {Page: "p", ProductPage: "pp"}
     columns = ", ".join(
         (
@@ -55,20 +54,19 @@ def sizes_with_recipes(size_ids):
             rows.select_list(Ingredient, INGREDIENT_FIELDS, "i"),
         )
     )
-
-    def column(model, name):
-        return qn(model._meta.get_field(name).column)
-
-    size_product = f"s.{column(ProductSize, 'product')}"
+    sizes_table, size_id, size_product = rows.names(ProductSize, "id", "product")
+    pages_table, page_id = rows.names(Page, "id")
+    products_table, page_ptr = rows.names(ProductPage, "page_ptr")
+    recipes_table, recipe_product, recipe_ingredient = rows.names(RecipeLine, "product", "ingredient")
+    ingredients_table, ingredient_id = rows.names(Ingredient, "id")
     # Names from the models' options, quoted; the ids are parameters.
     sql = (
-        f"SELECT {columns} FROM {qn(ProductSize._meta.db_table)} s "  # noqa: S608
-        f"JOIN {qn(Page._meta.db_table)} p ON p.{column(Page, 'id')} = {size_product} "
-        f"JOIN {qn(ProductPage._meta.db_table)} pp ON pp.{column(ProductPage, 'page_ptr')} = {size_product} "
-        f"LEFT JOIN {qn(RecipeLine._meta.db_table)} r ON r.{column(RecipeLine, 'product')} = {size_product} "
-        f"LEFT JOIN {qn(Ingredient._meta.db_table)} i "
-        f"ON i.{column(Ingredient, 'id')} = r.{column(RecipeLine, 'ingredient')} "
-        f"WHERE s.{column(ProductSize, 'id')} IN ({', '.join(['%s'] * len(size_ids))})"
+        f"SELECT {columns} FROM {sizes_table} s "  # noqa: S608
+        f"JOIN {pages_table} p ON p.{page_id} = s.{size_product} "
+        f"JOIN {products_table} pp ON pp.{page_ptr} = s.{size_product} "
+        f"LEFT JOIN {recipes_table} r ON r.{recipe_product} = s.{size_product} "
+        f"LEFT JOIN {ingredients_table} i ON i.{ingredient_id} = r.{recipe_ingredient} "
+        f"WHERE s.{size_id} IN ({', '.join(['%s'] * len(size_ids))})"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, size_ids)

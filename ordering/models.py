@@ -24,10 +24,11 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
-from django.db.transaction import TransactionManagementError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from menu import rows
 
 MONEY = {"max_digits": 10, "decimal_places": 2}  # up to 99 999 999,99 €: room for large baskets
 ZERO = Decimal("0.00")
@@ -548,12 +549,6 @@ class OrderNumberCounter(models.Model):
 # Names come from the models' options, quoted; every value is a parameter.
 
 
-def _sql_names(model, *fields):
-    """The quoted table of `model` and the quoted columns of its `fields`."""
-    qn = connection.ops.quote_name
-    return qn(model._meta.db_table), *(qn(model._meta.get_field(name).column) for name in fields)
-
-
 def order_for_key(key):
     """The order placed with the idempotency `key`, or None.
 
@@ -562,7 +557,7 @@ def order_for_key(key):
     """
     if not key:
         return None
-    table, id_, key_ = _sql_names(Order, "id", "idempotency_key")
+    table, id_, key_ = rows.names(Order, "id", "idempotency_key")
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {id_} FROM {table} WHERE {key_} = %s", [key])  # noqa: S608
         row = cursor.fetchone()
@@ -575,21 +570,18 @@ def locked_counter(prefix, day):
     Placing an order takes this lock first: orders of a store on a day are placed one at a time,
     which also keeps slot capacities and idempotency checks exact under concurrency.
     """
-    if not connection.in_atomic_block:  # as select_for_update(): a lock outside one would hold nothing
-        raise TransactionManagementError("locked_counter() must run inside a transaction.")
+    lock = rows.for_update("locked_counter()")
     key = day.strftime("%m%d")
-    locked = _locked_counter_row(prefix, key)
+    locked = _locked_counter_row(prefix, key, lock)
     if locked is not None:
         return locked
     OrderNumberCounter.objects.get_or_create(prefix=prefix, day=key)  # the day's first order
-    return _locked_counter_row(prefix, key)
+    return _locked_counter_row(prefix, key, lock)
 
 
-def _locked_counter_row(prefix, key):
-    """SELECT … FOR UPDATE of one counter (SQLite, which has no row locks, locks the whole
-    database at the transaction's first write instead)."""
-    table, id_, last, prefix_, day = _sql_names(OrderNumberCounter, "id", "last", "prefix", "day")
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+def _locked_counter_row(prefix, key, lock):
+    """SELECT … FOR UPDATE (`lock`, `rows.for_update`) of one counter."""
+    table, id_, last, prefix_, day = rows.names(OrderNumberCounter, "id", "last", "prefix", "day")
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {id_}, {last} FROM {table} WHERE {prefix_} = %s AND {day} = %s{lock}",  # noqa: S608
@@ -608,7 +600,7 @@ def next_order_number(prefix, day, *, counter=None):
         counter = locked_counter(prefix, day)
     # The row is locked by this transaction since `counter` was read: its `last` is current.
     counter.last += 1
-    table, id_, last = _sql_names(OrderNumberCounter, "id", "last")
+    table, id_, last = rows.names(OrderNumberCounter, "id", "last")
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {table} SET {last} = %s WHERE {id_} = %s", [counter.last, counter.pk])  # noqa: S608
     return f"{prefix}-{counter.day}-{counter.last:03d}"

@@ -74,10 +74,8 @@ def slot_load(store, starts, *, exclude_order=None):
     if not starts:
         return {}
     wanted = {start.astimezone(datetime.UTC) for start in starts}
-    qn, adapt = connection.ops.quote_name, connection.ops.adapt_datetimefield_value
-    id_, store_, slot, status = (
-        qn(Order._meta.get_field(name).column) for name in ("id", "store", "slot_start", "status")
-    )
+    adapt = connection.ops.adapt_datetimefield_value
+    table, id_, store_, slot, status = rows.names(Order, "id", "store", "slot_start", "status")
     params = [store.pk, adapt(min(wanted)), adapt(max(wanted)), str(Order.Status.CANCELLED)]
     other = ""
     if exclude_order is not None:
@@ -86,7 +84,7 @@ def slot_load(store, starts, *, exclude_order=None):
     # Hand-written (every order placed as soon as possible asks, under the placing lock): the ORM
     # took 0.8 ms to build it. Names from the model's options, quoted; values are parameters.
     sql = (
-        f"SELECT {slot}, COUNT(*) FROM {qn(Order._meta.db_table)} WHERE {store_} = %s "  # noqa: S608
+        f"SELECT {slot}, COUNT(*) FROM {table} WHERE {store_} = %s "  # noqa: S608
         f"AND {slot} >= %s AND {slot} <= %s AND {status} <> %s{other} GROUP BY {slot}"
     )
     with connection.cursor() as cursor:

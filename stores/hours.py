@@ -85,9 +85,7 @@ def with_hours(store):
     loaded._prefetched_objects_cache = {
         name: value for name, value in cached.items() if name not in ("opening_hours", "closures")
     }
-    hours, closures = _read_hours(store.pk)
-    rows.prefetched(loaded, "opening_hours", hours)
-    rows.prefetched(loaded, "closures", closures)
+    _hold_hours(loaded)
     return loaded
 
 
@@ -96,18 +94,17 @@ def read_store_for_order(store_id):
     None: what `StorePage.objects.live().select_related("ordering_settings")` then `with_hours`
     give, in two hand-written queries instead of three built by the ORM (a cart's store is read
     so by every order placed; the ORM took 1.5 ms to build the first). Every field is read."""
-    qn = connection.ops.quote_name
     page_names = [field.attname for field in StorePage._meta.concrete_fields]
     settings_names = [field.attname for field in StoreOrderingSettings._meta.concrete_fields]
-    page_id, live = (qn(Page._meta.get_field(name).column) for name in ("id", "live"))
-    ptr = qn(StorePage._meta.get_field("page_ptr").column)
-    settings_store = qn(StoreOrderingSettings._meta.get_field("store").column)
+    pages, page_id, live = rows.names(Page, "id", "live")
+    stores, ptr = rows.names(StorePage, "page_ptr")
+    settings_table, settings_store = rows.names(StoreOrderingSettings, "store")
     # Names from the models' options, quoted; values are parameters.
     sql = (
         f"SELECT {rows.select_list(StorePage, page_names, {Page: 'p', StorePage: 's'})}, "  # noqa: S608
         f"{rows.select_list(StoreOrderingSettings, settings_names, 'o')} "
-        f"FROM {qn(Page._meta.db_table)} p JOIN {qn(StorePage._meta.db_table)} s ON s.{ptr} = p.{page_id} "
-        f"LEFT JOIN {qn(StoreOrderingSettings._meta.db_table)} o ON o.{settings_store} = p.{page_id} "
+        f"FROM {pages} p JOIN {stores} s ON s.{ptr} = p.{page_id} "
+        f"LEFT JOIN {settings_table} o ON o.{settings_store} = p.{page_id} "
         f"WHERE p.{page_id} = %s AND p.{live} = %s"
     )
     with connection.cursor() as cursor:
@@ -124,14 +121,19 @@ def read_store_for_order(store_id):
     relation.set_cached_value(store, settings)
     if settings is not None:
         relation.field.set_cached_value(settings, store)
-    hours, closures = _read_hours(store.pk)  # a new instance: no copy needed (see with_hours)
-    rows.prefetched(store, "opening_hours", hours)
-    rows.prefetched(store, "closures", closures)
+    _hold_hours(store)  # a new instance: no copy needed (see with_hours)
     return store
 
 
 HOUR_FIELDS = ("id", "sort_order", "store_id", "weekday", "opens", "closes")
 CLOSURE_FIELDS = ("id", "store_id", "starts_on", "ends_on", "message")
+
+
+def _hold_hours(store):
+    """Read the store's hours and closures (one query) into `store`, as a prefetch of both."""
+    hours, closures = _read_hours(store.pk)
+    rows.prefetched(store, "opening_hours", hours)
+    rows.prefetched(store, "closures", closures)
 
 
 def _read_hours(store_id):
@@ -142,15 +144,13 @@ def _read_hours(store_id):
     closure_columns = rows.select_list(StoreClosure, CLOSURE_FIELDS, "c")
     blank_hours = ", ".join(["NULL"] * len(HOUR_FIELDS))
     blank_closures = ", ".join(["NULL"] * len(CLOSURE_FIELDS))
-    qn = connection.ops.quote_name
-    store_column = qn(OpeningHours._meta.get_field("store").column)
-    closure_store = qn(StoreClosure._meta.get_field("store").column)
+    hours_table, hours_store = rows.names(OpeningHours, "store")
+    closures_table, closures_store = rows.names(StoreClosure, "store")
     # Names from the models' options, quoted; the store's id is a parameter.
     sql = (
-        f"SELECT 0, {hour_columns}, {blank_closures} FROM {qn(OpeningHours._meta.db_table)} h "  # noqa: S608
-        f"WHERE h.{store_column} = %s UNION ALL "
-        f"SELECT 1, {blank_hours}, {closure_columns} FROM {qn(StoreClosure._meta.db_table)} c "
-        f"WHERE c.{closure_store} = %s"
+        f"SELECT 0, {hour_columns}, {blank_closures} FROM {hours_table} h "  # noqa: S608
+        f"WHERE h.{hours_store} = %s UNION ALL "
+        f"SELECT 1, {blank_hours}, {closure_columns} FROM {closures_table} c WHERE c.{closures_store} = %s"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [store_id, store_id])

@@ -20,7 +20,6 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
-from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -333,15 +332,14 @@ def _held_for_order(store, order_reference):
     Hand-written: every order placed asks it (to refuse a second reservation), and the ORM took
     0.9 ms to build what PostgreSQL answers in 0.3 (docs/performance.md).
     """
-    qn = connection.ops.quote_name
-    field = StockMovement._meta.get_field
-    ingredient, reserved = field("ingredient").column, field("reserved_change").column
+    table, ingredient, reserved, store_, reference, kind = rows.names(
+        StockMovement, "ingredient", "reserved_change", "store", "order_reference", "kind"
+    )
     kinds = ", ".join(["%s"] * len(ORDER_KINDS))
     # Names from the model's options, quoted; every value is a parameter.
     sql = (
-        f"SELECT {qn(ingredient)}, SUM({qn(reserved)}) FROM {qn(StockMovement._meta.db_table)} "  # noqa: S608
-        f"WHERE {qn(field('store').column)} = %s AND {qn(field('order_reference').column)} = %s "
-        f"AND {qn(field('kind').column)} IN ({kinds}) GROUP BY {qn(ingredient)}"
+        f"SELECT {ingredient}, SUM({reserved}) FROM {table} "  # noqa: S608
+        f"WHERE {store_} = %s AND {reference} = %s AND {kind} IN ({kinds}) GROUP BY {ingredient}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [store.pk, order_reference, *(str(kind) for kind in ORDER_KINDS)])
@@ -555,19 +553,16 @@ def _lock_levels(store, ingredient_ids):
     """SELECT … FOR UPDATE of the levels, in ingredient id order (two writers lock in the same
     order: no deadlock), written by hand: every order placed, changed or cancelled asks, and the
     ORM took 0.7 ms to build it. SQLite has no row locks: the first write locks the database."""
-    if not connection.in_atomic_block:  # as select_for_update(): a lock outside one would hold nothing
-        raise TransactionManagementError("_lock_levels() must run inside a transaction.")
+    lock = rows.for_update("_lock_levels()")
     ingredient_ids = sorted(set(ingredient_ids))
     if not ingredient_ids:
         return []
-    qn = connection.ops.quote_name
     names = [field.attname for field in StockLevel._meta.concrete_fields]
-    store_, ingredient = (qn(StockLevel._meta.get_field(name).column) for name in ("store", "ingredient"))
+    table, store_, ingredient = rows.names(StockLevel, "store", "ingredient")
     listed = ", ".join(["%s"] * len(ingredient_ids))
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     # Names from the model's options, quoted; values are parameters.
     sql = (
-        f"SELECT {rows.select_list(StockLevel, names, 'l')} FROM {qn(StockLevel._meta.db_table)} l "  # noqa: S608
+        f"SELECT {rows.select_list(StockLevel, names, 'l')} FROM {table} l "  # noqa: S608
         f"WHERE l.{store_} = %s AND l.{ingredient} IN ({listed}) ORDER BY l.{ingredient}{lock}"
     )
     with connection.cursor() as cursor:
@@ -712,14 +707,10 @@ def saved_ordering_settings(store):
 def _read_saved_settings(store_id):
     """The store's saved StoreOrderingSettings or None, in a statement written by hand: every order
     placed asks, and the ORM took 0.7 ms to build it."""
-    qn = connection.ops.quote_name
     names = [field.attname for field in StoreOrderingSettings._meta.concrete_fields]
-    store_ = qn(StoreOrderingSettings._meta.get_field("store").column)
+    table, store_ = rows.names(StoreOrderingSettings, "store")
     # Names from the model's options, quoted; the store's id is a parameter.
-    sql = (
-        f"SELECT {rows.select_list(StoreOrderingSettings, names, 'o')} "  # noqa: S608
-        f"FROM {qn(StoreOrderingSettings._meta.db_table)} o WHERE o.{store_} = %s"
-    )
+    sql = f"SELECT {rows.select_list(StoreOrderingSettings, names, 'o')} FROM {table} o WHERE o.{store_} = %s"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, [store_id])
         row = cursor.fetchone()
