@@ -12,11 +12,14 @@ these helpers so that what comes back is what a queryset gives:
 - `value(model, name, raw)`: one column's value, converted the same way;
 - `prefetched(instance, name, related)`: `related` stored as `instance.name.all()`, as
   `prefetch_related` stores it.
+- `insert(objs)`: new rows written as `bulk_create` writes them (with `save()`'s signals on
+  request), from a statement built once per model and number of rows.
 
 Names come from the models' options and are quoted; values are always parameters.
 """
 
 from django.db import connection, connections
+from django.db.models.signals import post_save, pre_save
 from django.db.transaction import TransactionManagementError
 
 
@@ -110,3 +113,78 @@ def prefetched(owner, name, related):
     queryset._result_cache = list(related)
     queryset._prefetch_done = True
     owner._prefetched_objects_cache[name] = queryset
+
+
+def _insert_plan(model, count):
+    """The fields an INSERT of `count` new `model` rows writes and its SQL, worked out once per
+    model and count for each connection."""
+    wrapper = connections[connection.alias]
+    plans = wrapper.__dict__.setdefault("_ocpizza_insert_plans", {})
+    plan = plans.get((model, count))
+    if plan is None:
+        meta = model._meta
+        fields = [
+            field for field in meta.local_concrete_fields if field is not meta.pk and not field.generated
+        ]
+        qn = connection.ops.quote_name
+        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        # Names from the model's options, quoted; every value is a parameter.
+        sql = (
+            f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(field.column) for field in fields)}) "  # noqa: S608
+            f"VALUES {', '.join([row] * count)} RETURNING {qn(meta.pk.column)}"
+        )
+        plan = plans[(model, count)] = (fields, sql)
+    return plan
+
+
+def insert(objs, *, signals=False):
+    """Write `objs` (new instances of one model whose primary key is generated) in one INSERT and
+    give each its primary key, as `bulk_create` does; with `signals`, `pre_save` and `post_save`
+    are sent for each as `save()` sends them (`created=True`).
+
+    Placing an order writes four kinds of rows while the store's placing lock is held, and the
+    ORM built each statement again on every call (docs/performance.md). Only plain values are
+    written (no expressions); each passes through its field's `pre_save` and `get_db_prep_save`,
+    as the ORM passes it. Models inheriting another's table are refused; so is a database that
+    cannot return the new keys (SQLite before 3.35).
+    """
+    objs = list(objs)
+    if not objs:
+        return objs
+    model = type(objs[0])
+    meta = model._meta
+    if meta.parents or not connection.features.can_return_rows_from_bulk_insert:
+        raise NotImplementedError(f"insert(): {model.__name__} on {connection.vendor}")
+    if any(type(obj) is not model or obj.pk is not None for obj in objs):
+        raise ValueError(f"insert(): only new {model.__name__} instances")
+    using = connection.alias
+    if signals:
+        for obj in objs:
+            pre_save.send(sender=model, instance=obj, raw=False, using=using, update_fields=None)
+    fields, sql = _insert_plan(model, len(objs))
+    params = []
+    for obj in objs:
+        obj._prepare_related_fields_for_save(operation_name="insert")
+        for field in fields:
+            value = field.pre_save(obj, add=True)
+            if hasattr(value, "resolve_expression"):
+                raise ValueError(f"insert(): {model.__name__}.{field.name} is an expression")
+            params.append(field.get_db_prep_save(value, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        keys = [row[0] for row in cursor.fetchall()]
+    for obj, key in zip(objs, keys, strict=True):
+        obj.pk = key
+        obj._state.adding = False
+        obj._state.db = using
+    if signals:
+        for obj in objs:
+            post_save.send(
+                sender=model,
+                instance=obj,
+                created=True,
+                update_fields=None,
+                raw=False,
+                using=using,
+            )
+    return objs

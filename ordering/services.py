@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from menu import rows
 from menu.promotions import normalise_code
 from menu.templatetags.menu_tags import euros
 from stores.areas import delivery_quote
@@ -266,7 +267,7 @@ def _place_order(
 
     waits_for_payment = payment_method == Method.CARD_ONLINE and priced.total > 0
     status = Status.PENDING_PAYMENT if waits_for_payment else Status.RECEIVED
-    order = Order.objects.create(
+    order = Order(
         number=next_order_number(store_settings.order_prefix, timezone.localdate(now), counter=counter),
         store=store,
         store_name=store.title,
@@ -296,9 +297,12 @@ def _place_order(
         else None,
         **_amounts(priced),
     )
+    # As `Order.objects.create` would (its signals record the boards' and the tracking's versions),
+    # from a statement built once: this runs under the placing lock (menu/rows.py).
+    rows.insert([order], signals=True)
     _write_lines(order, priced)
     _event(order, from_status="", user=user, now=now)
-    _reserve(order, priced, user=user, now=now)
+    _reserve(order, priced, user=user, now=now, new_order=True)
     if status == Status.RECEIVED:
         _email_on_commit(order, "confirmation")
     return order
@@ -984,7 +988,7 @@ def _amounts(priced):
 
 
 def _write_lines(order, priced):
-    OrderLine.objects.bulk_create(
+    rows.insert(
         [
             OrderLine(
                 order=order,
@@ -1020,7 +1024,7 @@ def _write_lines(order, priced):
     )
 
 
-def _reserve(order, priced, *, user, now):
+def _reserve(order, priced, *, user, now, new_order=False):
     try:
         reserve_ingredients(
             store=order.store,
@@ -1028,6 +1032,7 @@ def _reserve(order, priced, *, user, now):
             order_reference=order.number,
             user=_user(user),
             now=now,
+            new_order=new_order,
         )
     except StockError as error:
         raise OrderError(str(error)) from None

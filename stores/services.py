@@ -157,8 +157,7 @@ def set_alert_threshold(*, store, ingredient, threshold, user=None, now=None):
     return level
 
 
-@transaction.atomic
-def reserve_ingredients(*, store, lines, order_reference, user=None, now=None):
+def reserve_ingredients(*, store, lines, order_reference, user=None, now=None, new_order=False):
     """Hold the ingredients of order `lines` at the store, all or nothing (placing an order).
 
     `lines` are `(size, quantity, extras)`: a ProductSize, a number of portions and the chosen
@@ -168,28 +167,37 @@ def reserve_ingredients(*, store, lines, order_reference, user=None, now=None):
     portions cannot both succeed. An order (`order_reference`) holds one reservation at a time: to
     change its lines, release them first. Raises StockError naming the first missing ingredient
     and the line that needs it, or for a quantity, size or option that does not exist.
+
+    `new_order`: the order was created in the caller's transaction, which is placing it (it then
+    fails as a whole on a refusal). Such an order holds nothing yet, so what it holds is not
+    read, and no savepoint is made: both cost a round trip each while the store's placing lock is
+    held (docs/performance.md).
     """
-    order_reference = _order_reference(order_reference, missing=_("Indiquez la référence de la commande."))
-    lines = [(size, whole_number(quantity, minimum=1), extras) for size, quantity, extras in lines]
-    needs, resolved = _needs_for_lines(lines)
-    if not needs:
-        return []
-    levels = _locked_levels(store, sorted(needs), create=False)  # one reservation of an order at a time
-    if _held_for_order(store, order_reference):
-        raise StockError(
-            _("Les ingrédients de la commande %(reference)s sont déjà réservés.")
-            % {"reference": order_reference}
+    with transaction.atomic(savepoint=not new_order):
+        order_reference = _order_reference(
+            order_reference, missing=_("Indiquez la référence de la commande.")
         )
-    return _apply(
-        store=store,
-        changes={ingredient_id: (0, amount) for ingredient_id, amount in needs.items()},
-        kind=Kind.RESERVATION,
-        user=user,
-        order_reference=order_reference,
-        now=now,
-        resolved=resolved,
-        levels=levels,
-    )
+        lines = [(size, whole_number(quantity, minimum=1), extras) for size, quantity, extras in lines]
+        needs, resolved = _needs_for_lines(lines)
+        if not needs:
+            return []
+        # Locked first: one reservation of an order at a time.
+        levels = _locked_levels(store, sorted(needs), create=False)
+        if not new_order and _held_for_order(store, order_reference):
+            raise StockError(
+                _("Les ingrédients de la commande %(reference)s sont déjà réservés.")
+                % {"reference": order_reference}
+            )
+        return _apply(
+            store=store,
+            changes={ingredient_id: (0, amount) for ingredient_id, amount in needs.items()},
+            kind=Kind.RESERVATION,
+            user=user,
+            order_reference=order_reference,
+            now=now,
+            resolved=resolved,
+            levels=levels,
+        )
 
 
 @transaction.atomic
@@ -380,6 +388,7 @@ def _held_locked(store, order_reference):
 
 
 LEVEL_COLUMNS = ("on_hand", "reserved", "below_threshold", "updated_at")
+INSERTED_AT_ONCE = 50  # movements written by one hand-written INSERT; more go through bulk_create
 
 
 def _write_levels(levels):
@@ -505,7 +514,10 @@ def _apply(
             )
         )
     _write_levels(changed)
-    StockMovement.objects.bulk_create(movements)
+    if len(movements) <= INSERTED_AT_ONCE:
+        rows.insert(movements)  # an order's few: its statement built once (menu/rows.py)
+    else:
+        StockMovement.objects.bulk_create(movements)  # a whole delivery or count, in batches
     if free_changed:
         stock_changed.send(sender=StockLevel, store_id=store.pk)  # what is free has changed
     for alert in alerts:
