@@ -24,6 +24,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.db.transaction import TransactionManagementError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -528,7 +529,7 @@ class PaymentReconciliation(models.Model):
 class OrderNumberCounter(models.Model):
     """The last order number given by a store (its prefix) on a calendar day (MMDD).
 
-    Incremented under a row lock inside the placing transaction (`next_order_number`), so two
+    Incremented under a row lock inside the placing transaction (`take_order_number`), so two
     orders placed at once never share a number. The count of a day goes on from the same day of
     past years, so a number is never given twice (the stock ledger names orders by number).
     """
@@ -544,7 +545,7 @@ class OrderNumberCounter(models.Model):
         return f"{self.prefix}-{self.day}: {self.last}"
 
 
-# Every order asks these three one-row statements. They are written by hand: the ORM took longer
+# Every order asks these one-row statements. They are written by hand: the ORM took longer
 # to build each one than PostgreSQL took to run it (docs/performance.md, "an order's own CPU").
 # Names come from the models' options, quoted; every value is a parameter.
 
@@ -567,8 +568,9 @@ def order_for_key(key):
 def locked_counter(prefix, day):
     """The counter of `prefix` on `day` (a date), locked until the end of the transaction.
 
-    Placing an order takes this lock first: orders of a store on a day are placed one at a time,
-    which also keeps slot capacities and idempotency checks exact under concurrency.
+    The placing lock: orders of a store on a day are placed (and moved to another slot) one at a
+    time, which keeps slot capacities and idempotency checks exact under concurrency. Placing
+    takes it with its number (`take_order_number`); moving an order takes it here.
     """
     lock = rows.for_update("locked_counter()")
     key = day.strftime("%m%d")
@@ -593,14 +595,31 @@ def _locked_counter_row(prefix, key, lock):
     return OrderNumberCounter(id=row[0], prefix=prefix, day=key, last=row[1])
 
 
-def next_order_number(prefix, day, *, counter=None):
-    """The next number for `prefix` on `day` (a date), e.g. "VAI-1129-017". Call inside a transaction;
-    `counter` is what `locked_counter` gave for them in it (else locked here)."""
-    if counter is None or (counter.prefix, counter.day) != (prefix, day.strftime("%m%d")):
-        counter = locked_counter(prefix, day)
-    # The row is locked by this transaction since `counter` was read: its `last` is current.
-    counter.last += 1
-    table, id_, last = rows.names(OrderNumberCounter, "id", "last")
+def take_order_number(prefix, day):
+    """The next number for `prefix` on `day` (a date), taken by one UPDATE that also locks the
+    day's counter until the end of the transaction: the lock and the number in one round trip
+    (placing an order holds the store's placing lock from here to its commit).
+
+    Call inside a transaction, as the first statement of what must be serialised; a caller that
+    then gives up without an error (an order sent twice) rolls its transaction back, so that the
+    number is taken again by the next order."""
+    if not connection.in_atomic_block:
+        raise TransactionManagementError("take_order_number() must run inside a transaction.")
+    key = day.strftime("%m%d")
+    taken = _increment_counter(prefix, key)
+    if taken is None:
+        OrderNumberCounter.objects.get_or_create(prefix=prefix, day=key)  # the day's first order
+        taken = _increment_counter(prefix, key)
+    return f"{prefix}-{key}-{taken:03d}"
+
+
+def _increment_counter(prefix, key):
+    """`last + 1` written and returned (None: no counter for that prefix and day yet)."""
+    table, last, prefix_, day = rows.names(OrderNumberCounter, "last", "prefix", "day")
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET {last} = %s WHERE {id_} = %s", [counter.last, counter.pk])  # noqa: S608
-    return f"{prefix}-{counter.day}-{counter.last:03d}"
+        cursor.execute(
+            f"UPDATE {table} SET {last} = {last} + 1 WHERE {prefix_} = %s AND {day} = %s RETURNING {last}",  # noqa: S608
+            [prefix, key],
+        )
+        row = cursor.fetchone()
+    return None if row is None else row[0]

@@ -46,8 +46,8 @@ from .models import (
     OrderLine,
     Payment,
     locked_counter,
-    next_order_number,
     order_for_key,
+    take_order_number,
 )
 from .money import (
     _refund_charges,
@@ -66,7 +66,7 @@ from .money import (
 )
 from .payments import NO_CARD_ONLINE, card_payments_online
 from .pricing import quote
-from .slots import asap_slot, check_slot
+from .slots import asap_slot, asap_starts, check_slot
 from .transitions import (
     _bump,
     _email_on_commit,
@@ -228,14 +228,18 @@ def _place_order(
         raise OrderError(_("Cette pizzeria ne prend pas de commande."))
     store = with_hours(store)  # "open now?" and the slots read its hours many times
     store_settings = saved_ordering_settings(store)  # its prefix is the store's alone
+    # "As soon as possible" looks among these starts: they follow from the store's hours and lead
+    # time, read above, and are worked out before the lock (only their load is read under it).
+    starts = asap_starts(store, now) if slot is None else None
 
     # Orders of a store on a day are placed one at a time from here on: the idempotency key,
     # the slot's capacity and the number are checked and taken under this lock. The key first:
     # a form sent again gets its order, whatever changed since (the store's hours, its payment
     # methods, its area), as the caller asked before this lock (`place_order`, the checkout).
-    counter = locked_counter(store_settings.order_prefix, timezone.localdate(now))
+    number = take_order_number(store_settings.order_prefix, timezone.localdate(now))
     existing = _order_for_key(key, customer)
     if existing is not None:
+        transaction.set_rollback(True)  # the number taken above stays free for the next order
         return existing
     if not getattr(store, "live", False):
         raise OrderError(_("Cette pizzeria ne prend pas de commande."))
@@ -259,7 +263,7 @@ def _place_order(
     )
     if slot is None:
         _check_open_now(store, now)
-        chosen = asap_slot(store, fulfilment, now)
+        chosen = asap_slot(store, fulfilment, now, starts=starts)
         if chosen is None:
             raise OrderError(_("Plus aucun créneau n'est libre : choisissez un créneau plus tard."))
     else:
@@ -268,7 +272,7 @@ def _place_order(
     waits_for_payment = payment_method == Method.CARD_ONLINE and priced.total > 0
     status = Status.PENDING_PAYMENT if waits_for_payment else Status.RECEIVED
     order = Order(
-        number=next_order_number(store_settings.order_prefix, timezone.localdate(now), counter=counter),
+        number=number,
         store=store,
         store_name=store.title,
         customer=customer,

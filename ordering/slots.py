@@ -134,14 +134,22 @@ def _slot(store, fulfilment, moment, remaining, settings):
     )
 
 
-def asap_slot(store, fulfilment, now=None, *, exclude_order=None, slots=None):
+def asap_starts(store, now=None):
+    """The slot starts "as soon as possible" chooses from at `now` (`asap_slot`'s `starts`)."""
+    now = timezone.localtime(now or timezone.now())
+    return _candidate_moments(store, now, ordering_settings(store), ASAP_DAYS)
+
+
+def asap_slot(store, fulfilment, now=None, *, exclude_order=None, slots=None, starts=None):
     """The first slot with capacity left at or after now + the kitchen's lead time, within the
     opening under way (None when closed now, or when the kitchen cannot make it before closing:
     "as soon as possible" never means the next opening). `slots`: what `available_slots` just
-    gave for the same store, fulfilment and moment (not read again)."""
+    gave for the same store, fulfilment and moment (not read again). `starts`: what
+    `asap_starts` gave for the same store and moment, worked out before the placing lock was
+    taken (only their load is read under it)."""
     now = timezone.localtime(now or timezone.now())
     if slots is None:
-        first = _first_free_slot(store, fulfilment, now, exclude_order)
+        first = _first_free_slot(store, fulfilment, now, exclude_order, starts)
     else:
         first = slots[0] if slots else None
     if first is None or not _open_from_until(store, now, first.start.astimezone(datetime.UTC) + SLOT):
@@ -149,11 +157,12 @@ def asap_slot(store, fulfilment, now=None, *, exclude_order=None, slots=None):
     return first
 
 
-def _first_free_slot(store, fulfilment, now, exclude_order):
+def _first_free_slot(store, fulfilment, now, exclude_order, starts=None):
     """`available_slots(…)[0]` (or None) without making the others: every order placed as soon
     as possible asks, under the placing lock, and two days hold about 190 slots."""
     settings = ordering_settings(store)
-    starts = _candidate_moments(store, now, settings, ASAP_DAYS)
+    if starts is None:
+        starts = _candidate_moments(store, now, settings, ASAP_DAYS)
     load = slot_load(store, starts, exclude_order=exclude_order)
     for moment in starts:
         if (remaining := settings.slot_capacity - load.get(moment, 0)) > 0:

@@ -6,7 +6,7 @@ import pytest
 from django.db import transaction
 from django.db.transaction import TransactionManagementError
 
-from ordering.models import OrderNumberCounter, locked_counter, next_order_number, order_for_key
+from ordering.models import OrderNumberCounter, locked_counter, order_for_key, take_order_number
 
 from .factories import NOW, new_key, place
 
@@ -38,23 +38,43 @@ def test_the_counter_cannot_be_locked_outside_a_transaction():
     assert not OrderNumberCounter.objects.exists()
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_number_cannot_be_taken_outside_a_transaction():
+    with pytest.raises(TransactionManagementError, match="take_order_number"):
+        take_order_number("VAI", DAY)
+
+    assert not OrderNumberCounter.objects.exists()
+
+
 @pytest.mark.django_db
 def test_numbers_go_on_from_the_stored_count_and_write_it_back():
+    """The count of a day goes on from the same day of past years (numbers are never given twice);
+    another prefix's count is its own; a day without a counter starts one."""
     OrderNumberCounter.objects.create(prefix="VAI", day="1125", last=41)
     OrderNumberCounter.objects.create(prefix="BEL", day="1125", last=7)
 
     with transaction.atomic():
-        counter = locked_counter("VAI", DAY)
-        numbers = [next_order_number("VAI", DAY, counter=counter), next_order_number("VAI", DAY)]
-        first_of_day = next_order_number("VAI", DAY + datetime.timedelta(days=1))
+        numbers = [take_order_number("VAI", DAY), take_order_number("VAI", DAY)]
+        first_of_day = take_order_number("VAI", DAY + datetime.timedelta(days=1))
+        locked = locked_counter("VAI", DAY)
 
-    assert (counter.prefix, counter.day) == ("VAI", "1125")
     assert numbers == ["VAI-1125-042", "VAI-1125-043"]
     assert first_of_day == "VAI-1126-001"
+    assert (locked.prefix, locked.day, locked.last) == ("VAI", "1125", 43)
     assert dict(OrderNumberCounter.objects.values_list("prefix", "last").filter(day="1125")) == {
         "VAI": 43,
         "BEL": 7,
     }
+
+
+@pytest.mark.django_db
+def test_a_number_taken_by_a_transaction_rolled_back_is_taken_again():
+    with pytest.raises(RuntimeError), transaction.atomic():
+        assert take_order_number("VAI", DAY) == "VAI-1125-001"
+        raise RuntimeError("the order was refused")
+
+    with transaction.atomic():
+        assert take_order_number("VAI", DAY) == "VAI-1125-001"
 
 
 def test_an_order_sent_twice_is_placed_once(shop):
@@ -64,3 +84,4 @@ def test_an_order_sent_twice_is_placed_once(shop):
 
     assert again.pk == first.pk
     assert OrderNumberCounter.objects.get(prefix="VAI", day="1125").last == 1
+    assert place(shop).number == "VAI-1125-002"  # the number the second sending took went back
