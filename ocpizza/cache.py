@@ -136,6 +136,13 @@ class FailSoftRedisCache(RedisCache):
         self.breaker.record_success()
         return result
 
+    def set_or_raise(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        """`set` on Redis itself, raising on any error instead of skipping the write while Redis
+        is down: for a write that must be known to have happened (the page cache's tokens, the
+        boards' versions). One SET: `set_many`, which names the keys it skipped, costs a
+        MULTI/EXEC pipeline."""
+        super().set(key, value, timeout, version)
+
     def probe(self, key, value, timeout):
         """Write then read back `key` on Redis itself, raising on any error (for `/readyz`)."""
         super().set(key, value, timeout)

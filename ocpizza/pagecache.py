@@ -48,7 +48,6 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache, caches
-from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
@@ -144,10 +143,7 @@ def _write_token(key):
     token = secrets.token_hex(8)
     backend = caches["default"]
     try:
-        if isinstance(backend, FailSoftRedisCache):
-            RedisCache.set(backend, key, token, timeout=None)  # raises, never skips
-        else:
-            backend.set(key, token, timeout=None)
+        getattr(backend, "set_or_raise", backend.set)(key, token, timeout=None)  # raises, never skips
     except Exception:
         _last_failure[0] = time.monotonic()
         logger.exception("page cache: a change could not be recorded; stored pages are not served")

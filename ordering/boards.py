@@ -98,11 +98,15 @@ def _new_version(store_id):
     _pending_versions.add(store_id)  # until the write below is known to have happened
     if time.monotonic() - _last_failure[0] < RETRY_SECONDS:
         return
-    # `set_many` names the keys it could not store: the fail-soft cache skips a write while Redis
-    # is down instead of raising, and a skipped write would leave the old version in place. A Redis
-    # that answers but refuses the write (memory full, read-only) raises: that must not cost a sale.
+    # The fail-soft cache's `set` skips a write while Redis is down, and a skipped write would leave
+    # the old version in place: its `set_or_raise` raises instead (other caches' `set` raises when
+    # it fails). A Redis that refuses the write (memory full, read-only) raises too: that must not
+    # cost a sale.
+    refused = False
     try:
-        refused = cache.set_many({board_version_key(store_id): secrets.token_hex(8)}, timeout=None)
+        getattr(cache, "set_or_raise", cache.set)(
+            board_version_key(store_id), secrets.token_hex(8), timeout=None
+        )
     except Exception:
         logger.exception("boards: the cache refused a version (store %s)", store_id)
         refused = True

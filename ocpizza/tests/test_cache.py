@@ -234,3 +234,27 @@ def test_every_call_reuses_one_redis_client(real_redis, monkeypatch):
     assert answers == ["bonjour"] * 5
     assert added is False and gone == "miss"
     assert len(built) == 1
+
+
+@pytest.mark.usefixtures("redis_down")
+def test_set_or_raise_raises_where_set_skips_the_write():
+    """The tokens and versions that must be known written (`set_or_raise`) are not skipped
+    silently while Redis is down, as `set` is."""
+    from django.core.cache import cache
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    assert cache.set("token", "a", timeout=None) is None  # skipped: the fail-soft cache's contract
+    with pytest.raises((RedisConnectionError, RedisTimeoutError)):
+        cache.set_or_raise("token", "b", timeout=None)
+
+
+def test_set_or_raise_writes_the_value(real_redis):
+    with override_settings(CACHES=fail_soft_caches("redis://127.0.0.1:6379/0")):
+        from django.core.cache import cache
+
+        cache.set_or_raise("token", "written", timeout=None)
+        try:
+            assert cache.get("token") == "written"
+        finally:
+            cache.delete("token")
