@@ -18,7 +18,7 @@ these helpers so that what comes back is what a queryset gives:
 Names come from the models' options and are quoted; values are always parameters.
 """
 
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.db.models.signals import post_save, pre_save
 from django.db.transaction import TransactionManagementError
 
@@ -145,32 +145,44 @@ def insert(objs, *, signals=False):
     Placing an order writes four kinds of rows while the store's placing lock is held, and the
     ORM built each statement again on every call (docs/performance.md). Only plain values are
     written (no expressions); each passes through its field's `pre_save` and `get_db_prep_save`,
-    as the ORM passes it. Models inheriting another's table are refused; so is a database that
-    cannot return the new keys (SQLite before 3.35).
+    as the ORM passes it. An error marks the enclosing transaction for rollback, as `save()`
+    does. Models inheriting another's table are refused. A database that cannot return the new
+    keys (SQLite before 3.35) gets `save()` or `bulk_create` instead.
     """
     objs = list(objs)
     if not objs:
         return objs
     model = type(objs[0])
     meta = model._meta
-    if meta.parents or not connection.features.can_return_rows_from_bulk_insert:
-        raise NotImplementedError(f"insert(): {model.__name__} on {connection.vendor}")
+    if meta.parents:
+        raise NotImplementedError(f"insert(): {model.__name__} inherits another model's table")
     if any(type(obj) is not model or obj.pk is not None for obj in objs):
         raise ValueError(f"insert(): only new {model.__name__} instances")
+    fields, sql = _insert_plan(model, len(objs))
+    for obj in objs:  # before any signal, as save() checks
+        obj._prepare_related_fields_for_save(operation_name="insert")
+        for field in fields:
+            if hasattr(getattr(obj, field.attname), "resolve_expression"):
+                raise ValueError(f"insert(): {model.__name__}.{field.name} is an expression")
+    if not connection.features.can_return_rows_from_bulk_insert:
+        if signals:
+            for obj in objs:
+                obj.save(force_insert=True)
+        else:
+            model._default_manager.bulk_create(objs)
+        return objs
     using = connection.alias
     if signals:
         for obj in objs:
             pre_save.send(sender=model, instance=obj, raw=False, using=using, update_fields=None)
-    fields, sql = _insert_plan(model, len(objs))
     params = []
     for obj in objs:
-        obj._prepare_related_fields_for_save(operation_name="insert")
         for field in fields:
             value = field.pre_save(obj, add=True)
-            if hasattr(value, "resolve_expression"):
+            if hasattr(value, "resolve_expression"):  # set by a pre_save receiver
                 raise ValueError(f"insert(): {model.__name__}.{field.name} is an expression")
             params.append(field.get_db_prep_save(value, connection))
-    with connection.cursor() as cursor:
+    with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
         cursor.execute(sql, params)
         keys = [row[0] for row in cursor.fetchall()]
     for obj, key in zip(objs, keys, strict=True):

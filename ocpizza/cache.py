@@ -137,11 +137,19 @@ class FailSoftRedisCache(RedisCache):
         return result
 
     def set_or_raise(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        """`set` on Redis itself, raising on any error instead of skipping the write while Redis
-        is down: for a write that must be known to have happened (the page cache's tokens, the
-        boards' versions). One SET: `set_many`, which names the keys it skipped, costs a
-        MULTI/EXEC pipeline."""
-        super().set(key, value, timeout, version)
+        """`set` that raises where `set` skips the write, for a write that must be known to have
+        happened (the page cache's tokens, the boards' versions): at once while the breaker is
+        open (a hung Redis is not waited for again, under the placing lock), else on any error,
+        an outage being recorded on the breaker as `set` records it. One SET: `set_many`, which
+        names the keys it skipped, costs a MULTI/EXEC pipeline."""
+        if not self.breaker.allows_a_call():
+            raise RedisConnectionError("Redis is taken as down until its back-off ends")
+        try:
+            super().set(key, value, timeout, version)
+        except OUTAGE_ERRORS as error:
+            self.breaker.record_failure(error, "set")
+            raise
+        self.breaker.record_success()
 
     def probe(self, key, value, timeout):
         """Write then read back `key` on Redis itself, raising on any error (for `/readyz`)."""

@@ -614,12 +614,20 @@ def take_order_number(prefix, day):
 
 
 def _increment_counter(prefix, key):
-    """`last + 1` written and returned (None: no counter for that prefix and day yet)."""
+    """`last + 1` written and returned (None: no counter for that prefix and day yet). Read back
+    by a second statement where UPDATE … RETURNING is unknown (SQLite before 3.35): the row is
+    locked (SQLite: the database) by the UPDATE until the end of the transaction."""
     table, last, prefix_, day = rows.names(OrderNumberCounter, "last", "prefix", "day")
+    where = f"WHERE {prefix_} = %s AND {day} = %s"
+    returning = connection.features.can_return_rows_from_bulk_insert
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET {last} = {last} + 1 WHERE {prefix_} = %s AND {day} = %s RETURNING {last}",  # noqa: S608
+            f"UPDATE {table} SET {last} = {last} + 1 {where}" + (f" RETURNING {last}" if returning else ""),  # noqa: S608
             [prefix, key],
         )
+        if not returning:
+            if cursor.rowcount == 0:
+                return None
+            cursor.execute(f"SELECT {last} FROM {table} {where}", [prefix, key])  # noqa: S608
         row = cursor.fetchone()
     return None if row is None else row[0]

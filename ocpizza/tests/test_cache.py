@@ -236,23 +236,31 @@ def test_every_call_reuses_one_redis_client(real_redis, monkeypatch):
     assert len(built) == 1
 
 
-@pytest.mark.usefixtures("redis_down")
-def test_set_or_raise_raises_where_set_skips_the_write():
-    """The tokens and versions that must be known written (`set_or_raise`) are not skipped
-    silently while Redis is down, as `set` is."""
-    from django.core.cache import cache
+def test_set_or_raise_raises_where_set_skips_the_write_and_waits_for_redis_once(silent_redis):
+    """The tokens and versions that must be known written (`set_or_raise`) are not skipped silently
+    while Redis is down, as `set` is; and a hung Redis is waited for once, then the breaker's
+    back-off answers at once (the boards' version is written under the placing lock)."""
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import TimeoutError as RedisTimeoutError
 
-    assert cache.set("token", "a", timeout=None) is None  # skipped: the fail-soft cache's contract
-    with pytest.raises((RedisConnectionError, RedisTimeoutError)):
-        cache.set_or_raise("token", "b", timeout=None)
+    with override_settings(CACHES=fail_soft_caches(silent_redis.url, RETRY_AFTER=60)):
+        cache = caches["default"]
+        with pytest.raises(RedisTimeoutError):
+            cache.set_or_raise("token", "a", timeout=None)
+        started = time.monotonic()
+        with pytest.raises(RedisConnectionError, match="taken as down until its back-off ends"):
+            cache.set_or_raise("token", "b", timeout=None)
+        answer = cache.get("token", "miss")  # the failure was recorded for every call
+        elapsed = time.monotonic() - started
+
+    assert answer == "miss"
+    assert silent_redis.accepted == 1
+    assert elapsed < 0.15  # no second timeout of 0.2 s
 
 
 def test_set_or_raise_writes_the_value(real_redis):
     with override_settings(CACHES=fail_soft_caches("redis://127.0.0.1:6379/0")):
-        from django.core.cache import cache
-
+        cache = caches["default"]
         cache.set_or_raise("token", "written", timeout=None)
         try:
             assert cache.get("token") == "written"

@@ -4,13 +4,15 @@ order, its lines, its event, the ledger's movements) and a reservation made for 
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.core.cache import cache
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.db.models.signals import post_save, pre_save
 from django.test.utils import CaptureQueriesContext
 
 from menu import rows
-from ordering.models import Order, OrderEvent, OrderLine
+from ordering import boards, tracking
+from ordering.models import OrderEvent, OrderLine
 from stores.models import StockMovement
 from stores.services import reserve_ingredients
 
@@ -95,21 +97,54 @@ def test_signals_are_sent_as_save_sends_them_only_when_asked(shop):
     assert quiet.pk != loud.pk
 
 
-def test_a_placed_order_is_announced_to_the_boards_and_the_tracking(shop, settings):
-    """The order's own insert sends `post_save`: its receivers are what record the boards' and the
-    tracking's versions (ordering/apps.py), as `Order.objects.create` did."""
+def test_a_placed_order_is_announced_to_the_boards_and_the_tracking(shop):
+    """The order's own insert sends `post_save`, whose receivers (ordering/apps.py) write the
+    store's boards' version and the order's tracking entry, as `Order.objects.create` did."""
+    assert cache.get(boards.board_version_key(shop.store.id)) is None
+
+    order = place(shop)
+
+    assert cache.get(boards.board_version_key(shop.store.id)) is not None
+    assert cache.get(tracking.tracking_key(order.number)) == tracking.entry(order.version, order.secret)
+
+
+def test_a_failed_insert_marks_the_transaction_for_rollback(shop):
+    """As `save()` does: a block that caught the error cannot commit half of its writes."""
+    order = place(shop)
+
+    with transaction.atomic():
+        with pytest.raises(IntegrityError):
+            rows.insert([OrderEvent(order=order, to_status=None, created_at=NOW)])
+        assert transaction.get_rollback() is True
+
+
+def test_without_returning_rows_save_and_bulk_create_write_them(shop, monkeypatch):
+    """SQLite before 3.35 cannot return new keys: the rows are written by the ORM instead."""
+    order = place(shop)
+    monkeypatch.setattr(type(connection.features), "can_return_rows_from_bulk_insert", False)
     heard = []
 
     def after(sender, instance, created, **kwargs):
-        heard.append((instance.number, instance.pk is not None, created))
+        heard.append((instance.note, created))
 
-    post_save.connect(after, sender=Order, dispatch_uid="test_insert_order_after")
+    post_save.connect(after, sender=OrderEvent, dispatch_uid="test_insert_fallback")
     try:
-        order = place(shop)
+        (loud,) = rows.insert(
+            [OrderEvent(order=order, to_status="ready", created_at=NOW, note="a")], signals=True
+        )
+        rows.insert([OrderEvent(order=order, to_status="ready", created_at=NOW, note=n) for n in "bc"])
     finally:
-        post_save.disconnect(dispatch_uid="test_insert_order_after", sender=Order)
+        post_save.disconnect(dispatch_uid="test_insert_fallback", sender=OrderEvent)
 
-    assert heard == [(order.number, True, True)]
+    assert loud.pk is not None
+    assert heard == [("a", True)]
+    assert sorted(
+        OrderEvent.objects.filter(order=order, to_status="ready").values_list("note", flat=True)
+    ) == [
+        "a",
+        "b",
+        "c",
+    ]
 
 
 def test_what_insert_cannot_write_is_refused_before_any_statement(shop):
