@@ -4,7 +4,8 @@ Placing an order reads a few small rows many times a second, and building each q
 cost more than running it (docs/performance.md, "an order's own CPU"). The hand-written reads use
 these helpers so that what comes back is what a queryset gives:
 
-- `names(model, *fields)`: the quoted table and columns; `for_update(what)`: the lock clause;
+- `names(model, *fields)`: the quoted table and columns; `for_update(what)`: the lock clause,
+  refused outside a transaction (`require_transaction(what)`, also for a locking UPDATE);
 - `select_list(model, names, alias)`: the quoted columns, in the model's field order;
 - `instance(model, names, values)`: the instance made by `Model.from_db` (fields left out are
   deferred: reading one loads it, as after `.only()`), each value passed through the converters
@@ -29,12 +30,18 @@ def names(model, *fields):
     return qn(model._meta.db_table), *(qn(model._meta.get_field(name).column) for name in fields)
 
 
-def for_update(what):
-    """ " FOR UPDATE" to end a SELECT that locks its rows (nothing on SQLite, which has no row
-    locks: the transaction's first write locks the database). Raises outside a transaction, as
-    `select_for_update()` does: a lock there would hold nothing. `what` names the caller."""
+def require_transaction(what):
+    """Raise outside a transaction, as `select_for_update()` does: a lock taken there would hold
+    nothing. `what` names the caller."""
     if not connection.in_atomic_block:
         raise TransactionManagementError(f"{what} must run inside a transaction.")
+
+
+def for_update(what):
+    """ " FOR UPDATE" to end a SELECT that locks its rows (nothing on SQLite, which has no row
+    locks: the transaction's first write locks the database). Raises outside a transaction
+    (`require_transaction`). `what` names the caller."""
+    require_transaction(what)
     return " FOR UPDATE" if connection.features.has_select_for_update else ""
 
 

@@ -24,7 +24,6 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
-from django.db.transaction import TransactionManagementError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -603,8 +602,7 @@ def take_order_number(prefix, day):
     Call inside a transaction, as the first statement of what must be serialised; a caller that
     then gives up without an error (an order sent twice) rolls its transaction back, so that the
     number is taken again by the next order."""
-    if not connection.in_atomic_block:
-        raise TransactionManagementError("take_order_number() must run inside a transaction.")
+    rows.require_transaction("take_order_number()")
     key = day.strftime("%m%d")
     taken = _increment_counter(prefix, key)
     if taken is None:
