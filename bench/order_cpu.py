@@ -39,6 +39,9 @@ DB_NAME = "ocpizza_order_cpu"
 REDIS_DB = 8
 WARMUP = 20
 FORM = "application/x-www-form-urlencoded"
+# The placing lock of a store's orders is taken by this statement (ordering.models.take_order_number)
+# and held until the commit.
+LOCKING_STATEMENT = 'UPDATE "ordering_ordernumbercounter"'
 
 
 def postgres(statement):
@@ -56,21 +59,32 @@ class QueryTimer:
         self.count = 0
         self.seconds = 0.0
         self.statements = []
+        self.locked_at = None  # when the statement taking the placing lock started
+        self.lock_seconds = 0.0  # from then to the end of the commit, summed over the orders
+
+    def committed(self):
+        if self.locked_at is not None:
+            self.lock_seconds += time.perf_counter() - self.locked_at
+            self.locked_at = None
+            self.statements.append((time.perf_counter(), 0.0, "(commit done)"))
 
     def __call__(self, execute, sql, params, many, context):
         started = time.perf_counter()
+        if sql.startswith(LOCKING_STATEMENT):
+            self.locked_at = started
         try:
             return execute(sql, params, many, context)
         finally:
             took = time.perf_counter() - started
             self.seconds += took
             self.count += 1
-            self.statements.append((took, sql))
+            self.statements.append((started, took, sql))
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", type=int, default=300, help="orders measured (300)")
+    parser.add_argument("--dump", help="with --profile cprofile: also write it to this file")
     parser.add_argument("--profile", choices=["cprofile", "pyinstrument"], help="profile the measured orders")
     parser.add_argument("--sql", action="store_true", help="print the statements of the last order")
     parser.add_argument("--top", type=int, default=40, help="lines of the cProfile listing (40)")
@@ -107,7 +121,7 @@ def measure(args):
     django.setup()
     from django.conf import settings
     from django.core.cache import cache
-    from django.db import connection
+    from django.db import connection, connections
     from django.test import Client
 
     from bench import prepare
@@ -145,6 +159,16 @@ def measure(args):
         from pyinstrument import Profiler
 
         profiler = Profiler(interval=0.0005)
+    wrapper_class = type(connections["default"])
+    commit = wrapper_class._commit
+
+    def timed_commit(wrapper):
+        try:
+            return commit(wrapper)
+        finally:
+            timer.committed()
+
+    wrapper_class._commit = timed_commit
     with connection.execute_wrapper(timer):
         if profiler:
             profiler.enable() if args.profile == "cprofile" else profiler.start()
@@ -161,20 +185,24 @@ def measure(args):
     per = 1000 / args.orders
     print(
         f"{args.orders} orders: CPU {cpu * per:.2f} ms, wall {wall * per:.2f} ms, "
-        f"queries {timer.count / args.orders:.1f}, waiting for PostgreSQL {timer.seconds * per:.2f} ms "
-        "(per order)"
+        f"queries {timer.count / args.orders:.1f}, waiting for PostgreSQL {timer.seconds * per:.2f} ms, "
+        f"placing lock held {timer.lock_seconds * per:.2f} ms (per order)"
     )
     if args.profile == "cprofile":
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out)
+        if args.dump:
+            stats.dump_stats(args.dump)
         stats.sort_stats("cumulative").print_stats(args.top)
         stats.sort_stats("tottime").print_stats(args.top)
         print(out.getvalue())
     elif args.profile == "pyinstrument":
         print(profiler.output_text(unicode=False, color=False, show_all=False))
     if args.sql:
-        for took, sql in timer.statements:
-            print(f"{took * 1000:6.2f} ms  {sql[:300]}")
+        first = timer.statements[0][0]
+        print("  start  took ms  statement (start: ms since the first statement)")
+        for started, took, sql in timer.statements:
+            print(f"{(started - first) * 1000:7.2f} {took * 1000:6.2f}  {sql[:200]}")
 
 
 if __name__ == "__main__":
