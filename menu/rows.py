@@ -14,7 +14,10 @@ these helpers so that what comes back is what a queryset gives:
 - `prefetched(instance, name, related)`: `related` stored as `instance.name.all()`, as
   `prefetch_related` stores it.
 - `insert(objs)`: new rows written as `bulk_create` writes them (with `save()`'s signals on
-  request), from a statement built once per model and number of rows.
+  request), from a statement built once per model and number of rows, with an UPDATE of other
+  rows in the same round trip on request (`update=`, `execute(update)` alone);
+- `insert_with_children(parent, *children)`: a new row and the new rows pointing at it, in one
+  statement on PostgreSQL.
 
 Names come from the models' options and are quoted; values are always parameters.
 """
@@ -122,32 +125,109 @@ def prefetched(owner, name, related):
     owner._prefetched_objects_cache[name] = queryset
 
 
+def _insert_fields(model):
+    """The fields an INSERT of new `model` rows writes: all but the generated key and columns."""
+    meta = model._meta
+    return [field for field in meta.local_concrete_fields if field is not meta.pk and not field.generated]
+
+
+def _insert_sql(model, rows_sql):
+    """`INSERT INTO <table> (<columns>) VALUES <rows_sql> RETURNING <key>` for `_insert_fields`."""
+    meta = model._meta
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(field.column) for field in _insert_fields(model))
+    # Names from the model's options, quoted; every value is a parameter.
+    return (
+        f"INSERT INTO {qn(meta.db_table)} ({columns}) VALUES {rows_sql} "  # noqa: S608
+        f"RETURNING {qn(meta.pk.column)}"
+    )
+
+
+def _plans(name):
+    """This connection's cache of statements `name` (a thread's own, as its connection is)."""
+    return connections[connection.alias].__dict__.setdefault(name, {})
+
+
 def _insert_plan(model, count):
     """The fields an INSERT of `count` new `model` rows writes and its SQL, worked out once per
     model and count for each connection."""
-    wrapper = connections[connection.alias]
-    plans = wrapper.__dict__.setdefault("_ocpizza_insert_plans", {})
+    plans = _plans("_ocpizza_insert_plans")
     plan = plans.get((model, count))
     if plan is None:
-        meta = model._meta
-        fields = [
-            field for field in meta.local_concrete_fields if field is not meta.pk and not field.generated
-        ]
-        qn = connection.ops.quote_name
+        fields = _insert_fields(model)
         row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-        # Names from the model's options, quoted; every value is a parameter.
-        sql = (
-            f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(field.column) for field in fields)}) "  # noqa: S608
-            f"VALUES {', '.join([row] * count)} RETURNING {qn(meta.pk.column)}"
-        )
-        plan = plans[(model, count)] = (fields, sql)
+        plan = plans[(model, count)] = (fields, _insert_sql(model, ", ".join([row] * count)))
     return plan
 
 
-def insert(objs, *, signals=False):
+def _check_new(objs, *, parent=None, parent_key=None):
+    """The model of `objs`, refused unless they are new instances of one model with its own table
+    whose fields hold plain values, their related rows saved (as `save()` checks), but for the
+    foreign key `parent_key`, which must point at `parent` (written with it, `insert_with_children`)."""
+    model = type(objs[0])
+    meta = model._meta
+    if meta.parents:
+        raise NotImplementedError(f"insert(): {model.__name__} inherits another model's table")
+    if any(type(obj) is not model or obj.pk is not None for obj in objs):
+        raise ValueError(f"insert(): only new {model.__name__} instances")
+    checked = None
+    if parent_key is not None:
+        every = [*meta.concrete_fields, *meta.private_fields]
+        checked = {field for field in every if field != parent_key}
+    fields = _insert_fields(model)
+    for obj in objs:  # before any signal, as save() checks
+        if parent_key is not None and getattr(obj, parent_key.name, None) is not parent:
+            raise ValueError(f"insert(): {model.__name__}.{parent_key.name} is not the row written with it")
+        obj._prepare_related_fields_for_save(operation_name="insert", fields=checked)
+        for field in fields:
+            if hasattr(getattr(obj, field.attname), "resolve_expression"):
+                raise ValueError(f"insert(): {model.__name__}.{field.name} is an expression")
+    return model
+
+
+def _insert_params(objs, fields, *, skip=None):
+    """Each object's value of each of `fields` but `skip`, as the ORM passes it to the database."""
+    params = []
+    for obj in objs:
+        for field in fields:
+            if field is skip:
+                continue
+            value = field.pre_save(obj, add=True)
+            if hasattr(value, "resolve_expression"):  # set by a pre_save receiver
+                raise ValueError(f"insert(): {type(obj).__name__}.{field.name} is an expression")
+            params.append(field.get_db_prep_save(value, connection))
+    return params
+
+
+def _saved(objs, keys, using):
+    for obj, key in zip(objs, keys, strict=True):
+        obj.pk = key
+        obj._state.adding = False
+        obj._state.db = using
+
+
+def _send_pre_save(objs, using):
+    for obj in objs:
+        pre_save.send(sender=type(obj), instance=obj, raw=False, using=using, update_fields=None)
+
+
+def _send_post_save(objs, using):
+    for obj in objs:
+        post_save.send(
+            sender=type(obj), instance=obj, created=True, update_fields=None, raw=False, using=using
+        )
+
+
+def insert(objs, *, signals=False, update=None):
     """Write `objs` (new instances of one model whose primary key is generated) in one INSERT and
     give each its primary key, as `bulk_create` does; with `signals`, `pre_save` and `post_save`
     are sent for each as `save()` sends them (`created=True`).
+
+    `update`: `(expressions, statement, params)`, an UPDATE of other rows to make in the same round
+    trip, with the common table expressions it uses (`name (columns) AS (VALUES …)`, or none) and
+    their parameters then its own. On PostgreSQL it is one more expression of the INSERT's
+    statement (it changes another table: both see the rows as they were before); elsewhere it runs
+    first, on its own. Stock movements are written with the levels they changed this way.
 
     Placing an order writes four kinds of rows while the store's placing lock is held, and the
     ORM built each statement again on every call (docs/performance.md). Only plain values are
@@ -158,19 +238,19 @@ def insert(objs, *, signals=False):
     """
     objs = list(objs)
     if not objs:
+        if update is not None:
+            execute(update)
         return objs
-    model = type(objs[0])
-    meta = model._meta
-    if meta.parents:
-        raise NotImplementedError(f"insert(): {model.__name__} inherits another model's table")
-    if any(type(obj) is not model or obj.pk is not None for obj in objs):
-        raise ValueError(f"insert(): only new {model.__name__} instances")
+    model = _check_new(objs)
     fields, sql = _insert_plan(model, len(objs))
-    for obj in objs:  # before any signal, as save() checks
-        obj._prepare_related_fields_for_save(operation_name="insert")
-        for field in fields:
-            if hasattr(getattr(obj, field.attname), "resolve_expression"):
-                raise ValueError(f"insert(): {model.__name__}.{field.name} is an expression")
+    prefix = []
+    if update is not None:
+        expressions, statement, prefix = update
+        if connection.vendor == "postgresql":
+            sql = f"WITH {', '.join([*expressions, f'ocpizza_update AS ({statement})'])} {sql}"
+        else:
+            execute(update)
+            prefix = []
     if not connection.features.can_return_rows_from_bulk_insert:
         if signals:
             for obj in objs:
@@ -180,30 +260,107 @@ def insert(objs, *, signals=False):
         return objs
     using = connection.alias
     if signals:
-        for obj in objs:
-            pre_save.send(sender=model, instance=obj, raw=False, using=using, update_fields=None)
-    params = []
-    for obj in objs:
-        for field in fields:
-            value = field.pre_save(obj, add=True)
-            if hasattr(value, "resolve_expression"):  # set by a pre_save receiver
-                raise ValueError(f"insert(): {model.__name__}.{field.name} is an expression")
-            params.append(field.get_db_prep_save(value, connection))
+        _send_pre_save(objs, using)
+    params = [*prefix, *_insert_params(objs, fields)]
     with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
         cursor.execute(sql, params)
-        keys = [row[0] for row in cursor.fetchall()]
-    for obj, key in zip(objs, keys, strict=True):
-        obj.pk = key
-        obj._state.adding = False
-        obj._state.db = using
+        _saved(objs, [row[0] for row in cursor.fetchall()], using)
     if signals:
-        for obj in objs:
-            post_save.send(
-                sender=model,
-                instance=obj,
-                created=True,
-                update_fields=None,
-                raw=False,
-                using=using,
-            )
+        _send_post_save(objs, using)
     return objs
+
+
+def execute(update):
+    """Run `update` (`(expressions, statement, params)`, as `insert` takes it) on its own."""
+    expressions, statement, params = update
+    sql = f"WITH {', '.join(expressions)} {statement}" if expressions else statement
+    with transaction.mark_for_rollback_on_error(connection.alias), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _parent_key(model, parent_model):
+    """The foreign key of `model` to `parent_model`'s primary key (one, else ValueError)."""
+    found = [
+        field
+        for field in model._meta.concrete_fields
+        if field.many_to_one and field.related_model is parent_model and field.target_field.primary_key
+    ]
+    if len(found) != 1:
+        raise ValueError(f"insert_with_children(): {model.__name__} needs one key to {parent_model.__name__}")
+    return found[0]
+
+
+def _family_plan(parent_model, groups):
+    """The statement writing one `parent_model` row and `groups` ((model, count) of its children)
+    at once, and each child model's fields and key to the parent: worked out once per shape."""
+    plans = _plans("_ocpizza_family_plans")
+    key = (parent_model, groups)
+    plan = plans.get(key)
+    if plan is None:
+        qn = connection.ops.quote_name
+        parent_fields = _insert_fields(parent_model)
+        parent_row = "(" + ", ".join(["%s"] * len(parent_fields)) + ")"
+        ctes = [f"ocpizza_0 AS ({_insert_sql(parent_model, parent_row)})"]
+        # Names from the models' options, quoted; every value is a parameter.
+        selects = [f"SELECT 0, {qn(parent_model._meta.pk.column)} FROM ocpizza_0"]  # noqa: S608
+        children = []
+        for number, (model, count) in enumerate(groups, start=1):
+            fields = _insert_fields(model)
+            parent_key = _parent_key(model, parent_model)
+            # The parent's new key, from the expression above that wrote it.
+            own = f"(SELECT {qn(parent_model._meta.pk.column)} FROM ocpizza_0)"  # noqa: S608
+            row = "(" + ", ".join(own if field is parent_key else "%s" for field in fields) + ")"
+            ctes.append(f"ocpizza_{number} AS ({_insert_sql(model, ', '.join([row] * count))})")
+            selects.append(f"SELECT {number}, {qn(model._meta.pk.column)} FROM ocpizza_{number}")  # noqa: S608
+            children.append((fields, parent_key))
+        sql = f"WITH {', '.join(ctes)} {' UNION ALL '.join(selects)}"
+        plan = plans[key] = (parent_fields, children, sql)
+    return plan
+
+
+def insert_with_children(parent, *children, signals=()):
+    """Write the new instance `parent` and lists of new instances `children` (each list of one
+    model, whose foreign key points at `parent`), as `insert` writes each, and give each row its
+    key; `pre_save` and `post_save` are sent for the instances of the models in `signals`.
+
+    On PostgreSQL this is one statement: each INSERT is a common table expression, the children's
+    key to the parent is read from the parent's (placing an order writes the order, its lines and
+    its event while the store's placing lock is held: one round trip instead of three). Elsewhere,
+    `insert` for the parent, then for each list (each sending its signals), in one atomic block
+    without a savepoint: an error marks the enclosing transaction for rollback, all or nothing
+    there too.
+    """
+    children = [list(objs) for objs in children if objs]
+    parent_model = _check_new([parent])
+    for objs in children:
+        _check_new(objs, parent=parent, parent_key=_parent_key(type(objs[0]), parent_model))
+    if connection.vendor != "postgresql":
+        with transaction.atomic(using=connection.alias, savepoint=False):
+            insert([parent], signals=parent_model in signals)
+            for objs in children:
+                insert(objs, signals=type(objs[0]) in signals)
+        return parent
+    groups = tuple((type(objs[0]), len(objs)) for objs in children)
+    parent_fields, plans, sql = _family_plan(parent_model, groups)
+    using = connection.alias
+    everything = [[parent], *children]
+    for objs in everything:
+        if type(objs[0]) in signals:
+            _send_pre_save(objs, using)
+    params = _insert_params([parent], parent_fields)
+    for objs, (fields, parent_key) in zip(children, plans, strict=True):
+        params += _insert_params(objs, fields, skip=parent_key)
+    with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        keys = [[] for _objs in everything]
+        for number, key in cursor.fetchall():
+            keys[number].append(key)
+    for number, objs in enumerate(everything):
+        _saved(objs, keys[number], using)
+    for objs, (_fields, parent_key) in zip(children, plans, strict=True):
+        for obj in objs:
+            setattr(obj, parent_key.attname, parent.pk)
+    for objs in everything:
+        if type(objs[0]) in signals:
+            _send_post_save(objs, using)
+    return parent

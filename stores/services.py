@@ -391,17 +391,16 @@ LEVEL_COLUMNS = ("on_hand", "reserved", "below_threshold", "updated_at")
 INSERTED_AT_ONCE = 50  # movements written by one hand-written INSERT; more go through bulk_create
 
 
-def _write_levels(levels):
-    """Write the changed columns of `levels` (rows this transaction locked) in one UPDATE.
+def _levels_update(levels):
+    """The UPDATE writing the changed columns of `levels` (rows this transaction locked) at once,
+    as `menu.rows.insert(…, update=)` takes it: ([the new values' expression], statement, params).
 
     Hand-written: `bulk_update` writes each column as a CASE over the ids, whose compilation cost
     2.6 ms for an order's 5 levels against 0.35 ms for this statement (PostgreSQL, 300 runs each).
     `UPDATE … FROM` a common table expression is understood by PostgreSQL and by SQLite ≥ 3.33.
     """
-    if not levels:
-        return
     if any(level.pk is None for level in levels):
-        raise ValueError("_write_levels: every level must have been saved (locked) first")
+        raise ValueError("_levels_update: every level must have been saved (locked) first")
     fields = [StockLevel._meta.get_field(name) for name in LEVEL_COLUMNS]
     qn = connection.ops.quote_name
     table = qn(StockLevel._meta.db_table)
@@ -409,10 +408,8 @@ def _write_levels(levels):
     row = "(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"
     assignments = ", ".join(f"{qn(field.column)} = new.{qn(field.column)}" for field in fields)
     # Names from the model's options, quoted; every value is a parameter.
-    sql = (
-        f"WITH new ({qn('id')}, {columns}) AS (VALUES {', '.join([row] * len(levels))}) "  # noqa: S608
-        f"UPDATE {table} SET {assignments} FROM new WHERE {table}.{qn('id')} = new.{qn('id')}"
-    )
+    values = f"new ({qn('id')}, {columns}) AS (VALUES {', '.join([row] * len(levels))})"
+    statement = f"UPDATE {table} SET {assignments} FROM new WHERE {table}.{qn('id')} = new.{qn('id')}"  # noqa: S608
     params = [
         value
         for level in levels
@@ -421,8 +418,7 @@ def _write_levels(levels):
             *(field.get_db_prep_value(getattr(level, field.attname), connection) for field in fields),
         )
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    return [values], statement, params
 
 
 def _apply(
@@ -496,7 +492,7 @@ def _apply(
         elif level.below_threshold and not level.is_low:
             level.below_threshold = False
             _resolve_alerts(level, now)
-        level.updated_at = timezone.now()  # what auto_now gives a save(): `_write_levels` gives none
+        level.updated_at = timezone.now()  # what auto_now gives a save(): `_levels_update` gives none
         changed.append(level)
         movements.append(
             StockMovement(
@@ -513,10 +509,12 @@ def _apply(
                 created_at=now,
             )
         )
-    _write_levels(changed)
-    if len(movements) <= INSERTED_AT_ONCE:
-        rows.insert(movements)  # an order's few: its statement built once (menu/rows.py)
-    else:
+    if changed and len(movements) <= INSERTED_AT_ONCE:
+        # An order's few: the levels and the movements in one round trip, the movements' statement
+        # built once (menu/rows.py).
+        rows.insert(movements, update=_levels_update(changed))
+    elif changed:
+        rows.execute(_levels_update(changed))
         StockMovement.objects.bulk_create(movements)  # a whole delivery or count, in batches
     if free_changed:
         stock_changed.send(sender=StockLevel, store_id=store.pk)  # what is free has changed

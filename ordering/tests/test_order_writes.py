@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from menu import rows
 from ordering import boards, tracking
-from ordering.models import OrderEvent, OrderLine
+from ordering.models import Order, OrderEvent, OrderLine
 from stores.models import StockMovement
 from stores.services import reserve_ingredients
 
@@ -175,8 +175,9 @@ def test_a_new_orders_reservation_takes_no_savepoint_nor_reads_what_it_holds(sho
 
     statements = [query["sql"] for query in queries.captured_queries]
     assert sum(sql.startswith("SAVEPOINT") for sql in statements) == 1
-    ledger = StockMovement._meta.db_table
-    assert [sql.split()[0] for sql in statements if ledger in sql] == ["INSERT"]
+    ledger = connection.ops.quote_name(StockMovement._meta.db_table)
+    (written,) = [sql for sql in statements if ledger in sql]  # only written, never read
+    assert f"INSERT INTO {ledger}" in written and f"FROM {ledger}" not in written
     assert dict(
         StockMovement.objects.filter(order_reference=order.number).values_list(
             "ingredient__name", "reserved_change"
@@ -194,3 +195,153 @@ def test_reserving_again_for_an_order_that_holds_ingredients_is_still_refused(sh
         StockError, match=f"Les ingrédients de la commande {order.number} sont déjà réservés."
     ):
         reserve_ingredients(store=shop.store, lines=[(shop.small, 1, ())], order_reference=order.number)
+
+
+def _lines_of(order, shop, count):
+    return [
+        OrderLine(
+            order=order,
+            product=shop.pizza,
+            size=shop.small,
+            product_name="Margherita",
+            size_name="Petite",
+            category="pizza",
+            extras=[],
+            quantity=n + 1,
+            unit_price=Decimal("9.00"),
+            vat_rate=Decimal("10.00"),
+            total=Decimal("9.00") * (n + 1),
+            sort_order=n,
+        )
+        for n in range(count)
+    ]
+
+
+def _new_order(shop, number):
+    """A copy of a placed order's row, not saved, under another number and key."""
+    model = place(shop)
+    fields = {f.attname: getattr(model, f.attname) for f in Order._meta.concrete_fields if not f.primary_key}
+    return Order(**{**fields, "number": number, "idempotency_key": f"key-{number}", "secret": f"s-{number}"})
+
+
+def test_a_row_and_its_children_are_written_in_one_statement_on_postgresql(shop):
+    order = _new_order(shop, "VAI-1125-900")
+    lines = _lines_of(order, shop, 3)
+    event = OrderEvent(order=order, from_status="", to_status="received", created_at=NOW, note="« né »")
+
+    with CaptureQueriesContext(connection) as queries:
+        written = rows.insert_with_children(order, lines, [], [event])
+
+    # One statement on PostgreSQL; elsewhere the order, then each list (in a savepoint).
+    inserts = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(inserts) == (1 if connection.vendor == "postgresql" else 3)
+    assert written is order and order.pk is not None and not order._state.adding
+    assert [line.order_id for line in lines] == [order.pk] * 3
+    assert event.order_id == order.pk
+    stored = Order.objects.get(number="VAI-1125-900")
+    assert stored.pk == order.pk
+    assert [(line.pk, line.quantity, line.total) for line in stored.lines.order_by("sort_order")] == [
+        (lines[0].pk, 1, Decimal("9.00")),
+        (lines[1].pk, 2, Decimal("18.00")),
+        (lines[2].pk, 3, Decimal("27.00")),
+    ]
+    assert list(stored.events.values_list("pk", "note")) == [(event.pk, "« né »")]
+
+
+def test_children_written_with_their_row_send_signals_only_for_the_models_asked(shop):
+    order = _new_order(shop, "VAI-1125-901")
+    lines = _lines_of(order, shop, 2)
+    event = OrderEvent(order=order, from_status="", to_status="received", created_at=NOW)
+    heard = []
+
+    def before(sender, instance, **kwargs):
+        heard.append(("pre_save", sender.__name__, instance.pk))
+
+    def after(sender, instance, created, **kwargs):
+        heard.append(("post_save", sender.__name__, instance.pk, created))
+
+    for model in (Order, OrderLine, OrderEvent):
+        pre_save.connect(before, sender=model, dispatch_uid=f"test_family_before_{model.__name__}")
+        post_save.connect(after, sender=model, dispatch_uid=f"test_family_after_{model.__name__}")
+    try:
+        rows.insert_with_children(order, lines, [event], signals=(Order, OrderEvent))
+    finally:
+        for model in (Order, OrderLine, OrderEvent):
+            pre_save.disconnect(dispatch_uid=f"test_family_before_{model.__name__}", sender=model)
+            post_save.disconnect(dispatch_uid=f"test_family_after_{model.__name__}", sender=model)
+
+    if connection.vendor == "postgresql":  # one statement: every pre_save before it
+        assert heard == [
+            ("pre_save", "Order", None),
+            ("pre_save", "OrderEvent", None),
+            ("post_save", "Order", order.pk, True),
+            ("post_save", "OrderEvent", event.pk, True),
+        ]
+    else:  # one statement per model, each with its signals
+        assert heard == [
+            ("pre_save", "Order", None),
+            ("post_save", "Order", order.pk, True),
+            ("pre_save", "OrderEvent", None),
+            ("post_save", "OrderEvent", event.pk, True),
+        ]
+    # The order's own receivers (ordering/apps.py) ran: its tracking entry is written.
+    assert cache.get(tracking.tracking_key(order.number)) == tracking.entry(order.version, order.secret)
+
+
+def test_a_child_refused_by_the_database_writes_nothing_of_its_family(shop):
+    order = _new_order(shop, "VAI-1125-902")
+    lines = _lines_of(order, shop, 1)
+    bad = OrderEvent(order=order, from_status="", to_status=None, created_at=NOW)  # NOT NULL
+
+    with transaction.atomic():
+        with pytest.raises(IntegrityError):
+            rows.insert_with_children(order, lines, [bad])
+        # A caller that caught the error cannot commit the order without its event.
+        assert transaction.get_rollback() is True
+
+    assert not Order.objects.filter(number="VAI-1125-902").exists()
+
+
+def test_what_a_family_cannot_be_written_with_is_refused_before_any_statement(shop):
+    order = _new_order(shop, "VAI-1125-903")
+    other = _new_order(shop, "VAI-1125-904")
+    saved_event = OrderEvent.objects.filter(order__number="VAI-1125-001").get()
+    movement = StockMovement(store=shop.store, ingredient=shop.cheese, kind="delivery", created_at=NOW)
+
+    with CaptureQueriesContext(connection) as queries:
+        with pytest.raises(ValueError, match="StockMovement needs one key to Order"):
+            rows.insert_with_children(order, [movement])
+        with pytest.raises(ValueError, match="only new OrderEvent instances"):
+            rows.insert_with_children(order, [saved_event])
+        with pytest.raises(ValueError, match="OrderEvent.order is not the row written with it"):
+            rows.insert_with_children(order, [OrderEvent(order=other, to_status="received", created_at=NOW)])
+
+    assert queries.captured_queries == []
+    assert order.pk is None
+    assert not Order.objects.filter(number__in=["VAI-1125-903", "VAI-1125-904"]).exists()
+
+
+def test_an_update_rides_with_an_insert_in_one_round_trip_on_postgresql(shop):
+    from stores.models import StockLevel
+    from stores.services import _levels_update
+
+    level = StockLevel.objects.get(store=shop.store, ingredient=shop.cheese)
+    level.on_hand, level.reserved = 4321, 17
+    movement = StockMovement(
+        store=shop.store,
+        ingredient=shop.cheese,
+        kind="delivery",
+        on_hand_change=1,
+        reserved_change=0,
+        on_hand_after=4321,
+        reserved_after=17,
+        created_at=NOW,
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        rows.insert([movement], update=_levels_update([level]))
+
+    assert len(queries.captured_queries) == (1 if connection.vendor == "postgresql" else 2)
+    assert movement.pk is not None
+    assert StockLevel.objects.values_list("on_hand", "reserved").get(pk=level.pk) == (4321, 17)
+    assert StockMovement.objects.get(pk=movement.pk).on_hand_after == 4321
