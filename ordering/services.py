@@ -78,6 +78,7 @@ from .transitions import (
     _require,
     _synced,
     _user,
+    new_event,
 )
 
 __all__ = [
@@ -146,6 +147,7 @@ def place_order(
     user=None,
     now=None,
     quoted=None,
+    key_checked=False,
 ):
     """Place an order of `lines` (CartLines) at `store`, priced again on the server.
 
@@ -163,20 +165,24 @@ def place_order(
     confirmed by e-mail.
 
     Idempotent: the same `idempotency_key` (one per checkout form) returns the order it already
-    made (no second order, reservation, charge or mail), also when two requests race.
+    made (no second order, reservation, charge or mail), also when two requests race: the key is
+    looked up first, whatever changed since (the store's hours, its payment methods, its area),
+    and the key's unique index stops a second order of two requests that both found none.
+    `key_checked`: the caller looked the key up a moment ago and found no order (the checkout
+    does, to find a retried POST's order): not read again.
 
     `quoted`: the `pricing.quote` the caller made of these very lines in this request (the
     checkout prices the cart to show it); taken as the price when it was made for this store,
     fulfilment, code and delivery band, else the lines are priced again. Never from the client.
     """
     key = _idempotency_key(idempotency_key)
+    if not key_checked:
+        # A form sent again gets its order (and is not geocoded again).
+        existing = _order_for_key(key, customer)
+        if existing is not None:
+            return existing
     if fulfilment == Fulfilment.DELIVERY and address is not None:
         typed = address.address if isinstance(address, LocatedAddress) else address
-        if not typed.located:
-            # A form sent twice is not geocoded again: its order is found here.
-            existing = _order_for_key(key, customer)
-            if existing is not None:
-                return existing
         # Geocoding may call Google: done here, never inside the transaction and its locks.
         address = located_address(typed)
     try:
@@ -198,7 +204,8 @@ def place_order(
             quoted=quoted,
         )
     except IntegrityError:
-        # The same key won a race the store lock could not see (another store): its order stands.
+        # The same key was used by a request that placed its order since the key was looked up
+        # (two requests at once, for this store or another): its order stands.
         existing = _order_for_key(key, customer)
         if existing is None:
             raise
@@ -228,19 +235,8 @@ def _place_order(
         raise OrderError(_("Cette pizzeria ne prend pas de commande."))
     store = with_hours(store)  # "open now?" and the slots read its hours many times
     store_settings = saved_ordering_settings(store)  # its prefix is the store's alone
-    # "As soon as possible" looks among these starts: they follow from the store's hours and lead
-    # time, read above, and are worked out before the lock (only their load is read under it).
-    starts = asap_starts(store, now) if slot is None else None
-
-    # Orders of a store on a day are placed one at a time from here on: the idempotency key,
-    # the slot's capacity and the number are checked and taken under this lock. The key first:
-    # a form sent again gets its order, whatever changed since (the store's hours, its payment
-    # methods, its area), as the caller asked before this lock (`place_order`, the checkout).
-    number = take_order_number(store_settings.order_prefix, timezone.localdate(now))
-    existing = _order_for_key(key, customer)
-    if existing is not None:
-        transaction.set_rollback(True)  # the number taken above stays free for the next order
-        return existing
+    # Everything that needs no lock is checked and priced before the placing lock below: orders
+    # of a store wait for each other from there to the commit.
     if not getattr(store, "live", False):
         raise OrderError(_("Cette pizzeria ne prend pas de commande."))
     if fulfilment not in Fulfilment.values:
@@ -263,6 +259,18 @@ def _place_order(
     )
     if slot is None:
         _check_open_now(store, now)
+        # "As soon as possible" looks among these starts: they follow from the store's hours and
+        # lead time (only their load is read under the lock).
+        starts = asap_starts(store, now)
+
+    # Orders of a store on a day are placed one at a time from here on: the slot's capacity and
+    # the number are checked and taken under this lock, held until the commit. The key is not
+    # looked up again here: a request that placed an order with it since `place_order` looked
+    # makes the order's INSERT below fail on the key's unique index (IntegrityError), this
+    # transaction is rolled back (the number goes back to the counter) and `place_order` returns
+    # that order.
+    number = take_order_number(store_settings.order_prefix, timezone.localdate(now))
+    if slot is None:
         chosen = asap_slot(store, fulfilment, now, starts=starts)
         if chosen is None:
             raise OrderError(_("Plus aucun créneau n'est libre : choisissez un créneau plus tard."))
@@ -301,11 +309,13 @@ def _place_order(
         else None,
         **_amounts(priced),
     )
-    # As `Order.objects.create` would (its signals record the boards' and the tracking's versions),
-    # from a statement built once: this runs under the placing lock (menu/rows.py).
-    rows.insert([order], signals=True)
-    _write_lines(order, priced)
-    _event(order, from_status="", user=user, now=now)
+    # The order, its lines, its discounts and its first event, as `create()` and `bulk_create`
+    # would write them (the signals of the order and the event are sent: they record the boards'
+    # and the tracking's versions), in one statement built once: this runs under the placing lock
+    # (menu/rows.py).
+    lines, discounts = _new_lines(order, priced)
+    event = new_event(order, from_status="", user=user, now=now)
+    rows.insert_with_children(order, lines, discounts, [event], signals=(Order, OrderEvent))
     _reserve(order, priced, user=user, now=now, new_order=True)
     if status == Status.RECEIVED:
         _email_on_commit(order, "confirmation")
@@ -992,7 +1002,14 @@ def _amounts(priced):
 
 
 def _write_lines(order, priced):
-    rows.insert(
+    lines, discounts = _new_lines(order, priced)
+    rows.insert(lines)
+    rows.insert(discounts)
+
+
+def _new_lines(order, priced):
+    """The lines and discounts (not saved) of `order` priced as `priced`."""
+    return (
         [
             OrderLine(
                 order=order,
@@ -1012,9 +1029,7 @@ def _write_lines(order, priced):
                 sort_order=position,
             )
             for position, line in enumerate(priced.lines)
-        ]
-    )
-    OrderDiscount.objects.bulk_create(
+        ],
         [
             OrderDiscount(
                 order=order,
@@ -1024,7 +1039,7 @@ def _write_lines(order, priced):
                 promotion_id=discount.promotion_id,
             )
             for discount in priced.discounts
-        ]
+        ],
     )
 
 

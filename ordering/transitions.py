@@ -70,21 +70,23 @@ def _move(order, to_status, *, user, now, note=""):
 
 
 def _event(order, *, from_status, user, now, note=""):
-    # `OrderEvent.objects.create`, from a statement built once (every order placed writes one).
+    # `OrderEvent.objects.create`, from a statement built once (every order changed writes one).
     (event,) = rows.insert(
-        [
-            OrderEvent(
-                order=order,
-                from_status=from_status,
-                to_status=order.status,
-                user=_user(user),
-                created_at=now,
-                note=(note or "")[:255],
-            )
-        ],
-        signals=True,
+        [new_event(order, from_status=from_status, user=user, now=now, note=note)], signals=True
     )
     return event
+
+
+def new_event(order, *, from_status, user, now, note=""):
+    """The event (not saved) saying `order` moved from `from_status` to its status."""
+    return OrderEvent(
+        order=order,
+        from_status=from_status,
+        to_status=order.status,
+        user=_user(user),
+        created_at=now,
+        note=(note or "")[:255],
+    )
 
 
 def _user(user):

@@ -6,7 +6,10 @@ import pytest
 from django.db import transaction
 from django.db.transaction import TransactionManagementError
 
-from ordering.models import OrderNumberCounter, locked_counter, order_for_key, take_order_number
+from accounts.tests.factories import UserFactory
+from ordering.exceptions import OrderError
+from ordering.models import Order, OrderNumberCounter, locked_counter, order_for_key, take_order_number
+from stores.models import StockMovement
 
 from .factories import NOW, new_key, place
 
@@ -102,4 +105,31 @@ def test_an_order_sent_twice_is_placed_once(shop):
 
     assert again.pk == first.pk
     assert OrderNumberCounter.objects.get(prefix="VAI", day="1125").last == 1
+    assert place(shop).number == "VAI-1125-002"
+
+
+def test_a_key_used_after_it_was_looked_up_gives_its_order_and_gives_the_number_back(shop):
+    """Two requests of one form at once both find no order for the key (the checkout looks it up
+    before placing, `key_checked`): the second's INSERT fails on the key's unique index, its
+    transaction (number, reservation) is rolled back and it gets the first's order."""
+    key = new_key()
+    first = place(shop, idempotency_key=key)
+
+    again = place(shop, idempotency_key=key, key_checked=True)
+
+    assert again.pk == first.pk
+    assert Order.objects.count() == 1
+    assert OrderNumberCounter.objects.get(prefix="VAI", day="1125").last == 1
+    assert StockMovement.objects.filter(kind="reservation").count() == 3  # the first's 3 ingredients
     assert place(shop).number == "VAI-1125-002"  # the number the second sending took went back
+
+
+def test_a_key_another_customer_used_after_it_was_looked_up_is_refused(shop):
+    someone = UserFactory()
+    key = new_key()
+    place(shop, idempotency_key=key, customer=someone)
+
+    with pytest.raises(OrderError, match="Ce formulaire a déjà servi : rechargez la page."):
+        place(shop, idempotency_key=key, key_checked=True)
+
+    assert Order.objects.count() == 1

@@ -474,6 +474,7 @@ def checkout(request):
             expected_total=data["expected_total"],
             user=request.user if request.user.is_authenticated else None,
             quoted=the_quote,  # priced for this page a moment ago: not read again
+            key_checked=True,  # no order had this key at the top of this view
         )
     except services.PriceChanged as changed:
         new_quote = changed.quote
