@@ -325,7 +325,9 @@ def insert_with_children(parent, *children, signals=()):
 
     On PostgreSQL this is one statement: each INSERT is a common table expression, the children's
     key to the parent is read from the parent's (placing an order writes the order, its lines and
-    its event while the store's placing lock is held: one round trip instead of three). Elsewhere,
+    its event while the store's placing lock is held: one round trip instead of three); every
+    `pre_save` is sent before it (a child's key to its parent is then still None) and every
+    `post_save` after it, the parent's first. Elsewhere,
     `insert` for the parent, then for each list (each sending its signals), in one atomic block
     without a savepoint: an error marks the enclosing transaction for rollback, all or nothing
     there too.
@@ -359,7 +361,7 @@ def insert_with_children(parent, *children, signals=()):
         _saved(objs, keys[number], using)
     for objs, (_fields, parent_key) in zip(children, plans, strict=True):
         for obj in objs:
-            setattr(obj, parent_key.attname, parent.pk)
+            setattr(obj, parent_key.name, parent)  # its key now, the instance kept (as save() does)
     for objs in everything:
         if type(objs[0]) in signals:
             _send_post_save(objs, using)

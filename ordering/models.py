@@ -552,7 +552,7 @@ class OrderNumberCounter(models.Model):
 def order_for_key(key):
     """The order placed with the idempotency `key`, or None.
 
-    A checkout asks twice per order (before the cart, and again under the placing lock) and nearly
+    A checkout asks once per order (before the cart, `place_order` is then told it did) and nearly
     always finds nothing: the id is looked up alone, the order read only when there is one.
     """
     if not key:
@@ -568,8 +568,8 @@ def locked_counter(prefix, day):
     """The counter of `prefix` on `day` (a date), locked until the end of the transaction.
 
     The placing lock: orders of a store on a day are placed (and moved to another slot) one at a
-    time, which keeps slot capacities and idempotency checks exact under concurrency. Placing
-    takes it with its number (`take_order_number`); moving an order takes it here.
+    time, which keeps slot capacities exact under concurrency. Placing takes it with its number
+    (`take_order_number`); moving an order takes it here.
     """
     lock = rows.for_update("locked_counter()")
     key = day.strftime("%m%d")
@@ -599,9 +599,9 @@ def take_order_number(prefix, day):
     day's counter until the end of the transaction: the lock and the number in one round trip
     (placing an order holds the store's placing lock from here to its commit).
 
-    Call inside a transaction, as the first statement of what must be serialised; a caller that
-    then gives up without an error (an order sent twice) rolls its transaction back, so that the
-    number is taken again by the next order."""
+    Call inside a transaction, as the first statement of what must be serialised. A transaction
+    rolled back (an order refused, or sent twice at once) gives its number back: the next order
+    takes it."""
     rows.require_transaction("take_order_number()")
     key = day.strftime("%m%d")
     taken = _increment_counter(prefix, key)

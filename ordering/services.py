@@ -166,8 +166,10 @@ def place_order(
 
     Idempotent: the same `idempotency_key` (one per checkout form) returns the order it already
     made (no second order, reservation, charge or mail), also when two requests race: the key is
-    looked up first, whatever changed since (the store's hours, its payment methods, its area),
-    and the key's unique index stops a second order of two requests that both found none.
+    looked up first, whatever changed since (the store's hours, its payment methods, its area);
+    of two requests that both found none, the second's INSERT fails on the key's unique index, or
+    it is refused because the first took the slot or the stock: either way it returns the first's
+    order.
     `key_checked`: the caller looked the key up a moment ago and found no order (the checkout
     does, to find a retried POST's order): not read again.
 
@@ -206,6 +208,13 @@ def place_order(
     except IntegrityError:
         # The same key was used by a request that placed its order since the key was looked up
         # (two requests at once, for this store or another): its order stands.
+        existing = _order_for_key(key, customer)
+        if existing is None:
+            raise
+        return existing
+    except OrderError:
+        # Or that request's order took what this one was refused for (the slot's last place, the
+        # last of an ingredient): a form sent twice at once gets its order, not the refusal.
         existing = _order_for_key(key, customer)
         if existing is None:
             raise

@@ -11,7 +11,7 @@ from ordering.exceptions import OrderError
 from ordering.models import Order, OrderNumberCounter, locked_counter, order_for_key, take_order_number
 from stores.models import StockMovement
 
-from .factories import NOW, new_key, place
+from .factories import NOW, configure, new_key, place
 
 DAY = datetime.date(2026, 11, 25)
 
@@ -122,6 +122,22 @@ def test_a_key_used_after_it_was_looked_up_gives_its_order_and_gives_the_number_
     assert OrderNumberCounter.objects.get(prefix="VAI", day="1125").last == 1
     assert StockMovement.objects.filter(kind="reservation").count() == 3  # the first's 3 ingredients
     assert place(shop).number == "VAI-1125-002"  # the number the second sending took went back
+
+
+def test_a_form_sent_twice_at_once_gets_its_order_when_the_first_took_the_last_place(shop):
+    """The first of two requests of one form took the slot's last place: the second, refused for
+    it under the lock, gets the first's order instead of « complet »."""
+    configure(shop.store, slot_capacity=1)
+    slot = NOW.replace(hour=19)
+    key = new_key()
+    first = place(shop, idempotency_key=key, slot=slot)
+
+    again = place(shop, idempotency_key=key, slot=slot, key_checked=True)
+
+    assert again.pk == first.pk
+    assert Order.objects.count() == 1
+    with pytest.raises(OrderError, match="Ce créneau est complet : choisissez-en un autre."):
+        place(shop, slot=slot)  # another form is refused as before
 
 
 def test_a_key_another_customer_used_after_it_was_looked_up_is_refused(shop):
