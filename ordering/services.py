@@ -205,16 +205,11 @@ def place_order(
             now=now or timezone.now(),
             quoted=quoted,
         )
-    except IntegrityError:
-        # The same key was used by a request that placed its order since the key was looked up
-        # (two requests at once, for this store or another): its order stands.
-        existing = _order_for_key(key, customer)
-        if existing is None:
-            raise
-        return existing
-    except OrderError:
-        # Or that request's order took what this one was refused for (the slot's last place, the
-        # last of an ingredient): a form sent twice at once gets its order, not the refusal.
+    except (IntegrityError, OrderError):
+        # The same key may have been used by a request that placed its order since the key was
+        # looked up (a form sent twice at once, for this store or another): this INSERT failed on
+        # the key's unique index, or this order was refused for what that one took (the slot's
+        # last place, the last of an ingredient). Its order stands, not the error.
         existing = _order_for_key(key, customer)
         if existing is None:
             raise
@@ -275,9 +270,9 @@ def _place_order(
     # Orders of a store on a day are placed one at a time from here on: the slot's capacity and
     # the number are checked and taken under this lock, held until the commit. The key is not
     # looked up again here: a request that placed an order with it since `place_order` looked
-    # makes the order's INSERT below fail on the key's unique index (IntegrityError), this
-    # transaction is rolled back (the number goes back to the counter) and `place_order` returns
-    # that order.
+    # makes the order's INSERT below fail on the key's unique index (IntegrityError), or took what
+    # this one is then refused for (OrderError); this transaction is rolled back (the number goes
+    # back to the counter) and `place_order` returns that order.
     number = take_order_number(store_settings.order_prefix, timezone.localdate(now))
     if slot is None:
         chosen = asap_slot(store, fulfilment, now, starts=starts)
