@@ -327,10 +327,9 @@ def insert_with_children(parent, *children, signals=()):
     key to the parent is read from the parent's (placing an order writes the order, its lines and
     its event while the store's placing lock is held: one round trip instead of three); every
     `pre_save` is sent before it (a child's key to its parent is then still None) and every
-    `post_save` after it, the parent's first. Elsewhere,
-    `insert` for the parent, then for each list (each sending its signals), in one atomic block
-    without a savepoint: an error marks the enclosing transaction for rollback, all or nothing
-    there too.
+    `post_save` after it, the parent's first. Elsewhere, `insert` for the parent, then for each
+    list (each sending its signals), in one atomic block without a savepoint: an error marks the
+    enclosing transaction for rollback, all or nothing there too.
     """
     children = [list(objs) for objs in children if objs]
     parent_model = _check_new([parent])
