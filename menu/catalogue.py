@@ -18,22 +18,36 @@ writes. Like a stored page, a value is also kept until the end of the minute at 
 whose token could not be written (Redis refused it, in a process that cannot retry) shows within
 the minute all the same.
 
+Placing an order (the checkout's POST) keeps its reads under another token, held by the database:
+`ContentToken`'s row, which the same receivers replace inside each change's own transaction
+(`new_database_token`). The order reads it first (`use_database_token`): a change committed
+before that read is a new token, whatever Redis did, and a change not yet committed was not seen
+by what was kept either. So the store, its settings, hours and closures, and the menu's prices
+an order is placed with are never older than the token read at the start of its request. Values
+of two tokens are kept at once: the pages' and the orders'.
+
 Without a token (the page cache off, as under `make run`, a cache that cannot be read, a change
 this process could not record, or no request) `build()` is called every time. What depends on the
 stock (stock levels, a store's withdrawals) or the clock is never kept here: it is read on every
 drawing. The values kept are shared by every request of the process: callers must not change them.
 """
 
+import secrets
 import threading
 import time
+
+from django.db import connection
 
 ATTRIBUTE = "_catalogue_generation"
 # Values kept per generation, at most: far above what the site's pages need (a few per page of the
 # tree), a bound should a key ever come from visitors.
 MAX_KEPT = 10_000
+# Generations whose values are kept at once: the pages' (Redis) and the orders' (the database).
+GENERATIONS_KEPT = 2
+DATABASE_TOKEN_ID = 1
 
 _lock = threading.Lock()
-_kept = {"generation": None, "values": {}}
+_kept = {}  # {generation: {key: value}}, the least recently used first
 
 
 def set_generation(request, generation):
@@ -57,9 +71,12 @@ def kept(request, key, build, *, keep_none=True):
     # process could not write (Redis refused it) is read here within a minute all the same.
     generation = (token, int(time.time() // 60))
     with _lock:
-        if _kept["generation"] != generation:
-            _kept["generation"], _kept["values"] = generation, {}
-        values = _kept["values"]
+        values = _kept.pop(generation, None)
+        if values is None:
+            values = {}
+            while len(_kept) >= GENERATIONS_KEPT:
+                del _kept[next(iter(_kept))]  # the least recently used
+        _kept[generation] = values  # the most recently used last
         if key in values:
             return values[key]
     value = build()  # outside the lock: a slow read must not hold up the other threads
@@ -79,4 +96,43 @@ def reads_catalogue(view):
 def clear():
     """Forget every kept value (tests)."""
     with _lock:
-        _kept["generation"], _kept["values"] = None, {}
+        _kept.clear()
+
+
+# The database's token (orders) -------------------------------------------------------------------
+
+
+def _token_table():
+    from .models import ContentToken  # models import this module
+
+    return connection.ops.quote_name(ContentToken._meta.db_table)
+
+
+def new_database_token():
+    """Replace the database's token, inside the current transaction (a change of content calls it:
+    `ocpizza.pagecache.forget_pages`). Random, never a counter: a change rolled back leaves the
+    token it replaced, and no later token can be one that values were kept under. The row is
+    made by the first change (an upsert): none before, no value is kept for an order."""
+    table = _token_table()
+    # The table's name from the model's options, quoted; the token is a parameter.
+    sql = (
+        f"INSERT INTO {table} (id, token) VALUES (%s, %s) "  # noqa: S608
+        "ON CONFLICT (id) DO UPDATE SET token = EXCLUDED.token"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [DATABASE_TOKEN_ID, secrets.token_hex(8)])
+
+
+def database_token():
+    """The database's token as committed now, or None (no change recorded yet)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT token FROM {_token_table()} WHERE id = %s", [DATABASE_TOKEN_ID])  # noqa: S608
+        row = cursor.fetchone()
+    return None if row is None else row[0]
+
+
+def use_database_token(request):
+    """Keep what `request` reads of the catalogue under the database's token (placing an order):
+    read it before anything else the request reads."""
+    token = database_token()
+    set_generation(request, None if token is None else ("database", token))

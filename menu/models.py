@@ -756,3 +756,22 @@ class PreparationStep(Orderable):
 
     def __str__(self):
         return self.text[:60]
+
+
+class ContentToken(models.Model):
+    """One row: a random token that every change of content replaces, inside the change's own
+    transaction (`menu.catalogue.new_database_token`, from the page cache's receivers).
+
+    What an order keeps of the catalogue is kept under it (`menu.catalogue`): a price, a store's
+    hours or settings edited and committed is a new token for the next order, with no cache in
+    between that could refuse the write. Written by hand, never with `save()` (no signal: this
+    model is not shown on a page)."""
+
+    token = models.CharField(max_length=32)
+
+    class Meta:
+        verbose_name = _("jeton du contenu")
+        verbose_name_plural = _("jetons du contenu")
+
+    def __str__(self):
+        return self.token

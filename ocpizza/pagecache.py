@@ -101,7 +101,11 @@ def forget_pages():
     Never raises: a cache that refuses the write must not cost a sale (see `_new_generation`).
     With Redis it bumps even where this process keeps no page (`PAGE_CACHE_SECONDS=0`, as a
     worker or a cron job might be started): the web processes that do keep pages share it.
+
+    The database's token, under which orders keep the catalogue, is replaced first, in the
+    change's own transaction, whatever the cache (`menu.catalogue.new_database_token`).
     """
+    catalogue.new_database_token()
     if not enabled() and not isinstance(caches["default"], FailSoftRedisCache):
         return  # no page kept here, nor in a cache other processes share
     _new_generation()
@@ -232,6 +236,7 @@ NOT_SHOWN = frozenset(
         "stores.stockalert",
         "stores.stockformsubmission",
         "stores.storemembership",
+        "menu.contenttoken",  # the token itself, written by hand
     }
 )
 WAGTAIL_SHOWN = frozenset(
@@ -406,9 +411,10 @@ class PageCacheMiddleware:
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         """A view marked `menu.catalogue.reads_catalogue` (not a page: the checkout) gets the
-        generation as a page drawn for one visitor does, to show (GET) only: what a POST decides
-        (an order's prices, whether the store takes it) is read from the database. A kept value
-        may outlive its edit by up to a minute when Redis refused the new token."""
+        generation as a page drawn for one visitor does, to show (GET) only. A kept value may
+        outlive its edit by up to a minute when Redis refused the new token: what a POST decides
+        (an order's prices, whether the store takes it) is kept under the database's token
+        instead (`menu.catalogue.use_database_token`, called by the view)."""
         if (
             request.method in ("GET", "HEAD")
             and getattr(view_func, "reads_catalogue", False)

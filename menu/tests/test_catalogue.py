@@ -2,10 +2,14 @@
 
 import datetime
 
+import pytest
 import time_machine
+from django.db import transaction
 from django.utils import timezone
 
 from menu import catalogue
+from menu.models import ContentToken
+from menu.tests.factories import ProductPageFactory
 
 
 class Request:
@@ -22,19 +26,25 @@ def test_kept_values_belong_to_one_generation():
 
         return make
 
-    first, second, none = Request(), Request(), Request()
+    first, second, third, none = Request(), Request(), Request(), Request()
     catalogue.set_generation(first, "g1")
     catalogue.set_generation(second, "g2")
+    catalogue.set_generation(third, "g3")
     catalogue.set_generation(none, None)
 
     assert catalogue.kept(first, "k", build("a")) == "a"
     assert catalogue.kept(first, "k", build("b")) == "a"  # kept
     assert catalogue.kept(second, "k", build("c")) == "c"  # a new generation reads again
-    assert catalogue.kept(first, "k", build("d")) == "d"  # the old one's values were dropped
-    assert catalogue.kept(none, "k", build("e")) == "e"
-    assert catalogue.kept(none, "k", build("f")) == "f"  # no generation: never kept
-    assert catalogue.kept(None, "k", build("g")) == "g"  # no request: never kept
-    assert built == ["a", "c", "d", "e", "f", "g"]
+    # Two generations are kept at once (the pages' and the orders'): the first's values stay.
+    assert catalogue.kept(first, "k", build("d")) == "a"
+    assert catalogue.kept(third, "k", build("e")) == "e"  # a third drops the least recently used
+    assert catalogue.kept(first, "k", build("f")) == "a"
+    assert catalogue.kept(second, "k", build("g")) == "g"  # dropped: read again
+    assert catalogue.kept(third, "k", build("h")) == "h"  # dropped in turn (the first was used)
+    assert catalogue.kept(none, "k", build("i")) == "i"
+    assert catalogue.kept(none, "k", build("j")) == "j"  # no generation: never kept
+    assert catalogue.kept(None, "k", build("l")) == "l"  # no request: never kept
+    assert built == ["a", "c", "e", "g", "h", "i", "j", "l"]
 
 
 def test_a_none_is_kept_only_when_asked():
@@ -70,3 +80,37 @@ def test_kept_values_end_with_their_minute():
     with time_machine.travel(minute + datetime.timedelta(seconds=61), tick=False):
         # An edit whose token was never written (Redis refused it) is read within a minute.
         assert catalogue.kept(request, "k", lambda: "read the next minute") == "read the next minute"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # see stores/tests/test_concurrency.py
+def test_the_database_token_is_replaced_by_each_committed_change_only():
+    ContentToken.objects.all().delete()
+    assert catalogue.database_token() is None  # no change recorded yet: nothing kept for orders
+    request = Request()
+    catalogue.use_database_token(request)
+    assert not catalogue.keeps(request)
+
+    with transaction.atomic():
+        catalogue.new_database_token()
+    first = catalogue.database_token()
+    catalogue.use_database_token(request)
+
+    assert len(first) == 16
+    assert catalogue.keeps(request)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        catalogue.new_database_token()
+        assert catalogue.database_token() != first  # this transaction sees its own change
+        raise RuntimeError("rolled back")
+    assert catalogue.database_token() == first  # rolled back: the token it replaced stays
+    catalogue.new_database_token()
+    assert catalogue.database_token() not in (None, first)
+
+
+def test_a_saved_price_is_a_new_database_token(menu_page):
+    product = ProductPageFactory(parent=menu_page)
+    before = catalogue.database_token()
+    size = product.sizes.first()
+    size.price += 1
+    size.save()
+
+    assert catalogue.database_token() not in (None, before)

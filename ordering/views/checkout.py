@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from menu.catalogue import reads_catalogue
+from menu.catalogue import reads_catalogue, use_database_token
 from menu.templatetags.menu_tags import euros
 from stores.areas import delivers_somewhere
 from stores.hours import is_open_at, ordering_settings, with_hours
@@ -355,11 +355,14 @@ def wants_json(request):
     return request.method == "POST" and "application/json" in request.headers.get("Accept", "")
 
 
-@reads_catalogue  # the page's store, hours and prices kept per content generation; an order reads them
+@reads_catalogue  # the page's store, hours and prices kept per content generation (Redis's token)
 @require_http_methods(["GET", "POST"])
 def checkout(request):
     placed = None
     if request.method == "POST":
+        # An order keeps them under the database's token, read before anything else: a change
+        # committed before this read is read again (menu/catalogue.py).
+        use_database_token(request)
         # A retried POST whose first attempt placed the order (and emptied the cart) finds it.
         key = request.POST.get("idempotency_key", "")
         placed = order_for_key(key)

@@ -1,17 +1,19 @@
 """The checkout page reads the cart's store (with its hours and closures) and the menu's prices once
 per content generation (`ordering.cart.Cart.store`, `ordering.pricing`, `menu.catalogue`); an
-order placed reads them from the database, whatever was kept."""
+order placed keeps them under the database's token, which every committed change replaces
+whatever Redis did (`menu.catalogue.use_database_token`)."""
 
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from wagtail.models import Site
 
 from home.models import BrandSettings
-from menu.models import ProductSize
+from ocpizza.pagecache import generation_key
 from ordering.models import Order
 from stores.models import StoreClosure, StoreOrderingSettings
 from stores.tests.pages import tables_touched
@@ -71,7 +73,32 @@ def test_a_price_published_after_the_page_was_shown_is_shown_at_once(client, vai
     assert "15,50\u00a0€" in page.content.decode()
 
 
-def test_an_order_reads_its_store_and_prices_from_the_database(client, vaise, margherita):
+def pages_token_lost(change):
+    """Make `change` (saved as an editor saves, signals and all) as if Redis had refused the pages'
+    new generation, written by another process: the pages' token is put back as it was. The
+    database's token is replaced all the same, in the change's transaction."""
+    key = generation_key()
+    before = cache.get(key)
+    assert before is not None  # a page was shown: the pages keep values under it
+    change()
+    cache.set(key, before, timeout=None)
+
+
+def test_a_second_order_reads_neither_the_store_nor_the_prices(client, vaise, margherita):
+    first, read_first = placed(client, vaise, margherita, 1)
+    second, read_second = placed(client, vaise, margherita, 2)
+
+    assert first.status_code == second.status_code == 302
+    assert set(read_first) >= STORE_TABLES | PRICE_TABLES | {"menu_contenttoken"}
+    assert not (STORE_TABLES | PRICE_TABLES) & set(read_second)
+    assert "menu_contenttoken" in read_second  # the token, read first
+    assert (
+        Order.objects.get(idempotency_key__endswith="0002").lines.get().unit_price
+        == size_of(margherita, "Grande").price
+    )
+
+
+def test_a_price_saved_while_redis_refused_the_pages_token_is_the_next_order_s(client, vaise, margherita):
     grande = size_of(margherita, "Grande")
     assert placed(client, vaise, margherita, 1)[0].status_code == 302
     fill_cart(client, vaise, (grande, 1, []))
@@ -79,12 +106,17 @@ def test_an_order_reads_its_store_and_prices_from_the_database(client, vaise, ma
     assert page.status_code == 200
     assert "Grande" in page.content.decode()
 
-    # Changed without a signal: the generation stays, as when Redis refused the new token.
-    ProductSize.objects.filter(pk=grande.pk).update(price=Decimal("15.50"))
+    def new_price():
+        grande.price = Decimal("15.50")
+        grande.save()
+
+    pages_token_lost(new_price)
+    kept_page, _ = shown(client)
     again, read = placed(client, vaise, margherita, 2)
 
+    assert "15,50\u00a0€" not in kept_page.content.decode()  # the page: up to its minute, as before
     assert again.status_code == 302
-    assert set(read) >= STORE_TABLES | PRICE_TABLES
+    assert set(read) >= PRICE_TABLES
     assert Order.objects.get(idempotency_key__endswith="0002").lines.get().unit_price == Decimal("15.50")
 
 
@@ -93,7 +125,12 @@ def test_a_store_that_stopped_taking_orders_refuses_the_next_one_whatever_was_ke
     fill_cart(client, vaise, (size_of(margherita, "Grande"), 1, []))
     assert shown(client)[0].status_code == 200  # the page keeps the store and its settings
 
-    StoreOrderingSettings.objects.filter(store=vaise).update(accepts_orders=False)  # no signal
+    def stop_orders():
+        ordering = StoreOrderingSettings.objects.get(store=vaise)
+        ordering.accepts_orders = False
+        ordering.save()
+
+    pages_token_lost(stop_orders)
     refused, _ = placed(client, vaise, margherita, 2)
 
     assert refused.status_code == 409
