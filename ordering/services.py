@@ -267,24 +267,10 @@ def _place_order(
         # lead time (only their load is read under the lock).
         starts = asap_starts(store, now)
 
-    # Orders of a store on a day are placed one at a time from here on: the slot's capacity and
-    # the number are checked and taken under this lock, held until the commit. The key is not
-    # looked up again here: a request that placed an order with it since `place_order` looked
-    # makes the order's INSERT below fail on the key's unique index (IntegrityError), or took what
-    # this one is then refused for (OrderError); this transaction is rolled back (the number goes
-    # back to the counter) and `place_order` returns that order.
-    number = take_order_number(store_settings.order_prefix, timezone.localdate(now))
-    if slot is None:
-        chosen = asap_slot(store, fulfilment, now, starts=starts)
-        if chosen is None:
-            raise OrderError(_("Plus aucun créneau n'est libre : choisissez un créneau plus tard."))
-    else:
-        chosen = check_slot(store, fulfilment, slot, now)
-
     waits_for_payment = payment_method == Method.CARD_ONLINE and priced.total > 0
     status = Status.PENDING_PAYMENT if waits_for_payment else Status.RECEIVED
     order = Order(
-        number=number,
+        number="",  # taken under the lock below, as the slot
         store=store,
         store_name=store.title,
         customer=customer,
@@ -299,8 +285,6 @@ def _place_order(
         latitude=address.latitude if address else None,
         longitude=address.longitude if address else None,
         asap=slot is None,
-        promised_at=chosen.promised_at,
-        slot_start=chosen.start,
         status=status,
         payment_method=payment_method,
         source=source,
@@ -313,12 +297,28 @@ def _place_order(
         else None,
         **_amounts(priced),
     )
-    # The order, its lines, its discounts and its first event, as `create()` and `bulk_create`
-    # would write them (the signals of the order and the event are sent: they record the boards'
-    # and the tracking's versions), in one statement built once: this runs under the placing lock
-    # (menu/rows.py).
+    # The order, its lines, its discounts and its first event are made before the lock too: only
+    # the number and the slot are set under it.
     lines, discounts = _new_lines(order, priced)
     event = new_event(order, from_status="", user=user, now=now)
+
+    # Orders of a store on a day are placed one at a time from here on: the slot's capacity and
+    # the number are checked and taken under this lock, held until the commit. The key is not
+    # looked up again here: a request that placed an order with it since `place_order` looked
+    # makes the order's INSERT below fail on the key's unique index (IntegrityError), or took what
+    # this one is then refused for (OrderError); this transaction is rolled back (the number goes
+    # back to the counter) and `place_order` returns that order.
+    number = take_order_number(store_settings.order_prefix, timezone.localdate(now))
+    if slot is None:
+        chosen = asap_slot(store, fulfilment, now, starts=starts)
+        if chosen is None:
+            raise OrderError(_("Plus aucun créneau n'est libre : choisissez un créneau plus tard."))
+    else:
+        chosen = check_slot(store, fulfilment, slot, now)
+    order.number, order.promised_at, order.slot_start = number, chosen.promised_at, chosen.start
+    # The order, its lines, its discounts and its first event, as `create()` and `bulk_create`
+    # would write them (the signals of the order and the event are sent: they record the boards'
+    # and the tracking's versions), in one statement built once (menu/rows.py).
     rows.insert_with_children(order, lines, discounts, [event], signals=(Order, OrderEvent))
     _reserve(order, priced, user=user, now=now, new_order=True)
     if status == Status.RECEIVED:
