@@ -11,32 +11,41 @@ or `stores`, publishing and unpublishing included. Its middleware reads the toke
 drawn and hands it over with `set_generation(request, token)`. `kept(request, key, build)` then
 returns what `build()` gave for `key` under that same token in this process, and calls `build()`
 only for a token or a key it has not seen. A change is a new token: nothing is invalidated, so
-nothing is served stale for want of an invalidation. Only the current token's values are kept (a
-new token drops the others), and the token is read before the database, as for a stored page: a
+nothing is served stale for want of an invalidation. Only the values of the two tokens used last
+are kept (the pages' and the orders', below: a new one drops the older), and the token is read
+before the database, as for a stored page: a
 drawing that read the catalogue before a change committed is not used after the token the commit
 writes. Like a stored page, a value is also kept until the end of the minute at most: an edit
 whose token could not be written (Redis refused it, in a process that cannot retry) shows within
 the minute all the same.
 
 Placing an order (the checkout's POST) keeps its reads under another token, held by the database:
-`ContentToken`'s row, which the same receivers replace inside each change's own transaction
-(`new_database_token`). The order reads it first (`use_database_token`): a change committed
-before that read is a new token, whatever Redis did, and a change not yet committed was not seen
-by what was kept either. So the store, its settings, hours and closures, and the menu's prices
-an order is placed with are never older than the token read at the start of its request. Values
-of two tokens are kept at once: the pages' and the orders'.
+`ContentToken`'s rows, one per writer (a thread of a process), which the same receivers replace
+in each change's own transaction (`new_database_token`; a save made outside any transaction,
+which Django commits before its `post_save`, replaces it just after). The order reads every row
+first, in one statement (`use_database_token`): a change committed before that read is a new
+token, whatever Redis did, and a change not yet committed was not seen by what was kept either.
+So the store, its settings, hours and closures, and the menu's prices an order is placed with
+include every change committed before its request read the token (and perhaps some committed
+since, which is no older). This holds with the page cache off too.
 
-Without a token (the page cache off, as under `make run`, a cache that cannot be read, a change
-this process could not record, or no request) `build()` is called every time. What depends on the
+Without a token (for pages: the page cache off, as under `make run`, a cache that cannot be read,
+a change this process could not record; for orders: no change recorded in the database yet; or
+no request) `build()` is called every time. What depends on the
 stock (stock levels, a store's withdrawals) or the clock is never kept here: it is read on every
 drawing. The values kept are shared by every request of the process: callers must not change them.
 """
 
+import datetime
+import hashlib
+import os
 import secrets
+import socket
 import threading
 import time
 
 from django.db import connection
+from django.utils import timezone
 
 ATTRIBUTE = "_catalogue_generation"
 # Values kept per generation, at most: far above what the site's pages need (a few per page of the
@@ -44,7 +53,6 @@ ATTRIBUTE = "_catalogue_generation"
 MAX_KEPT = 10_000
 # Generations whose values are kept at once: the pages' (Redis) and the orders' (the database).
 GENERATIONS_KEPT = 2
-DATABASE_TOKEN_ID = 1
 
 _lock = threading.Lock()
 _kept = {}  # {generation: {key: value}}, the least recently used first
@@ -88,7 +96,7 @@ def kept(request, key, build, *, keep_none=True):
 def reads_catalogue(view):
     """Mark a view that is not a page but reads the catalogue (the checkout): the page cache's
     middleware reads the generation for its GETs as for a page (`ocpizza.pagecache`); its POSTs
-    (an order placed) read the database."""
+    (an order placed) keep under the database's token (`use_database_token`)."""
     view.reads_catalogue = True
     return view
 
@@ -101,6 +109,11 @@ def clear():
 
 # The database's token (orders) -------------------------------------------------------------------
 
+# A writer's row unwritten this long belongs to a process gone since (workers are recycled): it is
+# deleted by the next process that writes its own first (a deletion is a new token too).
+STALE_WRITER = datetime.timedelta(days=7)
+_pruned = set()  # the processes (pids) that pruned already
+
 
 def _token_table():
     from .models import ContentToken  # models import this module
@@ -108,27 +121,42 @@ def _token_table():
     return connection.ops.quote_name(ContentToken._meta.db_table)
 
 
+def _writer():
+    """This thread of this process on this host: it runs one transaction at a time, so its row is
+    never waited for by another writer."""
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"[:200]
+
+
 def new_database_token():
-    """Replace the database's token, inside the current transaction (a change of content calls it:
-    `ocpizza.pagecache.forget_pages`). Random, never a counter: a change rolled back leaves the
-    token it replaced, and no later token can be one that values were kept under. The row is
-    made by the first change (an upsert): none before, no value is kept for an order."""
+    """Replace this writer's token, inside the current transaction if there is one (a change of
+    content calls it: `ocpizza.pagecache.forget_pages`). Random, never a counter: a change rolled
+    back leaves the token it replaced, and no later token can be one that values were kept under.
+    Each writer (a thread of a process) has its own row, made by its first change (an upsert):
+    the content transactions of two writers never wait for each other here."""
     table = _token_table()
-    # The table's name from the model's options, quoted; the token is a parameter.
+    now = timezone.now()
+    adapt = connection.ops.adapt_datetimefield_value
+    # The table's name from the model's options, quoted; values are parameters.
     sql = (
-        f"INSERT INTO {table} (id, token) VALUES (%s, %s) "  # noqa: S608
-        "ON CONFLICT (id) DO UPDATE SET token = EXCLUDED.token"
+        f"INSERT INTO {table} (writer, token, written_at) VALUES (%s, %s, %s) "  # noqa: S608
+        "ON CONFLICT (writer) DO UPDATE SET token = EXCLUDED.token, written_at = EXCLUDED.written_at"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [DATABASE_TOKEN_ID, secrets.token_hex(8)])
+        cursor.execute(sql, [_writer(), secrets.token_hex(8), adapt(now)])
+        if os.getpid() not in _pruned:
+            _pruned.add(os.getpid())
+            cursor.execute(f"DELETE FROM {table} WHERE written_at < %s", [adapt(now - STALE_WRITER)])  # noqa: S608
 
 
 def database_token():
-    """The database's token as committed now, or None (no change recorded yet)."""
+    """The database's token as committed now: every writer's row read at once, or None (no change
+    recorded yet). A change committed by any writer makes it another."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT token FROM {_token_table()} WHERE id = %s", [DATABASE_TOKEN_ID])  # noqa: S608
-        row = cursor.fetchone()
-    return None if row is None else row[0]
+        cursor.execute(f"SELECT writer, token FROM {_token_table()}")  # noqa: S608
+        found = sorted(cursor.fetchall())
+    if not found:
+        return None
+    return hashlib.sha256(repr(found).encode()).hexdigest()[:32]
 
 
 def use_database_token(request):

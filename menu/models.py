@@ -759,19 +759,24 @@ class PreparationStep(Orderable):
 
 
 class ContentToken(models.Model):
-    """One row: a random token that every change of content replaces, inside the change's own
-    transaction (`menu.catalogue.new_database_token`, from the page cache's receivers).
+    """A token that every change of content replaces, one row per writer (a thread of a process),
+    written inside the change's own transaction when it has one (`menu.catalogue.
+    new_database_token`, from the page cache's receivers); the database's token is all rows read
+    at once (`database_token`).
 
     What an order keeps of the catalogue is kept under it (`menu.catalogue`): a price, a store's
     hours or settings edited and committed is a new token for the next order, with no cache in
-    between that could refuse the write. Written by hand, never with `save()` (no signal: this
-    model is not shown on a page)."""
+    between that could refuse the write. A row per writer, not one row for all: two editors'
+    transactions never wait for each other on it. Written by hand, never with `save()` (no
+    signal: this model is not shown on a page)."""
 
+    writer = models.CharField(max_length=200, unique=True)
     token = models.CharField(max_length=32)
+    written_at = models.DateTimeField()
 
     class Meta:
         verbose_name = _("jeton du contenu")
         verbose_name_plural = _("jetons du contenu")
 
     def __str__(self):
-        return self.token
+        return f"{self.writer}: {self.token}"

@@ -103,7 +103,8 @@ def forget_pages():
     worker or a cron job might be started): the web processes that do keep pages share it.
 
     The database's token, under which orders keep the catalogue, is replaced first, in the
-    change's own transaction, whatever the cache (`menu.catalogue.new_database_token`).
+    change's own transaction, whatever the cache (`menu.catalogue.new_database_token`): that
+    write is one of the change's own, which fails with it if the database refuses it.
     """
     catalogue.new_database_token()
     if not enabled() and not isinstance(caches["default"], FailSoftRedisCache):

@@ -152,7 +152,8 @@ class ClosureFormView(StoreOrderingView):
     def post(self, request, *args, **kwargs):
         form = StoreClosureForm(request.POST, instance=self.closure)
         if form.is_valid():
-            form.save()
+            with transaction.atomic():  # the closure and the orders' token (menu.catalogue) at once
+                form.save()
             messages.success(request, self.success_message)
             return redirect(self.store_url())
         return self.render_to_response(self.get_context_data(form=form), status=400)

@@ -709,7 +709,9 @@ def saved_ordering_settings(store):
             found = _read_saved_settings(store.pk)
             continue
         if isinstance(store, StorePage):
-            created.store = store  # caches both ways: later reads of the store's settings see it
+            # Only the forward link is cached: the store may be shared by the process's requests
+            # (`menu.catalogue`), and this row is rolled back with an order that is refused.
+            StoreOrderingSettings._meta.get_field("store").set_cached_value(created, store)
         return created
     raise RuntimeError(f"No free order prefix could be saved for store {store.pk}.")
 

@@ -1,10 +1,11 @@
 """menu/catalogue.py: values kept per content generation, and only then."""
 
 import datetime
+import threading
 
 import pytest
 import time_machine
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from menu import catalogue
@@ -16,6 +17,7 @@ class Request:
     pass
 
 
+@time_machine.travel(datetime.datetime(2026, 12, 1, 12, 0, 5, tzinfo=datetime.UTC), tick=False)
 def test_kept_values_belong_to_one_generation():
     built = []
 
@@ -95,7 +97,7 @@ def test_the_database_token_is_replaced_by_each_committed_change_only():
     first = catalogue.database_token()
     catalogue.use_database_token(request)
 
-    assert len(first) == 16
+    assert len(first) == 32
     assert catalogue.keeps(request)
     with pytest.raises(RuntimeError), transaction.atomic():
         catalogue.new_database_token()
@@ -114,3 +116,38 @@ def test_a_saved_price_is_a_new_database_token(menu_page):
     size.save()
 
     assert catalogue.database_token() not in (None, before)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite writes one transaction at a time")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # see stores/tests/test_concurrency.py
+def test_two_writers_changing_content_at_once_never_wait_for_each_other():
+    """Each writer (a thread of a process) has its own row: an editor's open transaction does not
+    hold up another's change, and the token read meanwhile is the committed one."""
+    catalogue.new_database_token()
+    before = catalogue.database_token()
+    other_done = threading.Event()
+    errors = []
+
+    def other_writer():
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '2s'")  # a wait fails, never hangs
+                catalogue.new_database_token()
+            other_done.set()
+        except Exception as error:  # reported to the test's thread
+            errors.append(error)
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        catalogue.new_database_token()  # this writer's row, held until this block commits
+        thread = threading.Thread(target=other_writer)
+        thread.start()
+        thread.join(timeout=10)
+        assert errors == []
+        assert other_done.is_set()  # committed while this transaction was still open
+    after_other = ContentToken.objects.count()
+
+    assert after_other == 2
+    assert catalogue.database_token() not in (before, None)
