@@ -1,6 +1,9 @@
 """Two stores never number their orders with the same prefix, whether their settings were saved
 or not."""
 
+import pytest
+from django.db import transaction
+
 from ordering.models import Order
 from stores.models import StoreOrderingSettings, StorePage
 from stores.services import free_order_prefix, saved_ordering_settings
@@ -41,6 +44,20 @@ def test_a_prefix_another_store_saved_is_not_taken_again(shop, store_index):
     assert Order.objects.filter(number__startswith="VAI-").count() == 0
     assert saved_ordering_settings(vaise_nord).order_prefix == "VAS"  # created once, then kept
     assert StoreOrderingSettings.objects.filter(store=vaise_nord).count() == 1
+
+
+def test_settings_a_refused_order_made_are_not_left_on_the_store_it_was_given(shop, store_index):
+    """The store an order is placed at may be shared by the process's requests (`menu.catalogue`):
+    the settings row made for a refused order, rolled back with it, is not cached on that store."""
+    lyon9 = new_store(shop, store_index, "lyon-9")
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        created = saved_ordering_settings(lyon9)
+        assert created.store is lyon9  # the row knows its store, without a query
+        raise RuntimeError("the order is refused")
+
+    assert not StoreOrderingSettings.objects.filter(store=lyon9).exists()
+    assert not type(lyon9).ordering_settings.is_cached(lyon9)
 
 
 def test_the_allocator_tries_the_name_then_its_letters_then_any_letters(shop, store_index):
