@@ -13,11 +13,10 @@ returns what `build()` gave for `key` under that same token in this process, and
 only for a token or a key it has not seen. A change is a new token: nothing is invalidated, so
 nothing is served stale for want of an invalidation. Only the values of the two tokens used last
 are kept (the pages' and the orders', below: a new one drops the older), and the token is read
-before the database, as for a stored page: a
-drawing that read the catalogue before a change committed is not used after the token the commit
-writes. Like a stored page, a value is also kept until the end of the minute at most: an edit
-whose token could not be written (Redis refused it, in a process that cannot retry) shows within
-the minute all the same.
+before the database, as for a stored page: a drawing that read the catalogue before a change
+committed is not used after the token the commit writes. Like a stored page, a value is also
+kept until the end of the minute at most: an edit whose token could not be written (Redis
+refused it, in a process that cannot retry) shows within the minute all the same.
 
 Placing an order (the checkout's POST) keeps its reads under another token, held by the database:
 `ContentToken`'s rows, one per writer (a thread of a process), which the same receivers replace
@@ -31,9 +30,9 @@ since, which is no older). This holds with the page cache off too.
 
 Without a token (for pages: the page cache off, as under `make run`, a cache that cannot be read,
 a change this process could not record; for orders: no change recorded in the database yet; or
-no request) `build()` is called every time. What depends on the
-stock (stock levels, a store's withdrawals) or the clock is never kept here: it is read on every
-drawing. The values kept are shared by every request of the process: callers must not change them.
+no request) `build()` is called every time. What depends on the stock (stock levels, a store's
+withdrawals) or the clock is never kept here: it is read on every drawing. The values kept are
+shared by every request of the process: callers must not change them.
 """
 
 import datetime
