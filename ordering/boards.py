@@ -117,9 +117,32 @@ def _new_version(store_id):
     _pending_versions.discard(store_id)
 
 
-def order_saved_or_deleted(sender, instance, **kwargs):
-    """`post_save` and `post_delete` of `Order` (an order never moves to another store)."""
+def order_saved_or_deleted(sender, instance, created=False, **kwargs):
+    """`post_save` and `post_delete` of `Order` (an order never moves to another store).
+
+    A new order whose placing already replaced the version (`announce_new_order`, before the
+    placing lock) is not written again: that write and its repeat after the commit stand for it.
+    """
+    if created and getattr(instance, ANNOUNCED, False):
+        return
     orders_changed(instance.store_id)
+
+
+ANNOUNCED = "_boards_announced"
+
+
+def announce_new_order(order):
+    """The unsaved `order` will be inserted in the current transaction: replace its store's
+    version now and again after the commit (`orders_changed`), and mark it so that its insert's
+    `post_save` does not write it a third time.
+
+    Placing calls it before the store's placing lock (ordering.services): every order of the store
+    waits for that lock, and a write to Redis there made each of them wait for it. The version
+    must only change before the commit and again after it; a poll between the two reads orders the
+    commit has not shown yet, and the second write makes it read them again.
+    """
+    orders_changed(order.store_id)
+    setattr(order, ANNOUNCED, True)
 
 
 def retry_now():

@@ -30,6 +30,7 @@ from stores.exceptions import StockError
 from stores.hours import closure_on, is_open_at, with_hours
 from stores.models import StoreMembership, StoreRole
 from stores.services import (
+    announce_stock_change,
     consume_reservation,
     release_ingredients,
     reserve_ingredients,
@@ -148,6 +149,7 @@ def place_order(
     now=None,
     quoted=None,
     key_checked=False,
+    store_settings=None,
 ):
     """Place an order of `lines` (CartLines) at `store`, priced again on the server.
 
@@ -176,6 +178,9 @@ def place_order(
     `quoted`: the `pricing.quote` the caller made of these very lines in this request (the
     checkout prices the cart to show it); taken as the price when it was made for this store,
     fulfilment, code and delivery band, else the lines are priced again. Never from the client.
+    `store_settings`: the store's saved ordering settings as the caller read them in this request
+    under the database's content token (`menu.catalogue.use_database_token`: every change
+    committed before the request is in them); else, or when not saved, read here.
     """
     key = _idempotency_key(idempotency_key)
     if not key_checked:
@@ -204,6 +209,7 @@ def place_order(
             user=user,
             now=now or timezone.now(),
             quoted=quoted,
+            store_settings=store_settings,
         )
     except (IntegrityError, OrderError):
         # The same key may have been used by a request that placed its order since the key was
@@ -234,11 +240,13 @@ def _place_order(
     user,
     now,
     quoted=None,
+    store_settings=None,
 ):
     if store is None:
         raise OrderError(_("Cette pizzeria ne prend pas de commande."))
     store = with_hours(store)  # "open now?" and the slots read its hours many times
-    store_settings = saved_ordering_settings(store)  # its prefix is the store's alone
+    if store_settings is None or store_settings.pk is None or store_settings.store_id != store.pk:
+        store_settings = saved_ordering_settings(store)  # its prefix is the store's alone
     # Everything that needs no lock is checked and priced before the placing lock below: orders
     # of a store wait for each other from there to the commit.
     if not getattr(store, "live", False):
@@ -301,6 +309,14 @@ def _place_order(
     # the number and the slot are set under it.
     lines, discounts = _new_lines(order, priced)
     event = new_event(order, from_status="", user=user, now=now)
+    # What the order changes in Redis is announced before the lock too: the store's boards'
+    # version and its pages' stock token, each written now and again after the commit (a write
+    # the insert's `post_save` and the reservation would otherwise make under the lock); the
+    # order's tracking entry is added after the commit (ordering.tracking.new_order_saved).
+    from .boards import announce_new_order  # the boards read this module's names
+
+    announce_new_order(order)
+    announce_stock_change(store)
 
     # Orders of a store on a day are placed one at a time from here on: the slot's capacity and
     # the number are checked and taken under this lock, held until the commit. The key is not
@@ -317,8 +333,8 @@ def _place_order(
         chosen = check_slot(store, fulfilment, slot, now)
     order.number, order.promised_at, order.slot_start = number, chosen.promised_at, chosen.start
     # The order, its lines, its discounts and its first event, as `create()` and `bulk_create`
-    # would write them (the signals of the order and the event are sent: they record the boards'
-    # and the tracking's versions), in one statement built once (menu/rows.py).
+    # would write them (the signals of the order and the event are sent), in one statement built
+    # once (menu/rows.py).
     rows.insert_with_children(order, lines, discounts, [event], signals=(Order, OrderEvent))
     _reserve(order, priced, user=user, now=now, new_order=True)
     if status == Status.RECEIVED:
@@ -1056,6 +1072,7 @@ def _reserve(order, priced, *, user, now, new_order=False):
             user=_user(user),
             now=now,
             new_order=new_order,
+            announced=new_order,  # `_place_order` announced it before its lock
         )
     except StockError as error:
         raise OrderError(str(error)) from None

@@ -7,7 +7,8 @@ order, so while the cache holds the order's version and the digest of its secret
 told "nothing changed" costs no query (`ordering.middleware.LivePollMiddleware` answers it).
 
 The entry is written with the order: by `post_save` of `Order`, inside the writer's transaction,
-after the UPDATE that holds the order's row lock. A concurrent writer waits for that lock, so it
+after the UPDATE that holds the order's row lock (a new order's is added after the commit:
+`new_order_saved`). A concurrent writer waits for that lock, so it
 writes its own (higher) version after ours: entries follow the versions in order. It is never
 written again after the commit — that second write could land after the next writer's and bring
 back an older version. A transaction rolled back leaves a version the database never held: polls
@@ -147,9 +148,22 @@ def _forget(number):
         _failed("a deletion", number)
 
 
-def on_order_saved(sender, instance, **kwargs):
-    """`post_save` of `Order`."""
-    order_saved(instance)
+def on_order_saved(sender, instance, created=False, **kwargs):
+    """`post_save` of `Order`. A new order's entry is added after the commit (see above)."""
+    if created:
+        new_order_saved(instance)
+    else:
+        order_saved(instance)
+
+
+def new_order_saved(order):
+    """An order was inserted: *add* its version once the transaction commits. Nobody can poll it
+    before (its number and secret are unknown outside until then); after it, the next writer must
+    first take the order's row lock, which the commit released, and a writer's entry may already
+    be there: it is not replaced. Inside the transaction, the write would be made while placing
+    holds the store's lock (ordering.services), every order of the store waiting for it."""
+    if isinstance(order.version, int):
+        transaction.on_commit(lambda: _write(cache.add, order), robust=True)
 
 
 def on_order_deleted(sender, instance, **kwargs):

@@ -157,7 +157,17 @@ def set_alert_threshold(*, store, ingredient, threshold, user=None, now=None):
     return level
 
 
-def reserve_ingredients(*, store, lines, order_reference, user=None, now=None, new_order=False):
+def announce_stock_change(store):
+    """What the store can sell is about to change in the current transaction: say so now
+    (`stores.signals.stock_changed`, whose receiver stops serving the store's pages now and again
+    after the commit). Placing an order calls it before the store's placing lock, then reserves
+    with `announced=True`: the receiver's write to Redis is not made while orders wait."""
+    stock_changed.send(sender=StockLevel, store_id=store.pk)
+
+
+def reserve_ingredients(
+    *, store, lines, order_reference, user=None, now=None, new_order=False, announced=False
+):
     """Hold the ingredients of order `lines` at the store, all or nothing (placing an order).
 
     `lines` are `(size, quantity, extras)`: a ProductSize, a number of portions and the chosen
@@ -172,6 +182,8 @@ def reserve_ingredients(*, store, lines, order_reference, user=None, now=None, n
     fails as a whole on a refusal). Such an order holds nothing yet, so what it holds is not
     read, and no savepoint is made: both cost a round trip each while the store's placing lock is
     held (docs/performance.md).
+
+    `announced`: the caller sent `announce_stock_change` in this transaction: not sent again.
     """
     with transaction.atomic(savepoint=not new_order):
         order_reference = _order_reference(
@@ -197,6 +209,7 @@ def reserve_ingredients(*, store, lines, order_reference, user=None, now=None, n
             now=now,
             resolved=resolved,
             levels=levels,
+            announced=announced,
         )
 
 
@@ -433,6 +446,7 @@ def _apply(
     resolved=(),
     check_free=True,
     levels=None,
+    announced=False,
 ):
     """Change the levels by `changes` ({ingredient id: (on hand delta, reserved delta)}).
 
@@ -441,6 +455,7 @@ def _apply(
     the free quantity. `levels` are the levels of `changes` the caller already locked in this
     transaction (`_locked_levels`, none to create); else they are locked here. The changed levels
     are written in one UPDATE and the movements in one INSERT, whatever their number.
+    `announced`: `stock_changed` was sent for this change already (`announce_stock_change`).
     """
     now = now or timezone.now()
     ids = sorted(changes)
@@ -516,7 +531,7 @@ def _apply(
     elif changed:
         rows.execute(_levels_update(changed))
         StockMovement.objects.bulk_create(movements)  # a whole delivery or count, in batches
-    if free_changed:
+    if free_changed and not announced:
         stock_changed.send(sender=StockLevel, store_id=store.pk)  # what is free has changed
     for alert in alerts:
         alert.save()

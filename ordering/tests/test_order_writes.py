@@ -97,14 +97,45 @@ def test_signals_are_sent_as_save_sends_them_only_when_asked(shop):
     assert quiet.pk != loud.pk
 
 
-def test_a_placed_order_is_announced_to_the_boards_and_the_tracking(shop):
-    """The order's own insert sends `post_save`, whose receivers (ordering/apps.py) write the
-    store's boards' version and the order's tracking entry, as `Order.objects.create` did."""
+def test_a_placed_order_is_announced_to_the_boards_and_the_tracking(shop, django_capture_on_commit_callbacks):
+    """The store's boards' version is replaced, and the order's tracking entry added after the
+    commit, as `Order.objects.create` and its `post_save` receivers (ordering/apps.py) do."""
     assert cache.get(boards.board_version_key(shop.store.id)) is None
 
-    order = place(shop)
+    with django_capture_on_commit_callbacks(execute=True):
+        order = place(shop)
 
     assert cache.get(boards.board_version_key(shop.store.id)) is not None
+    assert cache.get(tracking.tracking_key(order.number)) == tracking.entry(order.version, order.secret)
+
+
+def test_nothing_is_written_to_redis_while_the_placing_lock_is_held(shop, django_capture_on_commit_callbacks):
+    """Orders of a store wait for each other from the counter's UPDATE (the lock) to the commit:
+    the boards' version and the store's pages' stock token are replaced before it (and again after
+    the commit), the tracking entry is added after the commit."""
+    from ocpizza.pagecache import stock_key
+
+    keys = {"boards": boards.board_version_key(shop.store.id), "stock": stock_key(shop.store.id)}
+    seen = {}
+
+    def watch(execute, sql, params, many, context):
+        if sql.startswith('UPDATE "ordering_ordernumbercounter"'):
+            seen["at the lock"] = {name: cache.get(key) for name, key in keys.items()}
+        result = execute(sql, params, many, context)
+        seen["at the last statement"] = {name: cache.get(key) for name, key in keys.items()}
+        return result
+
+    before = {name: cache.get(key) for name, key in keys.items()}
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with connection.execute_wrapper(watch):
+            order = place(shop)
+        assert cache.get(tracking.tracking_key(order.number)) is None  # not before the commit
+    after = {name: cache.get(key) for name, key in keys.items()}
+
+    assert all(seen["at the lock"][name] not in (None, before[name]) for name in keys)  # replaced first
+    assert seen["at the last statement"] == seen["at the lock"]  # nothing written under the lock
+    assert all(after[name] not in (None, seen["at the lock"][name]) for name in keys)  # and after it
+    assert len(callbacks) >= 3
     assert cache.get(tracking.tracking_key(order.number)) == tracking.entry(order.version, order.secret)
 
 
@@ -249,7 +280,9 @@ def test_a_row_and_its_children_are_written_in_one_statement_on_postgresql(shop)
     assert list(stored.events.values_list("pk", "note")) == [(event.pk, "« né »")]
 
 
-def test_children_written_with_their_row_send_signals_only_for_the_models_asked(shop):
+def test_children_written_with_their_row_send_signals_only_for_the_models_asked(
+    shop, django_capture_on_commit_callbacks
+):
     order = _new_order(shop, "VAI-1125-901")
     lines = _lines_of(order, shop, 2)
     event = OrderEvent(order=order, from_status="", to_status="received", created_at=NOW)
@@ -265,7 +298,8 @@ def test_children_written_with_their_row_send_signals_only_for_the_models_asked(
         pre_save.connect(before, sender=model, dispatch_uid=f"test_family_before_{model.__name__}")
         post_save.connect(after, sender=model, dispatch_uid=f"test_family_after_{model.__name__}")
     try:
-        rows.insert_with_children(order, lines, [event], signals=(Order, OrderEvent))
+        with django_capture_on_commit_callbacks(execute=True):
+            rows.insert_with_children(order, lines, [event], signals=(Order, OrderEvent))
     finally:
         for model in (Order, OrderLine, OrderEvent):
             pre_save.disconnect(dispatch_uid=f"test_family_before_{model.__name__}", sender=model)
@@ -285,7 +319,7 @@ def test_children_written_with_their_row_send_signals_only_for_the_models_asked(
             ("pre_save", "OrderEvent", None),
             ("post_save", "OrderEvent", event.pk, True),
         ]
-    # The order's own receivers (ordering/apps.py) ran: its tracking entry is written.
+    # The order's own receivers (ordering/apps.py) ran: its tracking entry is added on commit.
     assert cache.get(tracking.tracking_key(order.number)) == tracking.entry(order.version, order.secret)
 
 

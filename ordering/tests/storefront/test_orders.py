@@ -44,8 +44,10 @@ def order(vaise, margherita, extra_cheese, tiramisu, customer):
 
 
 @pytest.fixture
-def guest_order(vaise, margherita):
-    return place(vaise, [make_line(size_of(margherita).id, 1)], key="guest")
+def guest_order(vaise, margherita, django_capture_on_commit_callbacks):
+    """A guest's order, committed (its tracking entry is added after the commit)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        return place(vaise, [make_line(size_of(margherita).id, 1)], key="guest")
 
 
 def test_the_owner_sees_the_receipt_vat_and_timeline(client, order, customer):
