@@ -96,12 +96,13 @@ def _plan(model, names):
 def instance(model, names, values):
     """The `model` instance of `values` (one per name of `names`, in `ordered_names` order)."""
     ordered, converters = _plan(model, names)
+    wrapper = connections[connection.alias]  # the proxy resolves it again on each attribute read
     converted = []
     for value, (column, functions) in zip(values, converters, strict=True):
         for function in functions:
-            value = function(value, column, connection)
+            value = function(value, column, wrapper)
         converted.append(value)
-    return model.from_db(connection.alias, ordered, converted)
+    return model.from_db(wrapper.alias, ordered, converted)
 
 
 def value(model, attname, raw):
@@ -187,6 +188,7 @@ def _check_new(objs, *, parent=None, parent_key=None):
 
 def _insert_params(objs, fields, *, skip=None):
     """Each object's value of each of `fields` but `skip`, as the ORM passes it to the database."""
+    wrapper = connections[connection.alias]  # the proxy resolves it again on each attribute read
     params = []
     for obj in objs:
         for field in fields:
@@ -195,7 +197,7 @@ def _insert_params(objs, fields, *, skip=None):
             value = field.pre_save(obj, add=True)
             if hasattr(value, "resolve_expression"):  # set by a pre_save receiver
                 raise ValueError(f"insert(): {type(obj).__name__}.{field.name} is an expression")
-            params.append(field.get_db_prep_save(value, connection))
+            params.append(field.get_db_prep_save(value, wrapper))
     return params
 
 

@@ -18,7 +18,7 @@ import string
 from collections import Counter
 from decimal import Decimal, InvalidOperation
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -423,12 +423,13 @@ def _levels_update(levels):
     # Names from the model's options, quoted; every value is a parameter.
     values = f"new ({qn('id')}, {columns}) AS (VALUES {', '.join([row] * len(levels))})"
     statement = f"UPDATE {table} SET {assignments} FROM new WHERE {table}.{qn('id')} = new.{qn('id')}"  # noqa: S608
+    wrapper = connections[connection.alias]  # the proxy resolves it again on each attribute read
     params = [
         value
         for level in levels
         for value in (
             level.pk,
-            *(field.get_db_prep_value(getattr(level, field.attname), connection) for field in fields),
+            *(field.get_db_prep_value(getattr(level, field.attname), wrapper) for field in fields),
         )
     ]
     return [values], statement, params
