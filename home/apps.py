@@ -11,4 +11,4 @@ class HomeConfig(AppConfig):
 
         from .models import current_promotion_rules
 
-        register_rule_source(current_promotion_rules)
+        register_rule_source(current_promotion_rules, with_request=True)

@@ -1,6 +1,7 @@
 """Editorial pages of the storefront: home page, standard pages and promotions."""
 
 import copy
+import datetime
 from decimal import Decimal
 
 from django import forms
@@ -19,7 +20,7 @@ from wagtail.models import DraftStateMixin, LockableMixin, Page, PreviewableMixi
 from wagtail.search import index
 
 from menu import rows
-from menu.catalogue import kept
+from menu.catalogue import keeps, kept
 from menu.models import (
     Category,
     JoinedChildRouteMixin,
@@ -433,15 +434,26 @@ class Promotion(
         return reverse("wagtailsnippets_home_promotion:edit", args=[self.pk])
 
 
-def current_promotion_rules(now):
+def current_promotion_rules(now, request=None):
     """The rule source `HomeConfig.ready` registers: rules of published promotions valid at `now`.
 
     Drafts and unpublished changes do not count (the row holds the published version), nor
     scheduled or expired promotions. Should two current promotions share a code (the admin refuses
     overlapping periods, but rows may come from elsewhere), only the one ending first applies.
+
+    With the `request` of a view that keeps the catalogue (the checkout: `menu.catalogue.kept`),
+    the published promotions not ended a minute before `now` are read once per content generation
+    (an edit, publishing or unpublishing of a promotion is a new one) and the clock is applied
+    here: a promotion still starts and ends on time, with nobody editing it.
     """
+    if keeps(request):
+        since = now - KEPT_MARGIN  # what is kept lives until the end of its minute at most
+        not_ended = kept(request, ("promotion rules",), lambda: _current_with_rule(since, not_ended=True))
+        promotions = [p for p in not_ended if p.starts_at <= now < p.ends_at]
+    else:
+        promotions = _current_with_rule(now)
     rules, codes = [], set()
-    for promotion in _current_with_rule(now):
+    for promotion in promotions:
         rule = promotion.as_rule()
         if rule is None or (rule.code and rule.code in codes):
             continue
@@ -466,23 +478,31 @@ RULE_FIELDS = (
 )
 
 
-def _current_with_rule(now):
+KEPT_MARGIN = datetime.timedelta(minutes=1)
+KEPT_FIELDS = (*RULE_FIELDS, "starts_at", "ends_at")
+
+
+def _current_with_rule(now, *, not_ended=False):
     """`Promotion.objects.current(now).with_rule()` holding `RULE_FIELDS` (what `as_rule` reads;
     the rest deferred), in a query written by hand: every quote asks, every order among them, and
-    the ORM took 1 ms to build it."""
+    the ORM took 1 ms to build it. `not_ended`: those not ended at `now`, started or not, with their
+    period (`KEPT_FIELDS`), for the caller to apply the clock."""
     table, live, starts_at, ends_at, rule_kind, id_ = rows.names(
         Promotion, "live", "starts_at", "ends_at", "rule_kind", "id"
     )
+    fields = KEPT_FIELDS if not_ended else RULE_FIELDS
+    started = "" if not_ended else f"AND r.{starts_at} <= %s "
     adapt = connection.ops.adapt_datetimefield_value
     # Names from the model's options, quoted; values are parameters.
     sql = (
-        f"SELECT {rows.select_list(Promotion, RULE_FIELDS, 'r')} FROM {table} r "  # noqa: S608
-        f"WHERE r.{live} = %s AND r.{starts_at} <= %s AND r.{ends_at} > %s "
+        f"SELECT {rows.select_list(Promotion, fields, 'r')} FROM {table} r "  # noqa: S608
+        f"WHERE r.{live} = %s {started}AND r.{ends_at} > %s "
         f"AND r.{rule_kind} <> %s ORDER BY r.{ends_at}, r.{id_}"
     )
+    params = [True, *([] if not_ended else [adapt(now)]), adapt(now), str(Promotion.RuleKind.NONE)]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [True, adapt(now), adapt(now), str(Promotion.RuleKind.NONE)])
-        return [rows.instance(Promotion, RULE_FIELDS, row) for row in cursor.fetchall()]
+        cursor.execute(sql, params)
+        return [rows.instance(Promotion, fields, row) for row in cursor.fetchall()]
 
 
 @register_setting(icon="site")

@@ -48,19 +48,25 @@ class PromotionRule:
 
 
 _sources = []
+_with_request = set()  # the sources that take the request too
 
 
-def register_rule_source(fn):
-    """Plug in `fn(now) -> iterable of PromotionRule` (registering the same function twice is a no-op)."""
+def register_rule_source(fn, *, with_request=False):
+    """Plug in `fn(now) -> iterable of PromotionRule` (registering the same function twice is a
+    no-op). `with_request`: it is called `fn(now, request)`, with the request of the view asking
+    (or None), to keep what it reads per content generation (`menu.catalogue.kept`)."""
     if fn not in _sources:
         _sources.append(fn)
+    if with_request:
+        _with_request.add(fn)
     return fn
 
 
-def current_rules(now=None):
-    """Every registered source's rules valid at `now`, in the sources' order."""
+def current_rules(now=None, request=None):
+    """Every registered source's rules valid at `now`, in the sources' order. `request`: the view's
+    (a quote of the checkout), for the sources that keep their reads per content generation."""
     now = now or timezone.now()
     rules = []
     for source in _sources:
-        rules.extend(source(now))
+        rules.extend(source(now, request) if source in _with_request else source(now))
     return rules

@@ -137,7 +137,7 @@ def quote(store, lines, *, fulfilment=PICKUP, code="", now=None, delivery=None, 
     priced = _price_lines(store, lines, request)
     subtotal = sum((line.total for line in priced), ZERO)
 
-    rules = current_rules(now)
+    rules = current_rules(now, request=request)  # kept per generation with a checkout's request
     items = [
         BasketItem(
             product_id=line.product.id,

@@ -3,9 +3,11 @@ per content generation (`ordering.cart.Cart.store`, `ordering.pricing`, `menu.ca
 order placed keeps them under the database's token, which every committed change replaces
 whatever Redis did (`menu.catalogue.use_database_token`)."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -13,6 +15,7 @@ from django.utils import timezone
 from wagtail.models import Site
 
 from home.models import BrandSettings
+from home.tests.factories import PromotionFactory
 from ocpizza.pagecache import generation_key
 from ordering.models import Order
 from stores.models import StoreClosure, StoreOrderingSettings
@@ -92,6 +95,8 @@ def test_a_second_order_reads_neither_the_store_nor_the_prices(client, vaise, ma
     assert set(read_first) >= STORE_TABLES | PRICE_TABLES | {"menu_contenttoken"}
     assert not (STORE_TABLES | PRICE_TABLES) & set(read_second)
     assert "menu_contenttoken" in read_second  # the token, read first
+    assert "stores_storeorderingsettings" not in read_second  # the kept store's, under that token
+    assert "home_promotion" not in read_second  # the promotions too; the clock applied to them
     assert (
         Order.objects.get(idempotency_key__endswith="0002").lines.get().unit_price
         == size_of(margherita, "Grande").price
@@ -118,6 +123,56 @@ def test_a_price_saved_while_redis_refused_the_pages_token_is_the_next_order_s(c
     assert again.status_code == 302
     assert set(read) >= PRICE_TABLES
     assert Order.objects.get(idempotency_key__endswith="0002").lines.get().unit_price == Decimal("15.50")
+
+
+def test_a_prefix_saved_while_redis_refused_the_pages_token_numbers_the_next_order(client, vaise, margherita):
+    first, _ = placed(client, vaise, margherita, 1)
+    assert first.status_code == 302
+    fill_cart(client, vaise, (size_of(margherita, "Grande"), 1, []))
+    assert shown(client)[0].status_code == 200  # the page keeps the store and its settings
+
+    def new_prefix():
+        ordering = StoreOrderingSettings.objects.get(store=vaise)
+        ordering.order_prefix = "VZZ"
+        ordering.save()
+
+    pages_token_lost(new_prefix)
+    again, _ = placed(client, vaise, margherita, 2)
+
+    assert again.status_code == 302
+    numbers = list(Order.objects.order_by("id").values_list("number", flat=True))
+    assert numbers[0].startswith("VAI-")
+    assert numbers[1].startswith("VZZ-")
+
+
+def test_a_promotion_starts_and_ends_on_time_though_the_promotions_are_kept(client, vaise, margherita):
+    """No edit between the orders: the promotions read by the first are kept, and the clock alone
+    starts the offer for the second and ends it for the third."""
+    start = timezone.now().replace(second=0, microsecond=0)
+    PromotionFactory(
+        title="Dix pour cent",
+        rule_kind="percent_off",
+        target_category="basket",
+        percent=Decimal("10.00"),
+        starts_at=start + datetime.timedelta(seconds=20),
+        ends_at=start + datetime.timedelta(seconds=40),
+    )
+    with time_machine.travel(start + datetime.timedelta(seconds=10), tick=False) as clock:
+        before, _ = placed(client, vaise, margherita, 1)
+        clock.shift(20)
+        during, read_during = placed(client, vaise, margherita, 2)
+        clock.shift(20)
+        after, read_after = placed(client, vaise, margherita, 3)
+
+    assert before.status_code == during.status_code == after.status_code == 302
+    assert "home_promotion" not in set(read_during) | set(read_after)  # kept since the first order
+    discounts = dict(Order.objects.values_list("idempotency_key", "discount_total"))
+    price = size_of(margherita, "Grande").price
+    assert discounts == {
+        "bench-idempotency-0001": Decimal("0.00"),
+        "bench-idempotency-0002": (price / 10).quantize(Decimal("0.01")),
+        "bench-idempotency-0003": Decimal("0.00"),
+    }
 
 
 def test_a_store_that_stopped_taking_orders_refuses_the_next_one_whatever_was_kept(client, vaise, margherita):
