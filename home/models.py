@@ -444,7 +444,9 @@ def current_promotion_rules(now, request=None):
     With the `request` of a view that keeps the catalogue (the checkout: `menu.catalogue.kept`),
     the published promotions not ended a minute before `now` are read once per content generation
     (an edit, publishing or unpublishing of a promotion is a new one) and the clock is applied
-    here: a promotion still starts and ends on time, with nobody editing it.
+    here: a promotion still starts and ends on time, with nobody editing it. (A caller's `now` a
+    minute older than the request that read them would miss a promotion ended in between: the
+    views pass their own moment.)
     """
     if keeps(request):
         since = now - KEPT_MARGIN  # what is kept lives until the end of its minute at most

@@ -31,8 +31,9 @@ since, which is no older). This holds with the page cache off too.
 Without a token (for pages: the page cache off, as under `make run`, a cache that cannot be read,
 a change this process could not record; for orders: no change recorded in the database yet; or
 no request) `build()` is called every time. What depends on the stock (stock levels, a store's
-withdrawals) or the clock is never kept here: it is read on every drawing. The values kept are
-shared by every request of the process: callers must not change them.
+withdrawals) or the clock is never kept here: it is read on every drawing (the promotions are kept
+with their periods, and their caller applies the clock: `home.models.current_promotion_rules`).
+The values kept are shared by every request of the process: callers must not change them.
 """
 
 import datetime

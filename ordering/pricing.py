@@ -119,7 +119,8 @@ def quote(store, lines, *, fulfilment=PICKUP, code="", now=None, delivery=None, 
 
     With the `request` of a view marked `menu.catalogue.reads_catalogue`, the sizes and extras
     (prices, products, recipes) are those of the whole menu, read once per content generation: a
-    published price, recipe or product is a new generation, read by the next quote.
+    published price, recipe or product is a new generation, read by the next quote. So are the
+    promotions, whose periods are checked against `now` on each quote (`menu.promotions`).
 
     Raises OrderError for an unknown size or extra, an extra of another product, or a quantity
     that is not a whole number between 1 and MAX_QUANTITY. Everything else that stops an order

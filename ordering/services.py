@@ -149,7 +149,6 @@ def place_order(
     now=None,
     quoted=None,
     key_checked=False,
-    store_settings=None,
 ):
     """Place an order of `lines` (CartLines) at `store`, priced again on the server.
 
@@ -178,9 +177,6 @@ def place_order(
     `quoted`: the `pricing.quote` the caller made of these very lines in this request (the
     checkout prices the cart to show it); taken as the price when it was made for this store,
     fulfilment, code and delivery band, else the lines are priced again. Never from the client.
-    `store_settings`: the store's saved ordering settings as the caller read them in this request
-    under the database's content token (`menu.catalogue.use_database_token`: every change
-    committed before the request is in them); else, or when not saved, read here.
     """
     key = _idempotency_key(idempotency_key)
     if not key_checked:
@@ -209,7 +205,6 @@ def place_order(
             user=user,
             now=now or timezone.now(),
             quoted=quoted,
-            store_settings=store_settings,
         )
     except (IntegrityError, OrderError):
         # The same key may have been used by a request that placed its order since the key was
@@ -240,13 +235,14 @@ def _place_order(
     user,
     now,
     quoted=None,
-    store_settings=None,
 ):
     if store is None:
         raise OrderError(_("Cette pizzeria ne prend pas de commande."))
     store = with_hours(store)  # "open now?" and the slots read its hours many times
-    if store_settings is None or store_settings.pk is None or store_settings.store_id != store.pk:
-        store_settings = saved_ordering_settings(store)  # its prefix is the store's alone
+    # Read here, in the order's transaction, not taken from the kept store: its prefix is the key
+    # of the placing lock below, and head office may change it (read just before the lock, a
+    # change is missed for a few milliseconds, not for the whole request).
+    store_settings = saved_ordering_settings(store)
     # Everything that needs no lock is checked and priced before the placing lock below: orders
     # of a store wait for each other from there to the commit.
     if not getattr(store, "live", False):

@@ -7,12 +7,13 @@ order, so while the cache holds the order's version and the digest of its secret
 told "nothing changed" costs no query (`ordering.middleware.LivePollMiddleware` answers it).
 
 The entry is written with the order: by `post_save` of `Order`, inside the writer's transaction,
-after the UPDATE that holds the order's row lock (a new order's is added after the commit:
-`new_order_saved`). A concurrent writer waits for that lock, so it
+after the UPDATE that holds the order's row lock. A concurrent writer waits for that lock, so it
 writes its own (higher) version after ours: entries follow the versions in order. It is never
 written again after the commit — that second write could land after the next writer's and bring
-back an older version. A transaction rolled back leaves a version the database never held: polls
-holding the real one miss and read the order, which is correct, only slower. An update that sends
+back an older version. A new order's entry is the exception: it is *added* after the commit
+(`new_order_saved`), where no entry is, as a poll adds one. A transaction rolled back leaves a
+version the database never held: polls holding the real one miss and read the order, which is
+correct, only slower. An update that sends
 no signal (`claim_guest_orders`) calls `record_versions` itself.
 
 A visitor whose poll missed the cache (no entry, or another version) reads the order and *adds*
@@ -21,8 +22,10 @@ have come before its commit.
 
 Every entry lives `TRACKING_SECONDS`. That bounds the only ways an entry can be older than the
 order: a write skipped while Redis was down or refusing it, an entry evicted or expired between a
-writer's write and its commit (a transaction open longer than `TRACKING_SECONDS`), or two writes
-in autocommit (no transaction, so no lock held) landing out of order. A deleted order's entry is
+writer's write and its commit (a transaction open longer than `TRACKING_SECONDS`), two writes
+in autocommit (no transaction, so no lock held) landing out of order, or a new order's entry
+added after a next writer's own write was skipped or its deletion made (a change within moments
+of the order's commit). A deleted order's entry is
 removed, in the transaction and again after it. Without a shared cache
 (`settings.TRACKING_VERSIONS` off), every poll reads the order.
 """

@@ -478,7 +478,6 @@ def checkout(request):
             user=request.user if request.user.is_authenticated else None,
             quoted=the_quote,  # priced for this page a moment ago: not read again
             key_checked=True,  # no order had this key at the top of this view
-            store_settings=page.settings,  # the kept store's (use_database_token above)
         )
     except services.PriceChanged as changed:
         new_quote = changed.quote

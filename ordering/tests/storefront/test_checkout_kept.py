@@ -95,7 +95,6 @@ def test_a_second_order_reads_neither_the_store_nor_the_prices(client, vaise, ma
     assert set(read_first) >= STORE_TABLES | PRICE_TABLES | {"menu_contenttoken"}
     assert not (STORE_TABLES | PRICE_TABLES) & set(read_second)
     assert "menu_contenttoken" in read_second  # the token, read first
-    assert "stores_storeorderingsettings" not in read_second  # the kept store's, under that token
     assert "home_promotion" not in read_second  # the promotions too; the clock applied to them
     assert (
         Order.objects.get(idempotency_key__endswith="0002").lines.get().unit_price
