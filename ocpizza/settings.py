@@ -136,9 +136,9 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     CACHES["default"]["OPTIONS"].setdefault("socket_timeout", 2)
     CACHES["default"]["OPTIONS"].setdefault("RETRY_AFTER", 10)
     CACHES["default"]["OPTIONS"].setdefault("WARNING_INTERVAL", 60)
-# Sessions live in the database (Django's default engine), never in the cache: a Redis outage
-# must not log anybody out.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions live in the database (Django's engine, an existing session written in one round trip:
+# ocpizza/sessions.py), never in the cache: a Redis outage must not log anybody out.
+SESSION_ENGINE = "ocpizza.sessions"
 # Anonymous storefront pages are rendered once and shared (ocpizza/pagecache.py): for at most
 # this many seconds, and never past the end of the minute they were rendered in. 0 turns it off.
 # On by default only with a cache every process shares (Redis): with one cache per process, a
