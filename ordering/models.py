@@ -611,6 +611,35 @@ def take_order_number(prefix, day):
     return f"{prefix}-{key}-{taken:03d}"
 
 
+def take_store_order_number(store_id, day):
+    """`take_order_number` for the store's saved prefix, read by the very statement that takes the
+    lock and the number (PostgreSQL): one round trip, and no moment between reading the prefix and
+    locking its counter. None when the store has no saved settings, no counter for `day` yet (its
+    first order of the day), or on another database: the caller then reads the settings
+    (`stores.services.saved_ordering_settings`, which saves them) and calls `take_order_number`.
+
+    The settings row is read, not locked: as when it is read by a statement of its own just before,
+    an order placed while head office commits a new prefix may lock the old prefix's counter while
+    the next one locks the new one's (docs/architecture.md)."""
+    rows.require_transaction("take_store_order_number()")
+    if connection.vendor != "postgresql":
+        return None
+    from stores.models import StoreOrderingSettings  # stores sits below ordering
+
+    key = day.strftime("%m%d")
+    table, last, prefix_, day_ = rows.names(OrderNumberCounter, "last", "prefix", "day")
+    settings_table, order_prefix, store_ = rows.names(StoreOrderingSettings, "order_prefix", "store")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {last} = {table}.{last} + 1 FROM {settings_table} s "  # noqa: S608
+            f"WHERE s.{store_} = %s AND {table}.{prefix_} = s.{order_prefix} AND {table}.{day_} = %s "
+            f"RETURNING {table}.{prefix_}, {table}.{last}",
+            [store_id, key],
+        )
+        row = cursor.fetchone()
+    return None if row is None else f"{row[0]}-{key}-{row[1]:03d}"
+
+
 def _increment_counter(prefix, key):
     """`last + 1` written and returned (None: no counter for that prefix and day yet). Read back
     by a second statement where UPDATE … RETURNING is unknown (SQLite before 3.35): the row is

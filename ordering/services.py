@@ -27,7 +27,7 @@ from menu.promotions import normalise_code
 from menu.templatetags.menu_tags import euros
 from stores.areas import delivery_quote
 from stores.exceptions import StockError
-from stores.hours import closure_on, is_open_at, with_hours
+from stores.hours import closure_on, is_open_at, ordering_settings, with_hours
 from stores.models import StoreMembership, StoreRole
 from stores.services import (
     announce_stock_change,
@@ -49,6 +49,7 @@ from .models import (
     locked_counter,
     order_for_key,
     take_order_number,
+    take_store_order_number,
 )
 from .money import (
     _refund_charges,
@@ -239,10 +240,11 @@ def _place_order(
     if store is None:
         raise OrderError(_("Cette pizzeria ne prend pas de commande."))
     store = with_hours(store)  # "open now?" and the slots read its hours many times
-    # Read here, in the order's transaction, not taken from the kept store: its prefix is the key
-    # of the placing lock below, and head office may change it (read just before the lock, a
-    # change is missed for a few milliseconds, not for the whole request).
-    store_settings = saved_ordering_settings(store)
+    # The settings the checks and the slots read, as the caller read the store (the checkout: kept
+    # with the prices under the database's token, menu/catalogue.py). Not its prefix, the key of
+    # the placing lock below, which head office may change: the statement taking the lock reads it
+    # (`take_store_order_number`).
+    store_settings = ordering_settings(store)
     # Everything that needs no lock is checked and priced before the placing lock below: orders
     # of a store wait for each other from there to the commit.
     if not getattr(store, "live", False):
@@ -320,7 +322,10 @@ def _place_order(
     # makes the order's INSERT below fail on the key's unique index (IntegrityError), or took what
     # this one is then refused for (OrderError); this transaction is rolled back (the number goes
     # back to the counter) and `place_order` returns that order.
-    number = take_order_number(store_settings.order_prefix, timezone.localdate(now))
+    day = timezone.localdate(now)
+    number = take_store_order_number(store.pk, day)
+    if number is None:  # the day's first order (or no saved settings yet; or not PostgreSQL)
+        number = take_order_number(saved_ordering_settings(store).order_prefix, day)
     if slot is None:
         chosen = asap_slot(store, fulfilment, now, starts=starts)
         if chosen is None:

@@ -2,9 +2,10 @@
 or not."""
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
-from ordering.models import Order
+from ordering.models import Order, OrderNumberCounter
 from stores.models import StoreOrderingSettings, StorePage
 from stores.services import free_order_prefix, saved_ordering_settings
 from stores.tests.factories import StorePageFactory
@@ -93,3 +94,55 @@ def test_the_saved_settings_are_read_from_the_database_whatever_the_store_holds(
     }
     assert (created.pk, created.order_prefix) == (StoreOrderingSettings.objects.get(store=unsaved).pk, "LYO")
     assert place(shop, [line(shop.small, 1)]).number == "VAX-1125-001"
+
+
+def settings_reads(queries):
+    table = StoreOrderingSettings._meta.db_table
+    return [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT") and table in q["sql"]]
+
+
+@pytest.mark.postgres
+def test_the_statement_taking_the_lock_reads_the_prefix_whatever_the_store_holds(shop):
+    """The prefix is the key of the placing lock: a store read before head office changed it still
+    numbers (and locks) with the new one, read by the statement that takes the lock, with no
+    statement of its own for the settings."""
+    assert place(shop, [line(shop.small, 1)]).number == "VAI-1125-001"  # the day's counter exists
+    read = StorePage.objects.select_related("ordering_settings").get(pk=shop.store.pk)
+    StoreOrderingSettings.objects.filter(store=shop.store).update(order_prefix="VAX")
+    OrderNumberCounter.objects.create(prefix="VAX", day="1125", last=4)
+
+    with CaptureQueriesContext(connection) as queries:
+        order = place(shop, [line(shop.small, 1)], store=read)
+
+    assert read.ordering_settings.order_prefix == "VAI"  # what the store held
+    assert order.number == "VAX-1125-005"
+    assert settings_reads(queries) == []
+    counters = dict(OrderNumberCounter.objects.filter(day="1125").values_list("prefix", "last"))
+    assert counters == {"VAI": 1, "VAX": 5}
+
+
+def counter_statements(queries):
+    table = OrderNumberCounter._meta.db_table
+    return [q["sql"].split()[0] for q in queries.captured_queries if table in q["sql"]]
+
+
+@pytest.mark.postgres
+def test_the_day_s_first_order_makes_its_counter_then_the_next_ones_take_it_in_one_statement(
+    shop, store_index
+):
+    """No counter yet for the day (here, no saved settings either): the settings are saved and the
+    counter made; the next order of the day takes its number in the one locking statement."""
+    lyon5 = new_store(shop, store_index, "lyon-5")
+
+    with CaptureQueriesContext(connection) as first_queries:
+        first = place(shop, [line(shop.small, 1)], store=lyon5)
+    read = StorePage.objects.select_related("ordering_settings").get(pk=lyon5.pk)  # as the checkout reads it
+    with CaptureQueriesContext(connection) as second_queries:
+        second = place(shop, [line(shop.small, 1)], store=read)
+
+    assert (first.number, second.number) == ("LYO-1125-001", "LYO-1125-002")
+    # The one statement found no counter; then `take_order_number`: its UPDATE found none either,
+    # `get_or_create` made it, its UPDATE took the number.
+    assert counter_statements(first_queries) == ["UPDATE", "UPDATE", "SELECT", "INSERT", "UPDATE"]
+    assert counter_statements(second_queries) == ["UPDATE"]
+    assert settings_reads(second_queries) == []
