@@ -113,12 +113,14 @@ def forget_pages():
     transaction.on_commit(_new_generation, robust=True)
 
 
-def forget_store_stock(store_id):
-    """Stop serving the pages that show what the store `store_id` can sell (its menu): now, and
-    again once the current transaction commits. Never raises, like `forget_pages`."""
+def forget_store_stock(store_id, *, at_once=True):
+    """Stop serving the pages that show what the store `store_id` can sell (its menu): now (unless
+    `at_once` is false), and again once the current transaction commits. Never raises, like
+    `forget_pages`."""
     if not enabled() and not isinstance(caches["default"], FailSoftRedisCache):
         return
-    _new_stock_token(store_id)
+    if at_once:
+        _new_stock_token(store_id)
     transaction.on_commit(functools.partial(_new_stock_token, store_id), robust=True)
 
 
@@ -276,8 +278,8 @@ def _remember_stock(key, tokens):
     _known_stock[key] = tuple(tokens)
 
 
-def _stock_changed(sender, store_id, **kwargs):
-    forget_store_stock(store_id)
+def _stock_changed(sender, store_id, after_commit_only=False, **kwargs):
+    forget_store_stock(store_id, at_once=not after_commit_only)
 
 
 def _stock_shown(sender, request, store_id, **kwargs):

@@ -133,15 +133,20 @@ ANNOUNCED = "_boards_announced"
 
 def announce_new_order(order):
     """The unsaved `order` will be inserted in the current transaction: replace its store's
-    version now and again after the commit (`orders_changed`), and mark it so that its insert's
-    `post_save` does not write it a third time.
+    version once the transaction commits, and mark the order so that its insert's `post_save`
+    writes nothing more.
 
-    Placing calls it before the store's placing lock (ordering.services): every order of the store
-    waits for that lock, and a write to Redis there made each of them wait for it. The version
-    must only change before the commit and again after it; a poll between the two reads orders the
-    commit has not shown yet, and the second write makes it read them again.
+    Not at once as well, as `orders_changed` does for other changes: each answer of a poll is keyed
+    by the version read before the poll read the orders, so an answer computed before the commit
+    is keyed by a version the write after the commit replaces. Between the commit and that write
+    (a moment), a poll may still answer 304, as it may after a write before the commit too (from
+    that version); its next poll shows the order. Placing calls it before the store's placing lock
+    (ordering.services): under load a round trip to Redis is one of the longest waits of an order
+    (docs/performance.md).
     """
-    orders_changed(order.store_id)
+    store_id = order.store_id
+    if store_id is not None and versions_enabled():
+        transaction.on_commit(lambda: _new_version(store_id), robust=True)
     setattr(order, ANNOUNCED, True)
 
 

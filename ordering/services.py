@@ -307,10 +307,10 @@ def _place_order(
     # the number and the slot are set under it.
     lines, discounts = _new_lines(order, priced)
     event = new_event(order, from_status="", user=user, now=now)
-    # What the order changes in Redis is announced before the lock too: the store's boards'
-    # version and its pages' stock token, each written now and again after the commit (a write
-    # the insert's `post_save` and the reservation would otherwise make under the lock); the
-    # order's tracking entry is added after the commit (ordering.tracking.new_order_saved).
+    # What the order changes in Redis is written after the commit only, and said so before the
+    # lock: the store's boards' version and its pages' stock token (the insert's `post_save` and
+    # the reservation would write them at once too, under the lock); the order's tracking entry is
+    # added after the commit as well (ordering.tracking.new_order_saved).
     from .boards import announce_new_order  # the boards read this module's names
 
     announce_new_order(order)

@@ -158,11 +158,18 @@ def set_alert_threshold(*, store, ingredient, threshold, user=None, now=None):
 
 
 def announce_stock_change(store):
-    """What the store can sell is about to change in the current transaction: say so now
-    (`stores.signals.stock_changed`, whose receiver stops serving the store's pages now and again
-    after the commit). Placing an order calls it before the store's placing lock, then reserves
-    with `announced=True`: the receiver's write to Redis is not made while orders wait."""
-    stock_changed.send(sender=StockLevel, store_id=store.pk)
+    """What the store can sell is about to change in the current transaction: say so, for after the
+    commit only (`stores.signals.stock_changed` with `after_commit_only`: its receiver stops
+    serving the store's pages once the transaction commits). Placing an order calls it, then
+    reserves with `announced=True`.
+
+    Not at once as well, as other changes of the stock are announced: the page cache keys each
+    stored page by the stock token read before the page read the stock, so a page drawn before the
+    commit is keyed by a token the write after the commit replaces. Between the commit and that
+    write (a moment), a page stored earlier may still be served, as it may be with a write before
+    the commit too (stored under that token). Under load a round trip to Redis is one of the
+    longest waits of an order (docs/performance.md)."""
+    stock_changed.send(sender=StockLevel, store_id=store.pk, after_commit_only=True)
 
 
 def reserve_ingredients(
@@ -710,8 +717,10 @@ def saved_ordering_settings(store):
     `free_order_prefix`, from the slug) when it has none yet: what numbers its orders.
 
     Safe beside another request doing the same for this store or another one. Always read from
-    the database (placing an order calls it under its transaction: the prefix names the lock
-    that serialises a store's orders, and head office may change it), by a hand-written query.
+    the database (placing the day's first order of a store calls it in its transaction: the prefix
+    names the lock that serialises a store's orders, and head office may change it; the next
+    orders read it in the locking statement, `ordering.models.take_store_order_number`), by a
+    hand-written query.
     """
     found = _read_saved_settings(store.pk)
     for _attempt in range(5):

@@ -142,3 +142,13 @@ def place(shop, lines=None, **overrides):
             Address(street_address="12 rue de Bourgogne", postcode="69009", city="Lyon", details="2e étage"),
         )
     return place_order(**arguments)
+
+
+def place_committed(shop, lines=None, **overrides):
+    """`place`, then what the order's commit runs (`on_commit`): placing writes its changes to
+    Redis (the boards' version, the store's pages' stock token, the tracking entry) after its
+    commit only, which a test's transaction never reaches."""
+    from django.test import TestCase
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return place(shop, lines, **overrides)

@@ -16,7 +16,7 @@ from ordering.models import Order, OrderEvent
 from stores.models import StockLevel, StockMovement, StoreRole
 from stores.tests.factories import StoreMembershipFactory, StorePageFactory, stock
 
-from .factories import NOW, configure, line, new_key, place
+from .factories import NOW, configure, line, new_key, place, place_committed
 
 ROLE_GROUP = {
     StoreRole.MANAGER: roles.STORE_MANAGERS,
@@ -405,7 +405,7 @@ def test_the_status_answers_304_in_three_queries_until_the_board_changes(
 
     new = client.get(status_url(shop.store), HTTP_IF_NONE_MATCH=changed["ETag"])
     assert new.status_code == 304
-    place(shop)
+    place_committed(shop)
     assert client.get(status_url(shop.store), HTTP_IF_NONE_MATCH=changed["ETag"]).status_code == 200
 
 
