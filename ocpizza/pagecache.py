@@ -27,9 +27,12 @@ When an entry stops being served:
   slots — is never more than that minute late.
 
 The generation and the stock tokens are bumped twice: at once, inside the writer's transaction,
-and again after its commit. An entry records the generation read *before* its page was rendered
-(and each stock token before the stock was read), so a rendering that read the database before a
-sale committed is never kept past the second bump, and no visitor is served it after the commit. A
+and again after its commit; placing an order bumps its store's stock token after its commit only
+(`stores.services.announce_stock_change`: the first bump adds nothing to what follows). An entry
+records the generation read *before* its page was rendered (and each stock token before the stock
+was read), so a rendering that read the database before a sale committed is never kept past the
+bump after the commit: between the commit and that bump (a moment), an entry stored before may
+still be served. A
 bump goes around the fail-soft cache's circuit breaker; if Redis refuses it anyway, the error is
 logged, the writer (a sale) goes on, and this process serves no stored page until a bump of the
 generation (which drops every entry) succeeds. A cache outage (`ocpizza.cache.FailSoftRedisCache`)

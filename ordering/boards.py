@@ -15,7 +15,8 @@ The polls do not compute that state while the cache holds the store's *version*:
 replaced whenever an order of the store is saved or deleted (`orders_changed`, wired to the
 `Order` signals in `ordering.apps`), at once inside the writer's transaction and again after its
 commit, the way `ocpizza.pagecache` bumps its generation (its helper cannot be imported from here:
-`ocpizza` is the layer above). The ETag is then the version and the minute, signed with the
+`ocpizza` is the layer above); a new order's placing writes it after its commit only
+(`announce_new_order`). The ETag is then the version and the minute, signed with the
 browser's session cookie, so a poll costs the session, the user and the access check — and one
 that already holds the current ETag only the read of the version (`unchanged_etag`: a 304 before
 the access check, which tells that browser nothing new). The page reads the version *before* its
@@ -120,8 +121,8 @@ def _new_version(store_id):
 def order_saved_or_deleted(sender, instance, created=False, **kwargs):
     """`post_save` and `post_delete` of `Order` (an order never moves to another store).
 
-    A new order whose placing already replaced the version (`announce_new_order`, before the
-    placing lock) is not written again: that write and its repeat after the commit stand for it.
+    A new order whose placing announced it (`announce_new_order`, before the placing lock) is not
+    written now: the write after its commit, which placing registered, stands for it.
     """
     if created and getattr(instance, ANNOUNCED, False):
         return

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection, connections
 
 from ordering.exceptions import OrderError
-from ordering.models import Order, OrderLine, Payment
+from ordering.models import Order, OrderLine, OrderNumberCounter, Payment
 from ordering.services import pay_order
 from stores.models import StockLevel, StockMovement
 
@@ -75,9 +75,21 @@ def test_a_form_submitted_six_times_at_once_gives_one_order(race_shop):
     assert StockMovement.objects.filter(kind="reservation", ingredient=shop.cheese).count() == 1
 
 
-def test_orders_racing_for_the_last_places_of_a_slot_never_overfill_it(race_shop):
+# The day's first order makes the counter, then takes its number as `take_order_number`; the next
+# ones read the prefix and take the lock in one statement (`take_store_order_number`).
+DAY_STARTED = pytest.mark.parametrize("counter", ["none yet", "the day's"])
+
+
+def start_the_day(counter):
+    if counter == "the day's":
+        OrderNumberCounter.objects.create(prefix="VAI", day="1125")
+
+
+@DAY_STARTED
+def test_orders_racing_for_the_last_places_of_a_slot_never_overfill_it(race_shop, counter):
     shop = race_shop
     configure(shop.store, slot_capacity=2)
+    start_the_day(counter)
     slot = NOW.replace(hour=19)
 
     outcomes = race(*[lambda: place(shop, slot=slot).number for _n in range(6)])
@@ -87,9 +99,11 @@ def test_orders_racing_for_the_last_places_of_a_slot_never_overfill_it(race_shop
     assert Order.objects.filter(slot_start=slot).count() == 2
 
 
-def test_orders_placed_at_once_get_distinct_numbers(race_shop):
+@DAY_STARTED
+def test_orders_placed_at_once_get_distinct_numbers(race_shop, counter):
     shop = race_shop
     configure(shop.store, slot_capacity=20)
+    start_the_day(counter)
 
     outcomes = race(*[lambda: place(shop).number for _n in range(8)])
 
