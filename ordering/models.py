@@ -614,9 +614,10 @@ def take_order_number(prefix, day):
 def take_store_order_number(store_id, day):
     """`take_order_number` for the store's saved prefix, read by the very statement that takes the
     lock and the number (PostgreSQL, a subquery): one round trip, and no moment between reading the
-    prefix and locking its counter. None when the store has no saved settings, no counter for `day` yet (its
-    first order of the day), or on another database: the caller then reads the settings
-    (`stores.services.saved_ordering_settings`, which saves them) and calls `take_order_number`.
+    prefix and locking its counter. None when the store has no saved settings, no counter for
+    `day` yet (its first order of the day), or on another database: the caller then reads the
+    settings (`stores.services.saved_ordering_settings`, which saves them) and calls
+    `take_order_number`.
 
     The settings row is read, not locked: as when it is read by a statement of its own just before,
     an order placed while head office commits a new prefix may lock the old prefix's counter while
