@@ -85,13 +85,14 @@ def versions_enabled():
     return settings.BOARD_VERSIONS
 
 
-def orders_changed(store_id):
+def orders_changed(store_id, *, at_once=True):
     """An order of store `store_id` was saved or deleted: replace the version of its boards, now
-    and again once the current transaction commits. Never raises: a cache that refuses the write
-    must not cost a sale."""
+    (unless `at_once` is false: `announce_new_order`) and again once the current transaction
+    commits. Never raises: a cache that refuses the write must not cost a sale."""
     if store_id is None or not versions_enabled():
         return
-    _new_version(store_id)
+    if at_once:
+        _new_version(store_id)
     transaction.on_commit(lambda: _new_version(store_id), robust=True)
 
 
@@ -145,9 +146,7 @@ def announce_new_order(order):
     (ordering.services): under load a round trip to Redis is one of the longest waits of an order
     (docs/performance.md).
     """
-    store_id = order.store_id
-    if store_id is not None and versions_enabled():
-        transaction.on_commit(lambda: _new_version(store_id), robust=True)
+    orders_changed(order.store_id, at_once=False)
     setattr(order, ANNOUNCED, True)
 
 
