@@ -81,6 +81,7 @@ from .transitions import (
     _synced,
     _user,
     new_event,
+    queue_confirmation,
 )
 
 __all__ = [
@@ -315,6 +316,9 @@ def _place_order(
 
     announce_new_order(order)
     announce_stock_change(store)
+    # Where tasks are queued in the database, the confirmation's row is written here, in this
+    # transaction and before the lock: committed with the order or not at all.
+    confirmation_queued = status == Status.RECEIVED and queue_confirmation(order)
 
     # Orders of a store on a day are placed one at a time from here on: the slot's capacity and
     # the number are checked and taken under this lock, held until the commit. The key is not
@@ -338,7 +342,7 @@ def _place_order(
     # once (menu/rows.py).
     rows.insert_with_children(order, lines, discounts, [event], signals=(Order, OrderEvent))
     _reserve(order, priced, user=user, now=now, new_order=True)
-    if status == Status.RECEIVED:
+    if status == Status.RECEIVED and not confirmation_queued:
         _email_on_commit(order, "confirmation")
     return order
 

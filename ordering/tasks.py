@@ -37,11 +37,26 @@ def send_order_email(order_id, kind):
     """E-mail the order's contact about `kind` (one of KINDS); returns how many were sent (0 or 1)."""
     if kind not in KINDS:
         raise ValueError(f"Unknown order e-mail: {kind!r}")
-    order = (
+    return _send(_order(pk=order_id), kind)
+
+
+@task()
+def send_placed_order_confirmation(idempotency_key):
+    """The confirmation of the order placed with `idempotency_key`: queued in the order's own
+    transaction, before its number and primary key were known (`ordering.transitions.queue_confirmation`).
+    Returns how many e-mails were sent (0 or 1)."""
+    return _send(_order(idempotency_key=idempotency_key), "confirmation")
+
+
+def _order(**lookup):
+    return (
         Order.objects.select_related("store", "customer")
         .prefetch_related("lines", "discounts", "payments")
-        .get(pk=order_id)
+        .get(**lookup)
     )
+
+
+def _send(order, kind):
     recipient = order.contact_email or getattr(order.customer, "email", "")
     if not recipient:
         return 0

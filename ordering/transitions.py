@@ -14,7 +14,7 @@ from menu import rows
 
 from .exceptions import OrderError, TransitionError
 from .models import Order, OrderEvent, Payment
-from .tasks import send_order_email
+from .tasks import send_order_email, send_placed_order_confirmation
 
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{8,64}")
 
@@ -96,3 +96,24 @@ def _user(user):
 def _email_on_commit(order, kind):
     order_id = order.pk
     transaction.on_commit(lambda: send_order_email.enqueue(order_id, kind))
+
+
+def queue_confirmation(order):
+    """Queue the confirmation of `order`, new and not yet written, in the current transaction, if
+    tasks are queued in this database (production's `django_tasks_db`); True if it was.
+
+    The task's row then commits with the order or not at all (an outbox): a worker killed between
+    the order's commit and an enqueue after it loses no e-mail, and the row is one statement of
+    the order's transaction instead of a transaction of its own after the commit. It is written
+    before the placing lock, so it names the order by its idempotency key: the number and the
+    primary key are not known yet. False (nothing queued) where tasks run at once (development
+    and tests): the caller then sends it after the commit (`_email_on_commit`), as the order
+    does not exist before."""
+    from django_tasks_db import DatabaseBackend
+
+    task = send_placed_order_confirmation
+    if not isinstance(task.get_backend(), DatabaseBackend):
+        return False
+    rows.require_transaction("queue_confirmation()")  # committed with the order, or an outbox of nothing
+    task.enqueue(order.idempotency_key)
+    return True

@@ -2,8 +2,10 @@
 
 import pytest
 from django.core import mail
+from django.utils.module_loading import import_string
 
-from ordering.exceptions import TransitionError
+from ordering.exceptions import OrderError, TransitionError
+from ordering.models import Order
 from ordering.services import (
     Contact,
     cancel_order,
@@ -17,7 +19,7 @@ from ordering.services import (
 )
 from ordering.tasks import send_order_email
 
-from .factories import NOW, line, new_key, place
+from .factories import NOW, configure, line, new_key, place
 
 
 @pytest.fixture
@@ -65,6 +67,79 @@ def test_no_confirmation_before_an_online_payment_then_one_after(shop, committed
 
     assert [email.subject for email in mail.outbox] == ["Votre commande VAI-1125-001 est confirmée"]
     assert "Paiement : Carte bancaire en ligne" in mail.outbox[0].body
+
+
+@pytest.fixture
+def queued_in_database(settings, shop):
+    """Production's tasks backend: tasks are rows of this database, worked by `db_worker` (from
+    after the shop's setting up, whose stock queues tasks of its own)."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+@pytest.mark.usefixtures("queued_in_database")
+def test_in_production_the_confirmation_is_queued_with_the_order_not_after_its_commit(
+    shop, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    # Nothing run after the commit: a worker killed right after it still leaves the mail queued.
+    with django_capture_on_commit_callbacks(execute=False):
+        order = place(shop)
+
+    queued = DBTaskResult.objects.get()
+    assert (queued.task_path, queued.args_kwargs, queued.status) == (
+        "ordering.tasks.send_placed_order_confirmation",
+        {"args": [order.idempotency_key], "kwargs": {}},
+        "READY",
+    )
+    assert mail.outbox == []
+
+    # What the worker runs for that row.
+    assert import_string(queued.task_path).call(*queued.args_kwargs["args"]) == 1
+    assert [email.subject for email in mail.outbox] == ["Votre commande VAI-1125-001 est confirmée"]
+
+
+@pytest.mark.usefixtures("queued_in_database")
+def test_in_production_the_commit_queues_no_second_confirmation(shop, committed):
+    from django_tasks_db.models import DBTaskResult
+
+    order = committed(place, shop)
+
+    assert list(DBTaskResult.objects.values_list("task_path", "args_kwargs")) == [
+        ("ordering.tasks.send_placed_order_confirmation", {"args": [order.idempotency_key], "kwargs": {}})
+    ]
+
+
+@pytest.mark.usefixtures("queued_in_database")
+def test_in_production_a_refused_order_leaves_no_confirmation_queued(shop, committed):
+    from django_tasks_db.models import DBTaskResult
+
+    configure(shop.store, slot_capacity=1)
+    slot = NOW.replace(hour=19, minute=0)
+    committed(place, shop, slot=slot)
+
+    # Refused under the placing lock, after its confirmation was queued: both are rolled back.
+    with pytest.raises(OrderError, match="Ce créneau est complet : choisissez-en un autre."):
+        committed(place, shop, slot=slot)
+
+    assert DBTaskResult.objects.count() == 1
+    assert Order.objects.count() == 1
+
+
+@pytest.mark.usefixtures("queued_in_database")
+def test_in_production_an_order_waiting_for_its_online_payment_queues_its_confirmation_once_paid(
+    shop, committed
+):
+    from django_tasks_db.models import DBTaskResult
+
+    order = committed(place, shop, payment_method="card_online")
+    assert not DBTaskResult.objects.exists()
+
+    committed(pay_order, order, source_token="cnon:card-nonce-ok", idempotency_key=new_key(), now=NOW)
+
+    assert list(DBTaskResult.objects.values_list("task_path", "args_kwargs")) == [
+        ("ordering.tasks.send_order_email", {"args": [order.pk, "confirmation"], "kwargs": {}})
+    ]
 
 
 def test_ready_for_pickup(shop, committed):

@@ -128,8 +128,8 @@ def test_in_production_the_mail_is_queued_and_a_failed_send_stays_recorded(
     assert response.status_code == 302 and response["Location"] == order.get_absolute_url()
     queued = DBTaskResult.objects.get()
     assert (queued.task_path, queued.args_kwargs["args"], queued.status) == (
-        "ordering.tasks.send_order_email",
-        [order.pk, "confirmation"],
+        "ordering.tasks.send_placed_order_confirmation",
+        [order.idempotency_key],
         "READY",
     )
 
@@ -139,7 +139,7 @@ def test_in_production_the_mail_is_queued_and_a_failed_send_stays_recorded(
     assert queued.status == "FAILED"
     assert queued.exception_class_path == "builtins.ConnectionRefusedError"
     assert [r.getMessage().split(" path=")[1] for r in caplog.records if r.levelno == logging.ERROR] == [
-        "ordering.tasks.send_order_email state=FAILED"
+        "ordering.tasks.send_placed_order_confirmation state=FAILED"
     ]
     order.refresh_from_db()
     assert order.status == "received"
