@@ -16,8 +16,8 @@ these helpers so that what comes back is what a queryset gives:
 - `insert(objs)`: new rows written as `bulk_create` writes them (with `save()`'s signals on
   request), from a statement built once per model and number of rows, with an UPDATE of other
   rows in the same round trip on request (`update=`, `execute(update)` alone);
-- `insert_with_children(parent, *children)`: a new row and the new rows pointing at it, in one
-  statement on PostgreSQL.
+- `insert_with_children(parent, *children, others=, update=)`: a new row, the new rows pointing
+  at it, other new rows and an UPDATE, in one statement on PostgreSQL.
 
 Names come from the models' options and are quoted; values are always parameters.
 """
@@ -292,11 +292,13 @@ def _parent_key(model, parent_model):
     return found[0]
 
 
-def _family_plan(parent_model, groups):
-    """The statement writing one `parent_model` row and `groups` ((model, count) of its children)
-    at once, and each child model's fields and key to the parent: worked out once per shape."""
+def _family_plan(parent_model, groups, other_groups):
+    """The common table expressions writing one `parent_model` row, `groups` ((model, count) of
+    its children) and `other_groups` ((model, count) of rows not pointing at it) at once, the
+    SELECT of their new keys, and each child model's fields and key to the parent and each other
+    model's fields: worked out once per shape."""
     plans = _plans("_ocpizza_family_plans")
-    key = (parent_model, groups)
+    key = (parent_model, groups, other_groups)
     plan = plans.get(key)
     if plan is None:
         qn = connection.ops.quote_name
@@ -315,46 +317,71 @@ def _family_plan(parent_model, groups):
             ctes.append(f"ocpizza_{number} AS ({_insert_sql(model, ', '.join([row] * count))})")
             selects.append(f"SELECT {number}, {qn(model._meta.pk.column)} FROM ocpizza_{number}")  # noqa: S608
             children.append((fields, parent_key))
-        sql = f"WITH {', '.join(ctes)} {' UNION ALL '.join(selects)}"
-        plan = plans[key] = (parent_fields, children, sql)
+        others = []
+        for number, (model, count) in enumerate(other_groups, start=len(groups) + 1):
+            fields = _insert_fields(model)
+            row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+            ctes.append(f"ocpizza_{number} AS ({_insert_sql(model, ', '.join([row] * count))})")
+            selects.append(f"SELECT {number}, {qn(model._meta.pk.column)} FROM ocpizza_{number}")  # noqa: S608
+            others.append(fields)
+        plan = plans[key] = (parent_fields, children, others, ", ".join(ctes), " UNION ALL ".join(selects))
     return plan
 
 
-def insert_with_children(parent, *children, signals=()):
+def insert_with_children(parent, *children, signals=(), others=(), update=None):
     """Write the new instance `parent` and lists of new instances `children` (each list of one
     model, whose foreign key points at `parent`), as `insert` writes each, and give each row its
     key; `pre_save` and `post_save` are sent for the instances of the models in `signals`.
 
+    `others`: lists of new instances (each of one model) that do not point at `parent`, written
+    with it the same way; `update`: an UPDATE of other rows, as `insert` takes it. Placing an
+    order writes its stock movements and the levels they change this way.
+
     On PostgreSQL this is one statement: each INSERT is a common table expression, the children's
-    key to the parent is read from the parent's (placing an order writes the order, its lines and
-    its event while the store's placing lock is held: one round trip instead of three); every
-    `pre_save` is sent before it (a child's key to its parent is then still None) and every
-    `post_save` after it, the parent's first. Elsewhere, `insert` for the parent, then for each
-    list (each sending its signals), in one atomic block without a savepoint: an error marks the
-    enclosing transaction for rollback, all or nothing there too.
+    key to the parent is read from the parent's (placing an order writes the order, its lines, its
+    event, its stock movements and the levels they change while the store's placing lock is held:
+    one round trip instead of four); every `pre_save` is sent before it (a child's key to its
+    parent is then still None) and every `post_save` after it, the parent's first. The UPDATE
+    and the INSERTs see the rows as they were before the statement. Elsewhere, the UPDATE, then
+    `insert` for the parent, for each list of children and for each list of others (each sending
+    its signals), in one atomic block without a savepoint: an error marks the enclosing
+    transaction for rollback, all or nothing there too.
     """
     children = [list(objs) for objs in children if objs]
+    others = [list(objs) for objs in others if objs]
     parent_model = _check_new([parent])
     for objs in children:
         _check_new(objs, parent=parent, parent_key=_parent_key(type(objs[0]), parent_model))
+    for objs in others:
+        _check_new(objs)
     if connection.vendor != "postgresql":
         with transaction.atomic(using=connection.alias, savepoint=False):
+            if update is not None:
+                execute(update)
             insert([parent], signals=parent_model in signals)
-            for objs in children:
+            for objs in [*children, *others]:
                 insert(objs, signals=type(objs[0]) in signals)
         return parent
     groups = tuple((type(objs[0]), len(objs)) for objs in children)
-    parent_fields, plans, sql = _family_plan(parent_model, groups)
+    other_groups = tuple((type(objs[0]), len(objs)) for objs in others)
+    parent_fields, plans, other_plans, ctes, selects = _family_plan(parent_model, groups, other_groups)
+    params = []
+    if update is not None:
+        expressions, statement, params = update
+        ctes = ", ".join([*expressions, f"ocpizza_update AS ({statement})", ctes])
+        params = list(params)
     using = connection.alias
-    everything = [[parent], *children]
+    everything = [[parent], *children, *others]
     for objs in everything:
         if type(objs[0]) in signals:
             _send_pre_save(objs, using)
-    params = _insert_params([parent], parent_fields)
+    params += _insert_params([parent], parent_fields)
     for objs, (fields, parent_key) in zip(children, plans, strict=True):
         params += _insert_params(objs, fields, skip=parent_key)
+    for objs, fields in zip(others, other_plans, strict=True):
+        params += _insert_params(objs, fields)
     with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(f"WITH {ctes} {selects}", params)
         keys = [[] for _objs in everything]
         for number, key in cursor.fetchall():
             keys[number].append(key)

@@ -337,11 +337,20 @@ def _place_order(
     else:
         chosen = check_slot(store, fulfilment, slot, now)
     order.number, order.promised_at, order.slot_start = number, chosen.promised_at, chosen.start
-    # The order, its lines, its discounts and its first event, as `create()` and `bulk_create`
-    # would write them (the signals of the order and the event are sent), in one statement built
-    # once (menu/rows.py).
-    rows.insert_with_children(order, lines, discounts, [event], signals=(Order, OrderEvent))
-    _reserve(order, priced, user=user, now=now, new_order=True)
+    # The ingredients' levels locked and the reservation checked under the order's number; then
+    # the order, its lines, its discounts, its first event, as `create()` and `bulk_create` would
+    # write them (the signals of the order and the event are sent), its stock movements and the
+    # levels they change, in one statement (menu/rows.py).
+    reservation = _reserve(order, priced, user=user, now=now, new_order=True)
+    rows.insert_with_children(
+        order,
+        lines,
+        discounts,
+        [event],
+        signals=(Order, OrderEvent),
+        others=[reservation.movements],
+        update=reservation.update,
+    )
     if status == Status.RECEIVED and not confirmation_queued:
         _email_on_commit(order, "confirmation")
     return order
@@ -1069,8 +1078,11 @@ def _new_lines(order, priced):
 
 
 def _reserve(order, priced, *, user, now, new_order=False):
+    """Reserve the ingredients of `priced` under the order's number. For a `new_order` (not yet
+    written), the levels are locked and the reservation checked, but what it writes is returned
+    (`stores.services.UnwrittenChange`) to be written with the order."""
     try:
-        reserve_ingredients(
+        return reserve_ingredients(
             store=order.store,
             lines=[(line.size, line.quantity, line.extras) for line in priced.lines],
             order_reference=order.number,
@@ -1078,6 +1090,7 @@ def _reserve(order, priced, *, user, now, new_order=False):
             now=now,
             new_order=new_order,
             announced=new_order,  # `_place_order` announced it before its lock
+            unwritten=new_order,
         )
     except StockError as error:
         raise OrderError(str(error)) from None

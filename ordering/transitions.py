@@ -114,6 +114,6 @@ def queue_confirmation(order):
     task = send_placed_order_confirmation
     if not isinstance(task.get_backend(), DatabaseBackend):
         return False
-    rows.require_transaction("queue_confirmation()")  # committed with the order, or an outbox of nothing
+    rows.require_transaction("queue_confirmation()")  # alone, the row would commit before the order
     task.enqueue(order.idempotency_key)
     return True

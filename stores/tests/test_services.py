@@ -166,6 +166,38 @@ def test_a_reservation_takes_every_ingredient_of_every_line(store, cheese, dough
     assert (level_of(store, dough), reserved_of(store, dough), free_of(store, dough)) == (1000, 600, 400)
 
 
+def test_a_new_orders_reservation_can_be_handed_back_checked_but_unwritten(store, cheese, dough, menu_page):
+    """Placing an order writes its reservation with the order (`unwritten`): the levels are locked
+    and checked, nothing is written until the caller writes what it is handed."""
+    from menu import rows
+
+    pizza = product_with_recipe(menu_page, title="Regina", recipe={dough: 200, cheese: 100})
+    size = pizza.sizes.get()
+    stock(store, {cheese: 1000, dough: 1000})
+
+    with transaction.atomic():
+        change = reserve_ingredients(
+            store=store, lines=[(size, 2, [])], order_reference="U-1", new_order=True, unwritten=True
+        )
+        assert [(m.pk, m.ingredient_id, m.reserved_change, m.reserved_after) for m in change.movements] == [
+            (None, i, q, q) for i, q in sorted({dough.id: 400, cheese.id: 200}.items())
+        ]
+        assert reserved_of(store, cheese) == 0
+        assert not StockMovement.objects.filter(kind="reservation").exists()
+        rows.insert(change.movements, update=change.update)
+
+    assert (reserved_of(store, cheese), reserved_of(store, dough)) == (200, 400)
+    assert StockMovement.objects.filter(kind="reservation", order_reference="U-1").count() == 2
+
+    with pytest.raises(StockError) as refused, transaction.atomic():
+        reserve_ingredients(
+            store=store, lines=[(size, 5, [])], order_reference="U-2", new_order=True, unwritten=True
+        )
+    assert refused.value.message == "Plus assez de pâte pour Regina (Petite)."
+    with pytest.raises(ValueError, match="for a new order only"):
+        reserve_ingredients(store=store, lines=[(size, 1, [])], order_reference="U-3", unwritten=True)
+
+
 def test_a_reservation_is_all_or_nothing(store, cheese, dough, menu_page):
     pizza = product_with_recipe(
         menu_page,
