@@ -202,14 +202,25 @@ sys.exit(f"/healthz did not report release {wanted} (last answer: {seen})")
 PY
 }
 
+# The task worker has no graceful reload: it finishes its current task, then starts anew, on the
+# release `current` points at. It is restarted before the site reloads: a new release may queue a
+# task the old worker does not know (it would fail it, never to be retried), while the new one
+# still runs every task the old release queues.
+restart_task_worker() {
+  if supctl status "$OCPIZZA_PROGRAM-worker" >/dev/null 2>&1 || [ "$?" -eq 3 ]; then
+    if supctl restart "$OCPIZZA_PROGRAM-worker" >/dev/null; then
+      say "task worker restarted"
+    else
+      warn "the task worker did not restart: see $OCPIZZA_LOG_DIR/worker.log"
+    fi
+  fi
+}
+
 point_current_at "$release"
 switched=1
+restart_task_worker
 if reload_gunicorn && wait_for_release "$release_id"; then
   say "the site serves $release_id"
-  # The task worker has no graceful reload: it finishes its current task, then starts anew.
-  if supctl status "$OCPIZZA_PROGRAM-worker" >/dev/null 2>&1 || [ "$?" -eq 3 ]; then
-    supctl restart "$OCPIZZA_PROGRAM-worker" >/dev/null && say "task worker restarted"
-  fi
   install_tools "$release/deploy" "$OCPIZZA_SCRIPTS_DIR"
   say "backup script of $release_id copied to $OCPIZZA_SCRIPTS_DIR (run by cron)"
 else
@@ -217,6 +228,7 @@ else
     warn "the new release does not answer: back to $(basename "$previous")."
     point_current_at "$previous"
     reload_gunicorn || true
+    restart_task_worker
   fi
   die "release $release_id is installed in $release but not serving; see $OCPIZZA_LOG_DIR/gunicorn-error.log"
 fi

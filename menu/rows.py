@@ -292,6 +292,9 @@ def _parent_key(model, parent_model):
     return found[0]
 
 
+FAMILY_PLANS_KEPT = 256  # statements of `insert_with_children` kept per connection
+
+
 def _family_plan(parent_model, groups, other_groups):
     """The common table expressions writing one `parent_model` row, `groups` ((model, count) of
     its children) and `other_groups` ((model, count) of rows not pointing at it) at once, the
@@ -301,6 +304,8 @@ def _family_plan(parent_model, groups, other_groups):
     key = (parent_model, groups, other_groups)
     plan = plans.get(key)
     if plan is None:
+        if len(plans) >= FAMILY_PLANS_KEPT:
+            plans.clear()  # shapes are many (lines × discounts × movements): the commonest come back
         qn = connection.ops.quote_name
         parent_fields = _insert_fields(parent_model)
         parent_row = "(" + ", ".join(["%s"] * len(parent_fields)) + ")"

@@ -1,4 +1,5 @@
-"""Every write to the stock: each service updates the levels and appends the movements together.
+"""Every write to the stock: each service updates the levels and appends the movements together
+(but a new order's reservation, which its caller may write with the order: `UnwrittenChange`).
 
 A level has two quantities: *on hand* (on the shelf) and *reserved* (held by open orders the
 kitchen has not started); what can be sold is on hand − reserved. Reservations, releases and
@@ -186,10 +187,10 @@ def reserve_ingredients(
     change its lines, release them first. Raises StockError naming the first missing ingredient
     and the line that needs it, or for a quantity, size or option that does not exist.
 
-    `new_order`: the order was created in the caller's transaction, which is placing it (it then
-    fails as a whole on a refusal). Such an order holds nothing yet, so what it holds is not
-    read, and no savepoint is made: both cost a round trip each while the store's placing lock is
-    held (docs/performance.md).
+    `new_order`: the caller's transaction is placing the order (it then fails as a whole on a
+    refusal); the order is written in it before or, with `unwritten`, after this call. Such an
+    order holds nothing yet, so what it holds is not read, and no savepoint is made: both cost a
+    round trip each while the store's placing lock is held (docs/performance.md).
 
     `announced`: the caller sent `announce_stock_change` in this transaction: not sent again.
 

@@ -689,6 +689,9 @@ def test_update_installs_the_next_release_with_a_graceful_reload(scratch_server,
     assert (scratch_server.root / "current").resolve().name == new_release
     assert scratch_server.gunicorn_pid() == next_release.master  # reloaded, not restarted
     assert scratch_server.gunicorn_pid("ocpizza-worker") not in (None, next_release.task_worker)  # restarted
+    # Before the site: the new release's tasks are known to the worker before the site queues any.
+    output = next_release.output
+    assert output.index("task worker restarted") < output.index(f"the site serves {new_release}")
     assert next_release.marker.encode() in scratch_server.request("/static/css/site.css")[2]
     assert scratch_server.request("/readyz")[0] == 200
 

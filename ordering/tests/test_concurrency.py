@@ -75,6 +75,24 @@ def test_a_form_submitted_six_times_at_once_gives_one_order(race_shop):
     assert StockMovement.objects.filter(kind="reservation", ingredient=shop.cheese).count() == 1
 
 
+def test_in_production_a_form_submitted_six_times_at_once_queues_one_confirmation(race_shop, settings):
+    """The confirmation's task row is written in each attempt's transaction (an outbox): the
+    attempts rolled back take theirs with them."""
+    from django_tasks_db.models import DBTaskResult
+
+    shop = race_shop
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}  # after the shop's stock
+    key = new_key()
+
+    outcomes = race(*[lambda: place(shop, [line(shop.small, 2)], idempotency_key=key).pk for _n in range(6)])
+
+    order = Order.objects.get()
+    assert outcomes == [order.pk] * 6
+    assert list(DBTaskResult.objects.values_list("task_path", "args_kwargs")) == [
+        ("ordering.tasks.send_placed_order_confirmation", {"args": [key], "kwargs": {}})
+    ]
+
+
 # The day's first order makes the counter, then takes its number as `take_order_number`; the next
 # ones read the prefix and take the lock in one statement (`take_store_order_number`).
 DAY_STARTED = pytest.mark.parametrize("counter", ["none yet", "the day's"])
