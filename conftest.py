@@ -18,7 +18,7 @@ pytest_plugins = ["ocpizza.tests.html_check"]
 
 
 def pytest_runtest_setup(item):
-    """`TESTS_STOP_AT` (Unix time), set by CI for its second pass only: the tests not started by
+    """`TESTS_STOP_AT` (Unix time), set by CI (.ci/run) for each pass: the tests not started by
     then are skipped, and say so, rather than letting the run outgrow CI's time limit."""
     stop_at = os.environ.get("TESTS_STOP_AT")
     if stop_at and time.time() > float(stop_at):
