@@ -247,12 +247,11 @@ def insert(objs, *, signals=False, update=None):
     fields, sql = _insert_plan(model, len(objs))
     prefix = []
     if update is not None:
-        expressions, statement, prefix = update
         if connection.vendor == "postgresql":
-            sql = f"WITH {', '.join([*expressions, f'ocpizza_update AS ({statement})'])} {sql}"
+            expressions, prefix = _update_expressions(update)
+            sql = f"WITH {', '.join(expressions)} {sql}"
         else:
             execute(update)
-            prefix = []
     if not connection.features.can_return_rows_from_bulk_insert:
         if signals:
             for obj in objs:
@@ -270,6 +269,13 @@ def insert(objs, *, signals=False, update=None):
     if signals:
         _send_post_save(objs, using)
     return objs
+
+
+def _update_expressions(update):
+    """`update` (as `insert` takes it) as common table expressions to put first in a statement's
+    WITH, and their parameters."""
+    expressions, statement, params = update
+    return [*expressions, f"ocpizza_update AS ({statement})"], list(params)
 
 
 def execute(update):
@@ -372,9 +378,8 @@ def insert_with_children(parent, *children, signals=(), others=(), update=None):
     parent_fields, plans, other_plans, ctes, selects = _family_plan(parent_model, groups, other_groups)
     params = []
     if update is not None:
-        expressions, statement, params = update
-        ctes = ", ".join([*expressions, f"ocpizza_update AS ({statement})", ctes])
-        params = list(params)
+        expressions, params = _update_expressions(update)
+        ctes = ", ".join([*expressions, ctes])
     using = connection.alias
     everything = [[parent], *children, *others]
     for objs in everything:

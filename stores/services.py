@@ -557,25 +557,23 @@ def _apply(
                 created_at=now,
             )
         )
-    result = movements
+    left = UnwrittenChange([], None)  # what the caller writes (`unwritten`): nothing, unless below
     if changed and len(movements) <= INSERTED_AT_ONCE:
         # An order's few: the levels and the movements in one round trip, the movements' statement
         # built once (menu/rows.py); or in the caller's own statement.
         if unwritten:
-            result = UnwrittenChange(movements, _levels_update(changed))
+            left = UnwrittenChange(movements, _levels_update(changed))
         else:
             rows.insert(movements, update=_levels_update(changed))
     elif changed:
         rows.execute(_levels_update(changed))
         StockMovement.objects.bulk_create(movements)  # a whole delivery or count, in batches
-    if unwritten and result is movements:
-        result = UnwrittenChange([], None)  # written above, or nothing to write
     if free_changed and not announced:
         stock_changed.send(sender=StockLevel, store_id=store.pk)  # what is free has changed
     for alert in alerts:
         alert.save()
         transaction.on_commit(lambda alert_id=alert.id: send_low_stock_alert.enqueue(alert_id))
-    return result
+    return left if unwritten else movements
 
 
 def _order_reference(value, *, missing):
