@@ -191,6 +191,16 @@ class CheckoutForm(CardTokenFields):
     # The store the page was shown for: the cart may have moved to another one since (another tab).
     cart_store = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
+    # What the page itself writes, never typed: an error there means the page was altered.
+    PAGE_FIELDS = ("fulfilment", "idempotency_key", "expected_total", "cart_store")
+    CARD_FIELDS = ("source_token", "verification_token")
+
+    @property
+    def altered(self):
+        """Whether a field the page or its card script wrote (hidden, so its error would show
+        nowhere) was refused."""
+        return any(name in self.errors for name in (*self.PAGE_FIELDS, *self.CARD_FIELDS))
+
     def __init__(
         self, *args, addresses=(), slots=(), asap_label="", offer_asap=True, payment_methods=(), **kwargs
     ):

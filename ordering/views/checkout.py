@@ -275,6 +275,25 @@ class Checkout:
             payment_methods=self.methods,
         )
 
+    def form_again(self, posted, the_quote):
+        """The form of a page whose hidden fields were altered (their errors would show nowhere):
+        what the customer typed, the page's own values written again (a new key, the total shown,
+        this store, no card token), and why nothing was placed."""
+        fresh = posted.copy()
+        fresh["fulfilment"] = self.fulfilment
+        fresh["idempotency_key"] = new_idempotency_key()
+        fresh["expected_total"] = str(the_quote.total)
+        fresh["cart_store"] = str(self.store.id)
+        for name in CheckoutForm.CARD_FIELDS:
+            fresh.pop(name, None)
+        form = self.form(fresh)
+        form.is_valid()
+        form.add_error(
+            None,
+            _("Cette page a été modifiée ou n'est plus à jour : vérifiez votre commande, puis confirmez."),
+        )
+        return form
+
     def default_when(self):
         """As soon as possible when it can be, else the first slot."""
         if self.asap is not None:
@@ -412,6 +431,8 @@ def checkout(request):
             del form.errors[field]
         valid = not form.errors
     if not valid:
+        if form.altered:
+            form = page.form_again(request.POST, the_quote)
         return page.render(form, the_quote, status=400)
     data = form.cleaned_data
     if placed is not None:  # another visitor's form key: place_order would hand over their order

@@ -7,6 +7,7 @@ customer. Money is always the server's: no posted amount lowers a total.
 """
 
 import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -114,26 +115,28 @@ def test_a_line_index_out_of_range_is_404(client, vaise, margherita, index):
 
 
 @pytest.mark.parametrize(
-    "tamper",
+    ("tamper", "status"),
     [
-        {"expected_total": "NaN"},
-        {"expected_total": "sNaN"},
-        {"expected_total": "Infinity"},
-        {"expected_total": "-25.00"},
-        {"expected_total": "1e999999"},
-        {"cart_store": "99999999999999999999999"},
-        {"cart_store": "1.5"},
-        {"saved_address": "99999999999999999999999"},
-        {"idempotency_key": "x" * 10_000},
-        {"source_token": "cnon:card-nonce-ok", "payment_method": "card_online", "expected_total": "sNaN"},
+        ({"expected_total": "NaN"}, 400),
+        ({"expected_total": "sNaN"}, 400),
+        ({"expected_total": "Infinity"}, 400),
+        ({"expected_total": "-25.00"}, 409),  # a total, not the one shown: the new total to confirm
+        ({"expected_total": "1e999999"}, 400),
+        ({"cart_store": "99999999999999999999999"}, 409),  # a store, not this one: the cart's to confirm
+        ({"cart_store": "1.5"}, 400),
+        ({"saved_address": "99999999999999999999999"}, 302),  # pickup: no address is read
+        ({"idempotency_key": "x" * 10_000}, 400),
+        (
+            {"source_token": "cnon:card-nonce-ok", "payment_method": "card_online", "expected_total": "sNaN"},
+            400,
+        ),
     ],
 )
-def test_tampered_checkout_fields_are_refused_cleanly_and_never_lower_the_total(filled_cart, tamper):
+def test_tampered_checkout_fields_are_refused_cleanly_and_never_lower_the_total(filled_cart, tamper, status):
     response, _data = checkout_post(filled_cart, **tamper)
 
-    assert response.status_code in (302, 400, 409)
-    for order in Order.objects.all():  # when the order went through, at the server's price
-        assert order.total == Decimal("33.00")
+    assert response.status_code == status
+    assert [order.total for order in Order.objects.all()] == ([Decimal("33.00")] if status == 302 else [])
 
 
 def test_a_product_withdrawn_while_the_checkout_page_was_open_is_not_ordered(filled_cart, vaise, margherita):
@@ -241,3 +244,38 @@ def test_one_guest_s_secret_does_not_open_another_guest_s_order(client, vaise, m
     assert response.status_code == 404
     second.refresh_from_db()
     assert second.status == "received"
+
+
+STALE_PAGE = "Cette page a été modifiée ou n'est plus à jour : vérifiez votre commande, puis confirmez."
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        {"expected_total": "NaN"},
+        {"expected_total": "1e999999"},
+        {"expected_total": "douze"},
+        {"cart_store": "1.5"},
+        {"idempotency_key": "x" * 10_000},
+        {"idempotency_key": "short"},
+        {"fulfilment": "teleport"},
+        {"source_token": "<script>", "payment_method": "card_online"},
+    ],
+)
+def test_a_tampered_hidden_field_says_so_and_the_page_can_be_confirmed_again(filled_cart, vaise, tamper):
+    response, data = checkout_post(filled_cart, **tamper)
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    alert = re.search(r'<div class="form-errors" role="alert">(.*?)</div>', html, re.S).group(1)
+    assert STALE_PAGE in alert.replace("&#x27;", "'")
+    assert not Order.objects.exists()
+    # The page's own values again, a new key: confirming the page as shown places the order.
+    assert re.fullmatch(r"[0-9a-f]{32}", hidden(html, "idempotency_key"))
+    assert (hidden(html, "expected_total"), hidden(html, "cart_store")) == ("33.00", str(vaise.id))
+    assert hidden(html, "fulfilment") == "pickup"
+    again = {**data, "payment_method": "cash", "source_token": ""}
+    again.update({name: hidden(html, name) for name in ("idempotency_key", "expected_total", "cart_store")})
+    again["fulfilment"] = hidden(html, "fulfilment")
+    assert filled_cart.post("/panier/commander/", again).status_code == 302
+    assert Order.objects.get().total == Decimal("33.00")
