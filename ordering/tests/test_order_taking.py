@@ -7,6 +7,8 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import AddressFactory, UserFactory
 from menu.models import Category
@@ -445,6 +447,35 @@ def test_a_double_submit_places_one_order(client, shop, equipier):
     assert Order.objects.count() == 1
     assert first.status_code == second.status_code == 302
     assert first["Location"] == second["Location"]
+
+
+def test_placing_looks_the_key_up_once(client, shop, equipier):
+    posted = {**form(shop, [(shop.small, 2, [])], name="Léa", phone="06 11 22 33 44"), "place": ""}
+    posted["expected_total"] = "18.00"
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(url(shop.store), posted)
+
+    assert response.status_code == 302
+    lookups = [q["sql"] for q in queries if "idempotency_key" in q["sql"] and q["sql"].startswith("SELECT")]
+    assert len(lookups) == 1, lookups
+    assert Order.objects.get().idempotency_key == posted["idempotency_key"]
+
+
+def test_the_key_of_another_store_s_order_is_refused_with_nothing_written(client, shop, other, equipier):
+    theirs = place(shop, idempotency_key="taking-key-0123456789abcdef")
+    Order.objects.filter(pk=theirs.pk).update(store=other)  # placed at Bellecour with this key
+    before = written()
+    posted = {**form(shop, [(shop.small, 2, [])], name="Léa", phone="06 11 22 33 44"), "place": ""}
+    posted["expected_total"] = "18.00"
+
+    response = client.post(url(shop.store), posted)
+
+    assert response.status_code == 409
+    assert "Ce formulaire a déjà servi : rechargez la page." in text(response)
+    assert theirs.number not in response.content.decode()
+    assert written() == before
+    assert hidden(response, "idempotency_key") != posted["idempotency_key"]  # a new one to place with
 
 
 def test_an_address_outside_the_area_is_refused_with_the_message_and_nothing_written(client, shop, equipier):

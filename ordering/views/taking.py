@@ -44,7 +44,7 @@ from ..access import TAKE_ORDERS
 from ..addresses import OutsideArea, locate_address
 from ..cart import MAX_LINE_QUANTITY, make_line
 from ..forms import OrderTakingForm, new_idempotency_key
-from ..models import Order
+from ..models import Order, order_for_key
 from ..pricing import MAX_LINES, OrderError, quote
 from ..search import normalise_phone
 from .checkout import asap_label
@@ -289,9 +289,8 @@ def order_taking(request, store):
         screen = OrderTaking(request, store)
         return screen.render(screen.form(initial=screen.initial()), screen.quote())
 
-    key = request.POST.get("idempotency_key", "")
-    placed = Order.objects.filter(idempotency_key=key, store=store).first() if key else None
-    if placed is not None:  # a double submit: the order the first one placed
+    placed = order_for_key(request.POST.get("idempotency_key", ""))
+    if placed is not None and placed.store_id == store.id:  # a double submit: the first one's order
         return redirect("staff:order_taken", store_id=store.id, number=placed.number)
 
     data = request.POST.copy()
@@ -348,6 +347,11 @@ def order_taking(request, store):
     if not valid or screen.errors:
         data["expected_total"] = str(the_quote.total)  # the total the page shows now
         return screen.render(form, the_quote, status=400)
+    if placed is not None:  # another store's key: placing would hand over that order
+        screen.errors.append(_("Ce formulaire a déjà servi : rechargez la page."))
+        data["idempotency_key"] = new_idempotency_key()
+        data["expected_total"] = str(the_quote.total)
+        return screen.render(screen.form(data), the_quote, status=409)
     cleaned = form.cleaned_data
     account = None
     # The picked account gets the order only if the number is still theirs: staff who typed
@@ -372,6 +376,7 @@ def order_taking(request, store):
             source=cleaned["source"],
             expected_total=cleaned["expected_total"],
             user=request.user,
+            key_checked=True,  # no order had this key at the top of this view
         )
     except services.PriceChanged as changed:
         screen.errors.append(str(changed))
