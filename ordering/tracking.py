@@ -166,7 +166,7 @@ def new_order_saved(order):
     be there: it is not replaced. Inside the transaction, the write would be made while placing
     holds the store's lock (ordering.services), every order of the store waiting for it."""
     if isinstance(order.version, int):
-        transaction.on_commit(lambda: _write(cache.add, order), robust=True)
+        transaction.on_commit(lambda: remember(order), robust=True)  # as a poll adds it
 
 
 def on_order_deleted(sender, instance, **kwargs):
