@@ -10,7 +10,7 @@ import re
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from menu import rows
+from menu import outbox, rows
 
 from .exceptions import OrderError, TransitionError
 from .models import Order, OrderEvent, Payment
@@ -109,11 +109,4 @@ def queue_confirmation(order):
     primary key are not known yet. False (nothing queued) where tasks run at once (development
     and tests): the caller then sends it after the commit (`_email_on_commit`), as the order
     does not exist before."""
-    from django_tasks_db import DatabaseBackend
-
-    task = send_placed_order_confirmation
-    if not isinstance(task.get_backend(), DatabaseBackend):
-        return False
-    rows.require_transaction("queue_confirmation()")  # alone, the row would commit before the order
-    task.enqueue(order.idempotency_key)
-    return True
+    return outbox.enqueue_in_transaction(send_placed_order_confirmation, order.idempotency_key)

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from menu import rows
 from menu.models import Ingredient
+from menu.outbox import enqueue_with_commit
 from menu.recipes import UnknownLineError, needs_for_lines
 
 from .exceptions import StockError
@@ -572,7 +573,7 @@ def _apply(
         stock_changed.send(sender=StockLevel, store_id=store.pk)  # what is free has changed
     for alert in alerts:
         alert.save()
-        transaction.on_commit(lambda alert_id=alert.id: send_low_stock_alert.enqueue(alert_id))
+        enqueue_with_commit(send_low_stock_alert, alert.id)  # committed with the alert (menu/outbox.py)
     return left if unwritten else movements
 
 

@@ -1,6 +1,8 @@
 import itertools
 
 import pytest
+from django.db import transaction
+from django.utils.module_loading import import_string
 
 from accounts.tests.factories import UserFactory
 from menu.tests.factories import product_with_recipe
@@ -105,3 +107,41 @@ def test_the_alert_watches_what_is_free_not_what_is_on_the_shelf(
     alert = StockAlert.objects.get()
     assert (alert.quantity, alert.threshold) == (300, 300)
     assert StockLevel.objects.get(store=store, ingredient=cheese).on_hand == 1000
+
+
+def test_in_production_the_alert_mail_is_queued_with_the_sale_not_after_its_commit(
+    settings, store, cheese, margherita, mailoutbox, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    stock(store, {cheese: 400}, thresholds={cheese: 300})
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}  # production's
+
+    # Nothing run after the commit: a worker killed right after it still leaves the mail queued.
+    with django_capture_on_commit_callbacks(execute=False):
+        sell(store, margherita)
+
+    alert = StockAlert.objects.get()
+    queued = DBTaskResult.objects.get()
+    assert (queued.task_path, queued.args_kwargs, queued.status) == (
+        "stores.tasks.send_low_stock_alert",
+        {"args": [alert.id], "kwargs": {}},
+        "READY",
+    )
+    assert mailoutbox == []
+    assert import_string(queued.task_path).call(*queued.args_kwargs["args"]) == 1  # what the worker runs
+    assert [message.to for message in mailoutbox] == [["chef@oc-pizza.fr"]]
+
+
+def test_in_production_a_sale_rolled_back_leaves_no_alert_mail_queued(settings, store, cheese, margherita):
+    from django_tasks_db.models import DBTaskResult
+
+    stock(store, {cheese: 400}, thresholds={cheese: 300})
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        sell(store, margherita)
+        raise RuntimeError("the order is refused after its reservation")
+
+    assert not StockAlert.objects.exists()
+    assert not DBTaskResult.objects.exists()
