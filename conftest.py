@@ -189,6 +189,18 @@ def refused_redis(settings):
 
 
 @pytest.fixture
+def queue_tasks_in_database(settings):
+    """Call it to switch to production's tasks backend: from then on, tasks are rows of this
+    database (`django_tasks_db`, worked by `manage.py db_worker`) instead of running at once.
+    Called after any setting up whose own tasks (a stock delivery's alert) should run at once."""
+
+    def switch():
+        settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+    return switch
+
+
+@pytest.fixture
 def within_one_minute():
     """At least 30 seconds left in the current minute: a test that draws a page twice and counts
     what the second drawing read sees both drawings in the same minute (what the catalogue keeps

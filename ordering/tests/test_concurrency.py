@@ -75,13 +75,15 @@ def test_a_form_submitted_six_times_at_once_gives_one_order(race_shop):
     assert StockMovement.objects.filter(kind="reservation", ingredient=shop.cheese).count() == 1
 
 
-def test_in_production_a_form_submitted_six_times_at_once_queues_one_confirmation(race_shop, settings):
+def test_in_production_a_form_submitted_six_times_at_once_queues_one_confirmation(
+    race_shop, queue_tasks_in_database
+):
     """The confirmation's task row is written in each attempt's transaction (an outbox): the
     attempts rolled back take theirs with them."""
     from django_tasks_db.models import DBTaskResult
 
     shop = race_shop
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}  # after the shop's stock
+    queue_tasks_in_database()  # after the shop's stock
     key = new_key()
 
     outcomes = race(*[lambda: place(shop, [line(shop.small, 2)], idempotency_key=key).pk for _n in range(6)])

@@ -70,10 +70,10 @@ def test_no_confirmation_before_an_online_payment_then_one_after(shop, committed
 
 
 @pytest.fixture
-def queued_in_database(settings, shop):
-    """Production's tasks backend: tasks are rows of this database, worked by `db_worker` (from
-    after the shop's setting up, whose stock queues tasks of its own)."""
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+def queued_in_database(queue_tasks_in_database, shop):
+    """Production's tasks backend from after the shop's setting up (whose stock queues tasks of
+    its own)."""
+    queue_tasks_in_database()
 
 
 @pytest.mark.usefixtures("queued_in_database")

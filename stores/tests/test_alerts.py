@@ -110,12 +110,12 @@ def test_the_alert_watches_what_is_free_not_what_is_on_the_shelf(
 
 
 def test_in_production_the_alert_mail_is_queued_with_the_sale_not_after_its_commit(
-    settings, store, cheese, margherita, mailoutbox, django_capture_on_commit_callbacks
+    queue_tasks_in_database, store, cheese, margherita, mailoutbox, django_capture_on_commit_callbacks
 ):
     from django_tasks_db.models import DBTaskResult
 
     stock(store, {cheese: 400}, thresholds={cheese: 300})
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}  # production's
+    queue_tasks_in_database()
 
     # Nothing run after the commit: a worker killed right after it still leaves the mail queued.
     with django_capture_on_commit_callbacks(execute=False):
@@ -133,11 +133,13 @@ def test_in_production_the_alert_mail_is_queued_with_the_sale_not_after_its_comm
     assert [message.to for message in mailoutbox] == [["chef@oc-pizza.fr"]]
 
 
-def test_in_production_a_sale_rolled_back_leaves_no_alert_mail_queued(settings, store, cheese, margherita):
+def test_in_production_a_sale_rolled_back_leaves_no_alert_mail_queued(
+    queue_tasks_in_database, store, cheese, margherita
+):
     from django_tasks_db.models import DBTaskResult
 
     stock(store, {cheese: 400}, thresholds={cheese: 300})
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    queue_tasks_in_database()
 
     with pytest.raises(RuntimeError), transaction.atomic():
         sell(store, margherita)

@@ -113,11 +113,11 @@ def test_with_the_mail_server_down_the_order_is_placed_and_the_failed_mail_logge
 @pytest.mark.usefixtures("restore_migrated_rows")
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the worker closes the connection
 def test_in_production_the_mail_is_queued_and_a_failed_send_stays_recorded(
-    filled, smtp_down, settings, caplog, django_capture_on_commit_callbacks
+    filled, smtp_down, queue_tasks_in_database, caplog, django_capture_on_commit_callbacks
 ):
     from django_tasks_db.models import DBTaskResult
 
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    queue_tasks_in_database()
     with (
         caplog.at_level(logging.ERROR, logger="django_tasks"),
         django_capture_on_commit_callbacks(execute=True),
