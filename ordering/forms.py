@@ -9,6 +9,9 @@ import uuid
 
 from django import forms
 from django.core.validators import RegexValidator
+from django.forms.utils import flatatt
+from django.utils.html import conditional_escape, escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from menu.models import ProductExtra, ProductSize
@@ -119,12 +122,34 @@ ASAP = "asap"
 card_token_validator = RegexValidator(r"^[A-Za-z0-9:_-]+$", _("Ce paiement n'est pas valable : réessayez."))
 
 
+class SlotSelect(forms.Select):
+    """A <select> whose options are drawn in Python: Django's Select draws each option through
+    two included templates, which for the checkout's few hundred slots took about half of the
+    page's CPU (docs/performance.md). The same HTML, whitespace aside."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        chosen = self.format_value(value)
+        selected = chosen[0] if chosen else None  # one choice, as Django's Select: the first match
+        options = []
+        for key, label in self.choices:
+            key = str(key)
+            mark = " selected" if key == selected else ""
+            if mark:
+                selected = None
+            options.append(f'<option value="{escape(key)}"{mark}>{conditional_escape(label)}</option>')
+        attributes = flatatt(self.build_attrs(self.attrs, attrs))  # escaped by flatatt
+        html = f'<select name="{escape(name)}"{attributes}>\n' + "\n".join(options) + "\n</select>"
+        return mark_safe(html)  # noqa: S308 (every value and label above is escaped)
+
+
 class SlotChoiceField(forms.ChoiceField):
     """The chosen time: the valid values are the slots' keys; their labels (a few hundred
     formatted dates) are worked out only if the field is shown. A placed order never shows it: its
     POST checked the key, not the labels (about 3 ms of an order's CPU). The slots themselves may
     be given as a function, called only when a slot's key is checked or the field is shown: "as
     soon as possible" needs none (the order takes its slot under the placing lock)."""
+
+    widget = SlotSelect
 
     def set_slots(self, slots, asap_label=None):
         """`slots` {key: Slot}, or a function giving them (called once at most); `asap_label` None

@@ -137,3 +137,41 @@ def test_the_hour_the_clocks_go_back_shows_which_02_15_is_which():
         "dimanche 25 octobre, 02:15 (UTC+2) (prêt vers 02:15 (UTC+2))",
         "dimanche 25 octobre, 02:15 (UTC+1) (prêt vers 02:15 (UTC+1))",
     ]
+
+
+def parsed(html):
+    """Each tag with its attributes (in any order) and each text, whitespace aside."""
+    from html.parser import HTMLParser
+
+    parts = []
+
+    class Parser(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            parts.append((tag, sorted(attrs, key=lambda pair: pair[0])))
+
+        def handle_endtag(self, tag):
+            parts.append(("/", tag))
+
+        def handle_data(self, data):
+            if data.strip():
+                parts.append(("text", data.strip()))
+
+    Parser().feed(html)
+    return parts
+
+
+def test_the_field_draws_what_django_s_select_draws_for_a_valid_or_refused_choice():
+    """The few hundred options are drawn in Python (SlotSelect), not through Django's option
+    templates: the same HTML, whitespace aside (chosen option, escaping, the error's attributes)."""
+    from django import forms
+
+    for when in (slots()[2].start.isoformat(), "2020-01-01T12:00:00+01:00"):
+        with translation.override("fr"):
+            form = checkout_form(when, asap_label='Dès que possible : prête vers 19:20 <"&">')
+            form.is_valid()
+            drawn = str(form["when"])
+            form.fields["when"].widget = forms.Select(choices=form.fields["when"].widget.choices)
+            django_s = str(form["when"])
+        assert parsed(drawn) == parsed(django_s)
+        assert drawn.count("<option") == 4
+        assert "&lt;&quot;&amp;&quot;&gt;" in drawn
