@@ -175,3 +175,13 @@ def test_the_field_draws_what_django_s_select_draws_for_a_valid_or_refused_choic
         assert parsed(drawn) == parsed(django_s)
         assert drawn.count("<option") == 4
         assert "&lt;&quot;&amp;&quot;&gt;" in drawn
+
+
+def test_a_label_kept_in_french_is_not_shown_in_english():
+    with translation.override("fr"):
+        french = slot_labels(slots()[:1])
+    with translation.override("en"):
+        english = slot_labels(slots()[:1])
+
+    assert french == ["lundi 30 novembre, 19:00 (prêt vers 19:20)"]
+    assert english == ["Monday 30 November, 19:00 (ready around 19:20)"]
