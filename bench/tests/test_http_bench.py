@@ -91,6 +91,8 @@ def test_budgets_judge_ratios_queries_latency_and_memory():
         row("home", 600),
         row("home (cold)", 90, queries=(8, 2)),
         row("menu (cold)", 110, queries=(11, 1)),
+        row("cart_add", 200, p95=149.9),
+        row("checkout", 90, p95=183.4),
         row("order", 20, p95=151.0),
         row("tracking", 850, queries=(3, 3)),
         row("board", 900, queries=(4, 3)),
@@ -103,6 +105,8 @@ def test_budgets_judge_ratios_queries_latency_and_memory():
         "met",  # home warm 0.600
         "NOT MET",  # home cold 0.090
         "NOT MET",  # menu cold 0.110, but 11 queries on its first drawing after an edit
+        "met",  # cart add p95 149.9 ms
+        "NOT MET",  # checkout page p95 183.4 ms
         "NOT MET",  # order p95 151 ms
         "met",  # tracking 0.850, 3 queries
         "NOT MET",  # board: 4 queries cold
