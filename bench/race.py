@@ -6,7 +6,8 @@ allows exactly --stock pizzas (the project's factories and stock services), star
 instances with production settings (deploy/gunicorn.conf.py, DEBUG off, a random key) on free
 loopback ports, and releases --customers customers at once, each doing the HTTP journey of a
 visitor without JavaScript — store menu, add to cart, checkout page, confirm (pickup or delivery,
-cash) — on the two instances in turn. Then checks: exactly --stock orders, no stock left, no
+cash) — on the two instances in turn. Then checks: exactly --stock orders, each with its
+confirmation queued (tasks are rows of the database, as in production), no stock left, no
 negative level, every refusal a page saying the pizza is sold out, no 500.
 
     .venv/bin/python bench/race.py                      (200 customers, stock for 50)
@@ -92,6 +93,9 @@ def check(outcomes, outcome, stock):
     free = [level["on_hand"] - level["reserved"] for level in outcome["levels"].values()]
     if free != [0]:
         failures.append(f"stock left (free per ingredient): {free}, expected [0]")
+    if outcome["confirmations_queued"] != outcome["orders"]:
+        queued, orders = outcome["confirmations_queued"], outcome["orders"]
+        failures.append(f"{queued} confirmations queued for {orders} orders, expected one each")
     if outcome["negative_levels"]:
         failures.append(f"{outcome['negative_levels']} negative stock levels")
     if any(status >= 500 for o in outcomes for status in o.statuses):
@@ -114,6 +118,7 @@ def report(outcomes, outcome, seconds, customers, stock):
     print(
         f"database: {outcome['orders']} orders ({outcome['fulfilments'].count('pickup')} pickup, "
         f"{outcome['fulfilments'].count('delivery')} delivery), {outcome['pizzas']} pizzas, "
+        f"{outcome['confirmations_queued']} confirmations queued, "
         f"stock {outcome['levels']}, negative levels {outcome['negative_levels']}"
     )
 

@@ -72,7 +72,10 @@ def build_race_store(pizzas):
 
 
 def race_outcome(store_id):
-    """The orders the store took and its stock levels, read from the database."""
+    """The orders the store took, their confirmations queued and the store's stock levels, read
+    from the database."""
+    from django_tasks_db.models import DBTaskResult
+
     from ordering.models import Order
     from stores.models import StockLevel
 
@@ -87,8 +90,12 @@ def race_outcome(store_id):
         if level.on_hand < 0 or level.reserved < 0 or level.on_hand - level.reserved < 0
     )
     orders = Order.objects.filter(store_id=store_id)
+    keys = set(orders.values_list("idempotency_key", flat=True))
+    queued = DBTaskResult.objects.filter(task_path="ordering.tasks.send_placed_order_confirmation")
     return {
         "orders": orders.count(),
+        # Confirmations queued (production's outbox) for an order of this store: one each.
+        "confirmations_queued": sum(row.args_kwargs["args"][0] in keys for row in queued),
         "pizzas": sum(
             line.quantity for order in orders.prefetch_related("lines") for line in order.lines.all()
         ),
