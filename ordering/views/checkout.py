@@ -276,9 +276,10 @@ class Checkout:
         )
 
     def form_again(self, posted, the_quote):
-        """The form of a page whose hidden fields were altered (their errors would show nowhere):
-        what the customer typed, the page's own values written again (a new key, the total shown,
-        this store, no card token), and why nothing was placed."""
+        """The form of a page whose hidden fields were altered (their errors would show nowhere)
+        or whose key placed another visitor's order: what the customer typed, the page's own values
+        written again (a new key, the total shown, this store, no card token), and why nothing was
+        placed."""
         fresh = posted.copy()
         fresh["fulfilment"] = self.fulfilment
         fresh["idempotency_key"] = new_idempotency_key()
@@ -431,13 +432,17 @@ def checkout(request):
             del form.errors[field]
         valid = not form.errors
     if not valid:
+        if page.fulfilment == Order.Fulfilment.DELIVERY and not recalculate:
+            # Shown again as on arrival: priced with the address the page was shown with (its
+            # band's fee), not the store's fee, which the summary and the form would carry.
+            page.locate_known_address()
+            the_quote = page.quote()
         if form.altered:
             form = page.form_again(request.POST, the_quote)
         return page.render(form, the_quote, status=400)
     data = form.cleaned_data
     if placed is not None:  # another visitor's form key: place_order would hand over their order
-        form.add_error(None, _("Ce formulaire a déjà servi : rechargez la page."))
-        return page.render(form, the_quote, status=409)
+        return page.render(page.form_again(request.POST, the_quote), the_quote, status=409)
     if not recalculate and data.get("cart_store") not in (None, page.store.id):
         fresh = request.POST.copy()
         fresh["cart_store"] = str(page.store.id)

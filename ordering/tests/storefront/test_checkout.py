@@ -387,11 +387,20 @@ def test_another_guests_form_key_does_not_open_their_order(filled, vaise, marghe
 
     answer = stranger.post(CHECKOUT, {**data, "expected_total": "30.00"}, HTTP_ACCEPT_LANGUAGE="fr")
 
+    html = answer.content.decode()
     assert answer.status_code == 409
-    assert order.secret not in answer.content.decode()
-    assert "Ce formulaire a déjà servi : rechargez la page." in answer.content.decode()
+    assert order.secret not in html and order.number not in html
+    assert (
+        "Cette page a été modifiée ou n&#x27;est plus à jour : vérifiez votre commande, puis confirmez."
+        in html
+    )
     assert order.number not in stranger.session.get("guest_orders", [])
     assert Order.objects.count() == 1
+    # A new key in the page: confirming it places the stranger's own order.
+    assert hidden(html, "idempotency_key") != data["idempotency_key"]
+    again = {**data, "expected_total": "30.00", "idempotency_key": hidden(html, "idempotency_key")}
+    assert stranger.post(CHECKOUT, again).status_code == 302
+    assert Order.objects.exclude(pk=order.pk).get().total == Decimal("30.00")
 
 
 def bench_order(client, store, number):

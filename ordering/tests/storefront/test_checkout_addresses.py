@@ -313,6 +313,33 @@ def test_the_band_fee_shown_is_the_fee_charged(filled, vaise, customer):
     assert (order.delivery_fee, order.total) == (Decimal("3.90"), Decimal("36.90"))
 
 
+@pytest.mark.parametrize("tamper", [{"expected_total": "NaN"}, {"name": ""}])
+def test_a_delivery_page_shown_again_keeps_the_address_s_fee(filled, vaise, customer, tamper):
+    """Refused for an altered hidden field or a missing name, the page is priced as on arrival,
+    with the address's band (3,90 €), not the store's fee (2,50 €)."""
+    bands(vaise, ("2", "1.00", None), ("5", "3.90", "20.00"))
+    saved = SavedAddress.objects.create(
+        user=customer,
+        street_address="3 rue de Bourgogne",
+        postcode="69009",
+        city="Lyon",
+        latitude=CENTRE_69009[0],
+        longitude=CENTRE_69009[1],
+    )
+    filled.force_login(customer)
+
+    response, data = checkout_post(filled, fulfilment="delivery", saved_address=saved.id, **tamper)
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Confirmer la commande (36,90\u00a0€)" in html  # 2 × 16,50 + 3,90
+    assert hidden(html, "expected_total") == "36.90"
+    again = {**data, "name": "Claire Martin", "expected_total": "36.90"}
+    again["idempotency_key"] = hidden(html, "idempotency_key")
+    assert filled.post(CHECKOUT, again).status_code == 302
+    assert Order.objects.get().total == Decimal("36.90")
+
+
 def test_a_typed_address_is_priced_by_recalculating_before_confirming(filled, vaise):
     bands(vaise, ("5", "3.90", None))
 

@@ -274,6 +274,7 @@ def test_a_tampered_hidden_field_says_so_and_the_page_can_be_confirmed_again(fil
     assert re.fullmatch(r"[0-9a-f]{32}", hidden(html, "idempotency_key"))
     assert (hidden(html, "expected_total"), hidden(html, "cart_store")) == ("33.00", str(vaise.id))
     assert hidden(html, "fulfilment") == "pickup"
+    assert "&lt;script&gt;" not in html and "x" * 100 not in html  # no altered value written back
     again = {**data, "payment_method": "cash", "source_token": ""}
     again.update({name: hidden(html, name) for name in ("idempotency_key", "expected_total", "cart_store")})
     again["fulfilment"] = hidden(html, "fulfilment")
