@@ -93,9 +93,15 @@ def check(outcomes, outcome, stock):
     free = [level["on_hand"] - level["reserved"] for level in outcome["levels"].values()]
     if free != [0]:
         failures.append(f"stock left (free per ingredient): {free}, expected [0]")
-    if outcome["confirmations_queued"] != outcome["orders"]:
-        queued, orders = outcome["confirmations_queued"], outcome["orders"]
-        failures.append(f"{queued} confirmations queued for {orders} orders, expected one each")
+    queued, once, orders = (
+        outcome["confirmations_queued"],
+        outcome["orders_confirmed_once"],
+        outcome["orders"],
+    )
+    if queued != orders or once != orders:
+        failures.append(
+            f"{queued} confirmations queued for {orders} orders ({once} with one), expected one each"
+        )
     if outcome["negative_levels"]:
         failures.append(f"{outcome['negative_levels']} negative stock levels")
     if any(status >= 500 for o in outcomes for status in o.statuses):

@@ -33,6 +33,9 @@ def enqueue_in_transaction(task, *args):
 
 def enqueue_with_commit(task, *args):
     """Enqueue `task` so that it is due once the current transaction commits, and never if it is
-    rolled back: in the transaction (an outbox) where tasks are rows, else after the commit."""
+    rolled back: in the transaction (an outbox) where tasks are rows, else after the commit.
+    Raises outside a transaction, whatever the backend: a caller that would fail in production
+    fails in development and tests too."""
+    rows.require_transaction("enqueue_with_commit()")
     if not enqueue_in_transaction(task, *args):
         transaction.on_commit(lambda: task.enqueue(*args))

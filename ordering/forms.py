@@ -288,21 +288,23 @@ def address_label(address):
 def slot_labels(slots):
     """« lundi 30 novembre, 12:15 (prêt vers 12:35) » for each slot. The checkout lists two days
     of quarter hours, a few hundred slots, and formatting them took a quarter of its page's CPU:
-    each label is kept by the process, per language (the same slots come back page after page)."""
-    from django.utils import translation
+    each label is kept by the process, per language and time zone (the same slots come back page
+    after page)."""
+    from django.utils import timezone, translation
 
-    language = translation.get_language()
+    language, zone = translation.get_language(), timezone.get_current_timezone_name()
     # Kept by UTC time: two Paris times of the hour the clocks go back compare equal (fold aside).
     return [
-        _slot_label(slot.start.astimezone(UTC), slot.promised_at.astimezone(UTC), language) for slot in slots
+        _slot_label(slot.start.astimezone(UTC), slot.promised_at.astimezone(UTC), language, zone)
+        for slot in slots
     ]
 
 
 @functools.lru_cache(maxsize=4096)  # a few days of slots of every store, in both languages
-def _slot_label(start, promised_at, language):
+def _slot_label(start, promised_at, language, zone):
     from django.utils import formats, timezone, translation
 
-    with translation.override(language):
+    with translation.override(language), timezone.override(zone):
         start = timezone.localtime(start)
         return _("%(day)s, %(start)s (prêt vers %(promised)s)") % {
             "day": formats.date_format(start, "l j F"),

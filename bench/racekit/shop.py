@@ -74,6 +74,8 @@ def build_race_store(pizzas):
 def race_outcome(store_id):
     """The orders the store took, their confirmations queued and the store's stock levels, read
     from the database."""
+    from collections import Counter
+
     from django_tasks_db.models import DBTaskResult
 
     from ordering.models import Order
@@ -92,10 +94,12 @@ def race_outcome(store_id):
     orders = Order.objects.filter(store_id=store_id)
     keys = set(orders.values_list("idempotency_key", flat=True))
     queued = DBTaskResult.objects.filter(task_path="ordering.tasks.send_placed_order_confirmation")
+    # Confirmations queued (production's outbox) per order of this store: one each.
+    per_order = Counter(row.args_kwargs["args"][0] for row in queued if row.args_kwargs["args"][0] in keys)
     return {
         "orders": orders.count(),
-        # Confirmations queued (production's outbox) for an order of this store: one each.
-        "confirmations_queued": sum(row.args_kwargs["args"][0] in keys for row in queued),
+        "confirmations_queued": sum(per_order.values()),
+        "orders_confirmed_once": sum(per_order[key] == 1 for key in keys),
         "pizzas": sum(
             line.quantity for order in orders.prefetch_related("lines") for line in order.lines.all()
         ),
