@@ -289,34 +289,10 @@ def test_a_saved_geocoded_address_is_not_geocoded_again_at_checkout(filled, cust
 # The band's fee: shown before paying, charged the same ------------------------------------------
 
 
-def test_the_band_fee_shown_is_the_fee_charged(filled, vaise, customer):
-    bands(vaise, ("2", "1.00", None), ("5", "3.90", "20.00"))
-    SavedAddress.objects.create(
-        user=customer,
-        street_address="3 rue de Bourgogne",
-        postcode="69009",
-        city="Lyon",
-        latitude=CENTRE_69009[0],
-        longitude=CENTRE_69009[1],
-    )
-    filled.force_login(customer)
-
-    page = filled.get(CHECKOUT, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
-    assert "Livraison à cette adresse (3,5 km) : 3,90\u00a0€ de frais, commande minimum 20,00\u00a0€." in page
-    assert "Confirmer la commande (36,90\u00a0€)" in page  # 2 × 16,50 + 3,90
-    assert hidden(page, "expected_total") == "36.90"
-
-    response, _data = checkout_post(filled, fulfilment="delivery", saved_address=customer.addresses.get().id)
-
-    order = Order.objects.get()
-    assert response.status_code == 302
-    assert (order.delivery_fee, order.total) == (Decimal("3.90"), Decimal("36.90"))
-
-
-@pytest.mark.parametrize("tamper", [{"expected_total": "NaN"}, {"name": ""}])
-def test_a_delivery_page_shown_again_keeps_the_address_s_fee(filled, vaise, customer, tamper):
-    """Refused for an altered hidden field or a missing name, the page is priced as on arrival,
-    with the address's band (3,90 €), not the store's fee (2,50 €)."""
+@pytest.fixture
+def saved_in_band(filled, vaise, customer):
+    """The signed-in customer's saved address, 3,5 km from Vaise: in its 3,90 € band (the store's
+    own fee is 2,50 €)."""
     bands(vaise, ("2", "1.00", None), ("5", "3.90", "20.00"))
     saved = SavedAddress.objects.create(
         user=customer,
@@ -327,8 +303,27 @@ def test_a_delivery_page_shown_again_keeps_the_address_s_fee(filled, vaise, cust
         longitude=CENTRE_69009[1],
     )
     filled.force_login(customer)
+    return saved
 
-    response, data = checkout_post(filled, fulfilment="delivery", saved_address=saved.id, **tamper)
+
+def test_the_band_fee_shown_is_the_fee_charged(filled, saved_in_band):
+    page = filled.get(CHECKOUT, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Livraison à cette adresse (3,5 km) : 3,90\u00a0€ de frais, commande minimum 20,00\u00a0€." in page
+    assert "Confirmer la commande (36,90\u00a0€)" in page  # 2 × 16,50 + 3,90
+    assert hidden(page, "expected_total") == "36.90"
+
+    response, _data = checkout_post(filled, fulfilment="delivery", saved_address=saved_in_band.id)
+
+    order = Order.objects.get()
+    assert response.status_code == 302
+    assert (order.delivery_fee, order.total) == (Decimal("3.90"), Decimal("36.90"))
+
+
+@pytest.mark.parametrize("tamper", [{"expected_total": "NaN"}, {"name": ""}])
+def test_a_delivery_page_shown_again_keeps_the_address_s_fee(filled, saved_in_band, tamper):
+    """Refused for an altered hidden field or a missing name, the page is priced as on arrival,
+    with the address's band (3,90 €), not the store's fee (2,50 €)."""
+    response, data = checkout_post(filled, fulfilment="delivery", saved_address=saved_in_band.id, **tamper)
 
     html = response.content.decode()
     assert response.status_code == 400
