@@ -275,6 +275,12 @@ class Checkout:
             payment_methods=self.methods,
         )
 
+    def as_shown(self):
+        """The quote of a page shown again without placing: priced as on arrival, for a delivery
+        with the address the page was shown with (its band's fee; the store's fee otherwise)."""
+        self.locate_known_address()
+        return self.quote()
+
     def form_again(self, posted, the_quote):
         """The form of a page whose hidden fields were altered (their errors would show nowhere)
         or whose key placed another visitor's order: what the customer typed, the page's own values
@@ -432,18 +438,16 @@ def checkout(request):
             del form.errors[field]
         valid = not form.errors
     if not valid:
-        if page.fulfilment == Order.Fulfilment.DELIVERY and not recalculate:
-            # Shown again as on arrival: priced with the address the page was shown with (its
-            # band's fee), not the store's fee, which the summary and the form would carry.
-            page.locate_known_address()
-            the_quote = page.quote()
+        the_quote = the_quote if recalculate else page.as_shown()
         if form.altered:
             form = page.form_again(request.POST, the_quote)
         return page.render(form, the_quote, status=400)
     data = form.cleaned_data
     if placed is not None:  # another visitor's form key: place_order would hand over their order
+        the_quote = the_quote if recalculate else page.as_shown()
         return page.render(page.form_again(request.POST, the_quote), the_quote, status=409)
     if not recalculate and data.get("cart_store") not in (None, page.store.id):
+        the_quote = page.as_shown()
         fresh = request.POST.copy()
         fresh["cart_store"] = str(page.store.id)
         fresh["expected_total"] = str(the_quote.total)

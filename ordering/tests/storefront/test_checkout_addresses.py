@@ -335,6 +335,19 @@ def test_a_delivery_page_shown_again_keeps_the_address_s_fee(filled, saved_in_ba
     assert Order.objects.get().total == Decimal("36.90")
 
 
+def test_a_delivery_page_shown_again_for_a_cart_moved_keeps_the_address_s_fee(filled, saved_in_band):
+    response, _data = checkout_post(
+        filled, fulfilment="delivery", saved_address=saved_in_band.id, cart_store="9"
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 409
+    assert "Votre panier est maintenant chez OC Pizza Vaise : vérifiez-le, puis confirmez." in html
+    assert "Confirmer la commande (36,90\u00a0€)" in html
+    assert hidden(html, "expected_total") == "36.90"
+    assert not Order.objects.exists()
+
+
 def test_a_typed_address_is_priced_by_recalculating_before_confirming(filled, vaise):
     bands(vaise, ("5", "3.90", None))
 
