@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import translation
 
-from ordering.forms import ASAP, ChangeSlotForm, CheckoutForm, slot_labels
+from ordering.forms import ASAP, ChangeSlotForm, CheckoutForm, SlotSelect, slot_labels
 from ordering.slots import Slot
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -169,6 +169,7 @@ def test_the_field_draws_what_django_s_select_draws_for_a_valid_or_refused_choic
         with translation.override("fr"):
             form = checkout_form(when, asap_label='Dès que possible : prête vers 19:20 <"&">')
             form.is_valid()
+            assert isinstance(form.fields["when"].widget, SlotSelect)
             drawn = str(form["when"])
             form.fields["when"].widget = forms.Select(choices=form.fields["when"].widget.choices)
             django_s = str(form["when"])

@@ -275,11 +275,14 @@ class Checkout:
             payment_methods=self.methods,
         )
 
-    def as_shown(self):
-        """The quote of a page shown again without placing: priced as on arrival, for a delivery
-        with the address the page was shown with (its band's fee; the store's fee otherwise)."""
+    def as_shown(self, the_quote):
+        """The quote of a page shown again without placing: priced as on arrival. A delivery is
+        priced again with the address the page was shown with (its band's fee, where `the_quote`,
+        made before any address was located, has the store's); a pickup's is `the_quote`."""
+        if self.fulfilment != Order.Fulfilment.DELIVERY or self.located is not None:
+            return the_quote
         self.locate_known_address()
-        return self.quote()
+        return self.quote() if self.located is not None else the_quote
 
     def form_again(self, posted, the_quote):
         """The form of a page whose hidden fields were altered (their errors would show nowhere)
@@ -438,16 +441,16 @@ def checkout(request):
             del form.errors[field]
         valid = not form.errors
     if not valid:
-        the_quote = the_quote if recalculate else page.as_shown()
+        the_quote = the_quote if recalculate else page.as_shown(the_quote)
         if form.altered:
             form = page.form_again(request.POST, the_quote)
         return page.render(form, the_quote, status=400)
     data = form.cleaned_data
     if placed is not None:  # another visitor's form key: place_order would hand over their order
-        the_quote = the_quote if recalculate else page.as_shown()
+        the_quote = the_quote if recalculate else page.as_shown(the_quote)
         return page.render(page.form_again(request.POST, the_quote), the_quote, status=409)
     if not recalculate and data.get("cart_store") not in (None, page.store.id):
-        the_quote = page.as_shown()
+        the_quote = page.as_shown(the_quote)
         fresh = request.POST.copy()
         fresh["cart_store"] = str(page.store.id)
         fresh["expected_total"] = str(the_quote.total)
