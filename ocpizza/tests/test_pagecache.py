@@ -19,6 +19,10 @@ from stores.tests.factories import StorePageFactory, stock
 
 HEADER = "X-Page-Cache"
 
+# A stored page lives until the end of the minute it was drawn in: a test that draws a page and
+# expects the next visitor to get it must not cross into the next minute.
+pytestmark = pytest.mark.usefixtures("within_one_minute")
+
 
 @pytest.fixture
 def shop(store_index, menu_page):
