@@ -142,6 +142,48 @@ def test_in_production_an_order_waiting_for_its_online_payment_queues_its_confir
     ]
 
 
+@pytest.mark.usefixtures("queued_in_database")
+def test_in_production_a_status_e_mail_is_queued_with_its_change_not_after_its_commit(
+    shop, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    order = place(shop)
+    start_preparing(order, now=NOW)
+    DBTaskResult.objects.all().delete()  # the order's own confirmation
+
+    with django_capture_on_commit_callbacks(execute=False):  # a worker killed right after the commit
+        mark_ready(order, now=NOW)
+
+    queued = DBTaskResult.objects.get()
+    assert (queued.task_path, queued.args_kwargs, queued.status) == (
+        "ordering.tasks.send_order_email",
+        {"args": [order.pk, "ready"], "kwargs": {}},
+        "READY",
+    )
+    assert mail.outbox == []
+    assert import_string(queued.task_path).call(*queued.args_kwargs["args"]) == 1
+    assert [email.subject for email in mail.outbox] == ["Votre commande VAI-1125-001 est prête"]
+
+
+@pytest.mark.usefixtures("queued_in_database")
+def test_in_production_a_status_change_rolled_back_leaves_no_e_mail_queued(shop, committed):
+    from django.db import transaction
+    from django_tasks_db.models import DBTaskResult
+
+    order = place(shop)
+    DBTaskResult.objects.all().delete()
+
+    with pytest.raises(RuntimeError, match="after the cancel"):
+        with transaction.atomic():  # a caller whose own work fails after the change
+            committed(cancel_order, order, reason="Client injoignable", now=NOW)
+            raise RuntimeError("after the cancel")
+
+    assert not DBTaskResult.objects.exists()
+    assert Order.objects.get().status == "received"
+    assert mail.outbox == []
+
+
 def test_ready_for_pickup(shop, committed):
     order = place(shop)
     start_preparing(order, now=NOW)
