@@ -554,7 +554,11 @@ def order_for_key(key):
 
     A checkout asks once per order (before the cart, `place_order` is then told it did) and nearly
     always finds nothing: the id is looked up alone, the order read only when there is one.
+
+    The key is stripped, as the checkout's form and `place_order` strip it: a key posted with a
+    space around it is the same key, and must find the same order (whose owner is then checked).
     """
+    key = key.strip() if isinstance(key, str) else ""
     if not key:
         return None
     table, id_, key_ = rows.names(Order, "id", "idempotency_key")

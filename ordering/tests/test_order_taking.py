@@ -462,12 +462,16 @@ def test_placing_looks_the_key_up_once(client, shop, equipier):
     assert Order.objects.get().idempotency_key == posted["idempotency_key"]
 
 
-def test_the_key_of_another_store_s_order_is_refused_with_nothing_written(client, shop, other, equipier):
+@pytest.mark.parametrize("padding", ["", " "], ids=["as-is", "padded"])
+def test_the_key_of_another_store_s_order_is_refused_with_nothing_written(
+    client, shop, other, equipier, padding
+):
     theirs = place(shop, idempotency_key="taking-key-0123456789abcdef")
     Order.objects.filter(pk=theirs.pk).update(store=other)  # placed at Bellecour with this key
     before = written()
     posted = {**form(shop, [(shop.small, 2, [])], name="Léa", phone="06 11 22 33 44"), "place": ""}
     posted["expected_total"] = "18.00"
+    posted["idempotency_key"] = padding + posted["idempotency_key"]  # the form strips it
 
     response = client.post(url(shop.store), posted)
 
@@ -476,6 +480,25 @@ def test_the_key_of_another_store_s_order_is_refused_with_nothing_written(client
     assert theirs.number not in response.content.decode()
     assert written() == before
     assert hidden(response, "idempotency_key") != posted["idempotency_key"]  # a new one to place with
+
+
+def test_the_key_of_another_store_s_order_on_a_refused_form_is_replaced_at_once(
+    client, shop, other, equipier
+):
+    theirs = place(shop, idempotency_key="taking-key-0123456789abcdef")
+    Order.objects.filter(pk=theirs.pk).update(store=other)
+    posted = {**form(shop, [(shop.small, 2, [])], name="", phone="06 11 22 33 44"), "place": ""}
+    posted["expected_total"] = "18.00"
+
+    response = client.post(url(shop.store), posted)
+
+    assert response.status_code == 400
+    assert theirs.number not in response.content.decode()
+    fresh = hidden(response, "idempotency_key")
+    assert fresh != posted["idempotency_key"]
+    placed = client.post(url(shop.store), {**posted, "name": "Léa", "idempotency_key": fresh})
+    assert placed.status_code == 302
+    assert Order.objects.exclude(pk=theirs.pk).get().idempotency_key == fresh
 
 
 def test_an_address_outside_the_area_is_refused_with_the_message_and_nothing_written(client, shop, equipier):

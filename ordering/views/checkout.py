@@ -393,7 +393,7 @@ def checkout(request):
         # committed before this read is read again (menu/catalogue.py).
         use_database_token(request)
         # A retried POST whose first attempt placed the order (and emptied the cart) finds it.
-        key = request.POST.get("idempotency_key", "")
+        key = request.POST.get("idempotency_key", "").strip()  # as the form cleans it
         placed = order_for_key(key)
         if placed is not None and owns(request, placed):
             return after_placing(request, placed, CardTokenFields(request.POST), key)
@@ -442,7 +442,7 @@ def checkout(request):
         valid = not form.errors
     if not valid:
         the_quote = the_quote if recalculate else page.as_shown(the_quote)
-        if form.altered:
+        if form.altered or placed is not None:  # placed: another visitor's key, replaced
             form = page.form_again(request.POST, the_quote)
         return page.render(form, the_quote, status=400)
     data = form.cleaned_data

@@ -346,6 +346,8 @@ def order_taking(request, store):
         screen.errors.append(_("Ajoutez au moins un produit à la commande."))
     if not valid or screen.errors:
         data["expected_total"] = str(the_quote.total)  # the total the page shows now
+        if placed is not None:  # another store's key: a new one, or the next submit is refused too
+            data["idempotency_key"] = new_idempotency_key()
         return screen.render(form, the_quote, status=400)
     if placed is not None:  # another store's key: placing would hand over that order
         screen.errors.append(_("Ce formulaire a déjà servi : rechargez la page."))

@@ -377,7 +377,8 @@ def test_a_cart_moved_to_another_store_since_the_page_was_shown_is_not_ordered_t
     assert Order.objects.get().store == bellecour
 
 
-def test_another_guests_form_key_does_not_open_their_order(filled, vaise, margherita):
+@pytest.mark.parametrize("padding", ["", " ", "\t", "\n"], ids=["as-is", "space", "tab", "newline"])
+def test_another_guests_form_key_does_not_open_their_order(filled, vaise, margherita, padding):
     from django.test import Client
 
     response, data = checkout_post(filled)
@@ -385,7 +386,9 @@ def test_another_guests_form_key_does_not_open_their_order(filled, vaise, marghe
     stranger = Client()
     fill_cart(stranger, vaise, (size_of(margherita, "Grande"), 2, []))
 
-    answer = stranger.post(CHECKOUT, {**data, "expected_total": "30.00"}, HTTP_ACCEPT_LANGUAGE="fr")
+    # Padded, the key is still theirs once the form strips it.
+    posted = {**data, "expected_total": "30.00", "idempotency_key": padding + data["idempotency_key"]}
+    answer = stranger.post(CHECKOUT, posted, HTTP_ACCEPT_LANGUAGE="fr")
 
     html = answer.content.decode()
     assert answer.status_code == 409
@@ -398,6 +401,28 @@ def test_another_guests_form_key_does_not_open_their_order(filled, vaise, marghe
     assert Order.objects.count() == 1
     # A new key in the page: confirming it places the stranger's own order.
     assert hidden(html, "idempotency_key") != data["idempotency_key"]
+    again = {**data, "expected_total": "30.00", "idempotency_key": hidden(html, "idempotency_key")}
+    assert stranger.post(CHECKOUT, again).status_code == 302
+    assert Order.objects.exclude(pk=order.pk).get().total == Decimal("30.00")
+
+
+def test_another_guests_key_on_a_refused_form_is_replaced_at_once(filled, vaise, margherita):
+    from django.test import Client
+
+    response, data = checkout_post(filled)
+    order = Order.objects.get()
+    stranger = Client()
+    fill_cart(stranger, vaise, (size_of(margherita, "Grande"), 2, []))
+
+    answer = stranger.post(
+        CHECKOUT, {**data, "expected_total": "30.00", "name": ""}, HTTP_ACCEPT_LANGUAGE="fr"
+    )
+
+    html = answer.content.decode()
+    assert answer.status_code == 400
+    assert order.secret not in html and order.number not in html
+    assert hidden(html, "idempotency_key") != data["idempotency_key"]
+    # Named and confirmed with the page's new key: the stranger's own order, at once.
     again = {**data, "expected_total": "30.00", "idempotency_key": hidden(html, "idempotency_key")}
     assert stranger.post(CHECKOUT, again).status_code == 302
     assert Order.objects.exclude(pk=order.pk).get().total == Decimal("30.00")
