@@ -440,15 +440,14 @@ def checkout(request):
         for field in [f for f in form.errors if f not in ADDRESS_FIELDS]:
             del form.errors[field]
         valid = not form.errors
-    if not valid:
+    # Refused, or another visitor's form key (`placed`: place_order would hand over their order):
+    # the page again, priced as shown; a new key and the page's own values where it was altered.
+    if not valid or placed is not None:
         the_quote = the_quote if recalculate else page.as_shown(the_quote)
-        if form.altered or placed is not None:  # placed: another visitor's key, replaced
+        if form.altered or placed is not None:
             form = page.form_again(request.POST, the_quote)
-        return page.render(form, the_quote, status=400)
+        return page.render(form, the_quote, status=409 if valid else 400)
     data = form.cleaned_data
-    if placed is not None:  # another visitor's form key: place_order would hand over their order
-        the_quote = the_quote if recalculate else page.as_shown(the_quote)
-        return page.render(page.form_again(request.POST, the_quote), the_quote, status=409)
     if not recalculate and data.get("cart_store") not in (None, page.store.id):
         the_quote = page.as_shown(the_quote)
         fresh = request.POST.copy()
